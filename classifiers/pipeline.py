@@ -1,0 +1,83 @@
+"""From one document's OCR result (and page pixels) to its type, fields and checks.
+
+Pure: the caller supplies everything a check needs (the registry, the disease catalogue, the seal
+finding and a context built from the region policy), so the same function serves the CLI, the queue
+workers and the re-scan of the backlog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from pydantic import BaseModel
+
+from classifiers.diagnosis import DiseaseCatalogue, check_diagnosis
+from classifiers.doctype import classify
+from classifiers.fields import extract_fields
+from classifiers.hospital import HospitalRegistry, check_hospital
+from classifiers.identity import check_identity
+from classifiers.quality import assess_quality
+from classifiers.recency import check_recency
+from classifiers.seal import check_seal
+from classifiers.types import (
+    Classification,
+    DiagnosisCheck,
+    DocType,
+    DocumentChecks,
+    DocumentContext,
+    ExtractedFields,
+    Outcome,
+    SealFinding,
+)
+from ocr.types import OcrResult
+
+# Types whose diagnosis must fit the claimed 病种 (a lab report's 诊断意见 is a finding, not a claim).
+DIAGNOSIS_BEARING = frozenset({DocType.DIAGNOSIS_CERTIFICATE, DocType.DISCHARGE_SUMMARY, DocType.MEDICAL_RECORD})
+
+
+class DocumentAnalysis(BaseModel):
+    classification: Classification
+    fields: ExtractedFields
+    seal: SealFinding
+    checks: DocumentChecks
+
+
+def analyse_document(
+    ocr: OcrResult,
+    images: list[np.ndarray],
+    seal: SealFinding,
+    context_for: Callable[[DocType], DocumentContext],
+    *,
+    registry: HospitalRegistry,
+    catalogue: DiseaseCatalogue,
+) -> DocumentAnalysis:
+    """Classify, extract and run every check; ``context_for`` gives the policy for the found type."""
+    classification = classify(ocr)
+    doc_type = classification.doc_type
+    fields = extract_fields(ocr, doc_type, classification.identity_kind)
+    ctx = context_for(doc_type)
+
+    hospital_text = fields.hospital_name.value if fields.hospital_name else None
+    hospital = check_hospital(hospital_text, seal.text, registry, ctx.min_grade)
+    if hospital.canonical_name:
+        issuer_names = registry.names_for(hospital.canonical_name)
+    else:
+        issuer_names = [hospital_text] if hospital_text else []
+
+    if doc_type in DIAGNOSIS_BEARING:
+        diagnosis = check_diagnosis(fields.diagnosis.value if fields.diagnosis else None, ctx.disease, catalogue)
+    else:
+        diagnosis = DiagnosisCheck(outcome=Outcome.NOT_APPLICABLE, disease=ctx.disease)
+
+    checks = DocumentChecks(
+        seal=check_seal(seal, issuer_names, ctx.seal_required),
+        hospital=hospital,
+        recency=check_recency(
+            fields.doc_date.value if fields.doc_date else None, ctx.application_date, ctx.recency_limit_days
+        ),
+        identity=check_identity(fields, ctx, is_identity_document=doc_type == DocType.ID_CARD),
+        quality=assess_quality(images, ocr),
+        diagnosis=diagnosis,
+    )
+    return DocumentAnalysis(classification=classification, fields=fields, seal=seal, checks=checks)

@@ -1,0 +1,165 @@
+"""Assessment of a whole application: required materials, problem codes, verdict, and the
+一次性告知 notice that tells the applicant every defect at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from classifiers.types import DocType, Outcome
+from intake.application import Application
+from intake.policy import MaterialRule, Policy
+from intake.report import DocumentReport, Verdict
+
+DOC_TYPE_LABELS = {
+    DocType.ID_CARD: "身份证明",
+    DocType.DIAGNOSIS_CERTIFICATE: "疾病诊断证明书",
+    DocType.DISCHARGE_SUMMARY: "出院小结",
+    DocType.LAB_REPORT: "检查检验报告",
+    DocType.MEDICAL_RECORD: "门诊病历",
+    DocType.OTHER: "其他材料",
+}
+
+
+def is_readable(doc: DocumentReport) -> bool:
+    return doc.error is None and doc.checks.quality.outcome != Outcome.FAIL
+
+
+def document_problems(doc: DocumentReport) -> list[str]:
+    """Problem codes of one document, from its checks (the checks already applied the policy)."""
+    name = doc.file
+    if not is_readable(doc):
+        return [f"unreadable:{name}"]
+    if doc.doc_type in (None, DocType.OTHER):  # `other` documents satisfy nothing and fail nothing
+        return []
+    checks = doc.checks
+    problems: list[str] = []
+    if checks.identity.id_valid is False and doc.doc_type == DocType.ID_CARD:
+        problems.append(f"id_invalid:{name}")
+    if checks.identity.name_matches is False or checks.identity.id_matches is False:
+        problems.append(f"identity_mismatch:{name}")
+    if checks.seal.outcome == Outcome.FAIL:
+        problems.append(f"seal_mismatch:{name}" if checks.seal.matches_issuer is False else f"seal_missing:{name}")
+    # The hospital check is not_applicable unless the policy sets a minimum grade for this type.
+    if checks.hospital.outcome == Outcome.FAIL:
+        problems.append(f"grade_too_low:{name}")
+    elif checks.hospital.outcome == Outcome.UNKNOWN:
+        problems.append(f"hospital_unknown:{name}")
+    if checks.recency.outcome == Outcome.FAIL:
+        problems.append(f"stale:{name}")
+    if checks.diagnosis.outcome == Outcome.FAIL:
+        problems.append(f"diagnosis_mismatch:{name}")
+    return problems
+
+
+def satisfies(doc: DocumentReport, rule: MaterialRule) -> bool:
+    if not is_readable(doc) or doc.doc_type not in rule.doc_types:
+        return False
+    if doc.identity_kind and doc.identity_kind in rule.exclude_identity_kinds:
+        return False
+    return not rule.keywords or any(word in doc.text for word in rule.keywords)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    verdict: Verdict
+    problems: list[str]
+    materials: dict[str, list[str]]
+    notice: str
+
+
+def assess(application: Application, policy: Policy, documents: list[DocumentReport]) -> Assessment:
+    """Verdict, problems and notice for an application whose documents have all been analysed."""
+    rules = policy.materials_for(application.disease)
+    materials = {
+        material: [doc.file for doc in documents if satisfies(doc, rule)] for material, rule in rules.items()
+    }
+    problems = [f"missing:{material}" for material, files in materials.items() if not files]
+    for doc in documents:
+        doc.problems = document_problems(doc)
+        problems.extend(doc.problems)
+    verdict = Verdict.NEEDS_SUPPLEMENT if problems else Verdict.READY_FOR_REVIEW
+    notice = compose_notice(application, policy, rules, documents, problems)
+    return Assessment(verdict=verdict, problems=problems, materials=materials, notice=notice)
+
+
+def compose_notice(
+    application: Application,
+    policy: Policy,
+    rules: dict[str, MaterialRule],
+    documents: list[DocumentReport],
+    problems: list[str],
+) -> str:
+    """The 一次性告知 notice: every defect and what to upload instead, in plain Chinese."""
+    greeting = f"{application.applicant_name}您好："
+    claim = f"您申请的门诊慢特病（{application.disease}）待遇认定材料"
+    if not problems:
+        due = policy.review_due(application.application_date)
+        return (
+            f"{greeting}{claim}已齐全，预审未发现问题，已转入人工审核，"
+            f"预计于{due.year}年{due.month}月{due.day}日前完成审核。"
+        )
+    by_file = {doc.file: doc for doc in documents}
+    items = [_explain(code, application, rules, by_file) for code in problems]
+    lines = [f"{greeting}{claim}经预审，存在以下{len(items)}项问题，请一次性补正后重新提交："]
+    lines += [f"{n}. {item}" for n, item in enumerate(items, start=1)]
+    lines.append("以上为本次预审发现的全部问题，补正后将重新审核。")
+    return "\n".join(lines)
+
+
+def _explain(
+    code: str, application: Application, rules: dict[str, MaterialRule], by_file: dict[str, DocumentReport]
+) -> str:
+    kind, _, subject = code.partition(":")
+    if kind == "missing":
+        rule = rules.get(subject)
+        label = rule.label if rule else subject
+        return f"缺少{label}，请补充上传。"
+    doc = by_file[subject]
+    what = f"《{doc.file}》（{DOC_TYPE_LABELS.get(doc.doc_type, '材料') if doc.doc_type else '材料'}）"
+    checks = doc.checks
+    hospital = checks.hospital.canonical_name or doc.fields.get("hospital_name") or "出具医院"
+    match kind:
+        case "unreadable":
+            reason = doc.error or checks.quality.reason or "无法识别"
+            return f"{what}无法识别：{reason}"
+        case "seal_missing":
+            return f"{what}未见出具医院的红色公章，请到{hospital}加盖公章后重新拍照上传。"
+        case "seal_mismatch":
+            seal = f"「{checks.seal.text}」" if checks.seal.text else ""
+            return f"{what}所盖公章{seal}不是出具医院{hospital}的公章，请提供由出具医院加盖本院公章的材料。"
+        case "grade_too_low":
+            grade = checks.hospital.grade or "等级不足"
+            return (
+                f"{what}由{hospital}（{grade}）出具，不符合二级及以上定点医院出具的要求，"
+                f"请到二级及以上定点医院开具。"
+            )
+        case "hospital_unknown":
+            name = doc.fields.get("hospital_name")
+            named = f"「{name}」" if name else "无法识别，"
+            return (
+                f"{what}的出具医院{named}未在定点医疗机构名录中找到，"
+                f"请上传医院名称清晰完整的材料，或提供二级及以上定点医院出具的材料。"
+            )
+        case "stale":
+            recency = checks.recency
+            limit = recency.limit_days or 0
+            period = "三个月" if limit <= 92 else "一年"
+            return (
+                f"{what}出具日期为{recency.date}，距申请日已{recency.age_days}天，超过{limit}天的时限，"
+                f"请提供近{period}内的{DOC_TYPE_LABELS.get(doc.doc_type, '材料') if doc.doc_type else '材料'}。"
+            )
+        case "identity_mismatch":
+            return (
+                f"{what}上的姓名或身份证号码与申请人{application.applicant_name}不一致，"
+                f"请核对后上传申请人本人的材料。"
+            )
+        case "id_invalid":
+            number = doc.fields.get("id_number") or ""
+            return f"{what}上的身份证号码{number}校验不通过，请上传清晰、完整、未遮挡的身份证人像面照片。"
+        case "diagnosis_mismatch":
+            diagnosis = doc.fields.get("diagnosis") or ""
+            return (
+                f"{what}的诊断「{diagnosis}」与申请的病种（{application.disease}）不符，"
+                f"请提供能证明{application.disease}诊断的材料。"
+            )
+    return f"{what}存在问题：{code}"

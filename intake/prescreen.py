@@ -1,0 +1,255 @@
+"""Pre-screening of one application: every file read, classified, extracted and checked, then the
+application assessed. No queues or HTTP here: the CLI, the workers and the re-scan all call it.
+
+The stages of one file, in order: hash → OCR (or the cached result) → seal finding → analysis.
+A file that fails any stage becomes a document with an ``error``; the rest are still assessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from classifiers.diagnosis import DiseaseCatalogue
+from classifiers.hospital import HospitalRegistry
+from classifiers.pipeline import analyse_document
+from classifiers.seal import find_seal
+from classifiers.types import DocType, DocumentContext, SealFinding
+from intake.application import Application, load_application
+from intake.assess import assess
+from intake.errors import RegistryInvalid
+from intake.policy import Policy, load_policies
+from intake.report import DocumentReport, FieldSource, Report, unknown_checks
+from intake.settings import Settings
+from intake.store import get_cached_ocr, put_cached_ocr, save_report, session_factory
+from ocr import OcrEngine, read_document, render_pages
+from ocr.errors import OcrError
+from ocr.types import OcrResult
+
+if TYPE_CHECKING:
+    from ocr.seal_text import SealTextReader
+
+log = logging.getLogger(__name__)
+
+# Bump when the seal detector changes what it finds: cached seal findings are then re-made.
+SEAL_FINDING_VERSION = 1
+
+
+def case_id_for(application: Application) -> str:
+    """The application's own case id, or a stable one derived from who applied for what, when."""
+    if application.case_id:
+        return application.case_id
+    key = "|".join(
+        [application.id_number, application.disease, application.region, application.application_date.isoformat()]
+    )
+    return "MTB-" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
+
+
+@dataclass
+class ReadOutcome:
+    ocr: OcrResult
+    images: list[np.ndarray]
+    seal: SealFinding
+    cached: bool
+
+
+@dataclass
+class Prescreener:
+    """Everything loaded once per process: OCR models, registry, catalogue, policies, database."""
+
+    settings: Settings
+    registry_path: Path | None = None
+
+    @cached_property
+    def engine(self) -> OcrEngine:
+        return OcrEngine(self.settings.ocr)
+
+    @cached_property
+    def seal_reader(self) -> SealTextReader | None:
+        if not self.settings.read_seal_text:
+            return None
+        from ocr.seal_text import SealTextReader
+
+        return SealTextReader(self.settings.ocr)
+
+    @cached_property
+    def registry(self) -> HospitalRegistry:
+        path = self.registry_path or self.settings.registry_path
+        try:
+            return HospitalRegistry.from_csv(path)
+        except (OSError, ValueError) as exc:
+            raise RegistryInvalid(f"cannot load the hospital registry {path}: {exc}") from exc
+
+    @cached_property
+    def catalogue(self) -> DiseaseCatalogue:
+        return DiseaseCatalogue.load()
+
+    @cached_property
+    def policies(self):  # type: ignore[no-untyped-def]
+        return load_policies(self.settings.policies_dir)
+
+    @cached_property
+    def sessions(self):  # type: ignore[no-untyped-def]
+        return session_factory(self.settings.db.url, self.settings.db.echo)
+
+    @property
+    def fingerprint(self) -> str:
+        """Cache key part: the OCR engine's fingerprint plus what the seal finding depends on."""
+        reader = self.seal_reader
+        seal_part = getattr(reader, "fingerprint", "seal-reader") if reader else "no-seal-text"
+        return f"{self.engine.fingerprint}|seal:{SEAL_FINDING_VERSION}:{seal_part}"
+
+    # --- one file ---------------------------------------------------------------------------------
+
+    def read(self, data: bytes, sha256: str) -> ReadOutcome:
+        """OCR the file (or take the cached result) and find its seal."""
+        fingerprint = self.fingerprint
+        with self.sessions() as session:
+            entry = get_cached_ocr(session, sha256=sha256, fingerprint=fingerprint)
+            if entry is not None:
+                ocr = OcrResult.model_validate(entry.result)
+                images = render_pages(data, ocr)
+                if entry.seal is not None:
+                    return ReadOutcome(ocr, images, SealFinding.model_validate(entry.seal), cached=True)
+                seal = find_seal(images, self.seal_reader)
+                return ReadOutcome(ocr, images, seal, cached=True)
+        document = read_document(data, self.engine, max_pages=self.settings.ocr.max_pages)
+        seal = find_seal(document.images, self.seal_reader)
+        with self.sessions.begin() as session:
+            put_cached_ocr(
+                session,
+                sha256=sha256,
+                fingerprint=fingerprint,
+                media_type=document.ocr.media_type,
+                result=document.ocr.model_dump(mode="json"),
+                seal=seal.model_dump(mode="json"),
+            )
+        return ReadOutcome(document.ocr, document.images, seal, cached=False)
+
+    def analyse_file(self, name: str, data: bytes, application: Application, policy: Policy) -> DocumentReport:
+        """One uploaded file to its document report; never raises for a bad file."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        started = time.perf_counter()
+        try:
+            outcome = self.read(data, sha256)
+        except OcrError as exc:
+            return _failed(name, sha256, str(exc), getattr(exc, "code", "unreadable"))
+        except Exception as exc:  # a bug or an engine crash on one file must not sink the application
+            log.exception("reading %s failed", name)
+            return _failed(name, sha256, f"文件处理失败，请重新上传清晰的原件照片或PDF（{type(exc).__name__}）", "internal")
+
+        def context_for(doc_type: DocType) -> DocumentContext:
+            return policy.context_for(
+                doc_type,
+                application_date=application.application_date,
+                applicant_name=application.applicant_name,
+                id_number=application.id_number,
+                disease=application.disease,
+            )
+
+        try:
+            analysis = analyse_document(
+                outcome.ocr,
+                outcome.images,
+                outcome.seal,
+                context_for,
+                registry=self.registry,
+                catalogue=self.catalogue,
+            )
+        except Exception as exc:
+            log.exception("analysing %s failed", name)
+            return _failed(name, sha256, f"材料分析失败（{type(exc).__name__}），已记录，请联系经办机构", "internal")
+
+        fields = analysis.fields
+        sources = {
+            key: FieldSource(page=fv.page, box=[fv.box.x0, fv.box.y0, fv.box.x1, fv.box.y1] if fv.box else None)
+            for key in ("patient_name", "gender", "id_number", "hospital_name", "department", "diagnosis", "doc_date")
+            if (fv := getattr(fields, key)) is not None
+        }
+        return DocumentReport(
+            file=name,
+            sha256=sha256,
+            media_type=outcome.ocr.media_type,
+            pages=len(outcome.ocr.pages),
+            doc_type=analysis.classification.doc_type,
+            identity_kind=analysis.classification.identity_kind,
+            confidence=round(analysis.classification.confidence, 3),
+            fields=fields.values(),
+            field_sources=sources,
+            extra_fields={key: fv.value for key, fv in fields.extra.items()},
+            checks=analysis.checks,
+            seal_color=analysis.seal.color,
+            ocr_cached=outcome.cached,
+            ocr_seconds=round(time.perf_counter() - started, 3),
+            text=outcome.ocr.text,
+        )
+
+    # --- one application --------------------------------------------------------------------------
+
+    def prescreen(
+        self,
+        application: Application,
+        files: list[tuple[str, bytes]],
+        *,
+        as_of: dt.date | None = None,
+        source: str = "",
+        store: bool = True,
+        failed: list[DocumentReport] | None = None,
+    ) -> Report:
+        """Pre-screen an application given its files' names and bytes; stores the report.
+
+        ``failed`` are documents already known to be unreadable (e.g. a file that vanished)."""
+        as_of = as_of or application.application_date
+        # Recency is measured against as_of (the application date unless a re-scan says otherwise).
+        checked = application.model_copy(update={"application_date": as_of})
+        policy = self.policies.for_region(application.region)
+        documents = [self.analyse_file(name, data, checked, policy) for name, data in files]
+        documents += failed or []
+        assessment = assess(application, policy, documents)
+        report = Report(
+            case_id=case_id_for(application),
+            verdict=assessment.verdict,
+            problems=assessment.problems,
+            notice=assessment.notice,
+            documents=documents,
+            applicant_name=application.applicant_name,
+            id_number=application.id_number,
+            disease=application.disease,
+            region=application.region,
+            policy=policy.region,
+            application_date=application.application_date.isoformat(),
+            as_of=as_of.isoformat(),
+            review_due=policy.review_due(application.application_date).isoformat(),
+            materials=assessment.materials,
+            fingerprint=self.fingerprint,
+        )
+        if store:
+            with self.sessions.begin() as session:
+                save_report(session, report=report.contract(), source=source)
+        return report
+
+    def prescreen_dir(self, directory: Path, *, as_of: dt.date | None = None, store: bool = True) -> Report:
+        """Pre-screen DIR: application.json plus the document files beside it."""
+        application, paths = load_application(directory)
+        files: list[tuple[str, bytes]] = []
+        unreadable: list[DocumentReport] = []
+        for path in paths:
+            try:
+                files.append((path.name, path.read_bytes()))
+            except OSError as exc:
+                unreadable.append(_failed(path.name, "", f"文件无法读取：{exc.strerror}", "io_error"))
+        return self.prescreen(
+            application, files, as_of=as_of, source=str(directory), store=store, failed=unreadable
+        )
+
+
+def _failed(name: str, sha256: str, message: str, code: str) -> DocumentReport:
+    return DocumentReport(file=name, sha256=sha256, error=message, error_code=code, checks=unknown_checks(message))

@@ -1,0 +1,93 @@
+"""The pre-screening report: the JSON contract of DESIGN.md (keys may be added, never renamed)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from classifiers.types import (
+    DiagnosisCheck,
+    DocType,
+    DocumentChecks,
+    HospitalCheck,
+    IdentityCheck,
+    Outcome,
+    QualityCheck,
+    RecencyCheck,
+    SealCheck,
+)
+
+FIELD_NAMES = ("patient_name", "gender", "id_number", "hospital_name", "department", "diagnosis", "doc_date")
+
+
+class Verdict(StrEnum):
+    READY_FOR_REVIEW = "ready_for_review"
+    NEEDS_SUPPLEMENT = "needs_supplement"
+
+
+class FieldSource(BaseModel):
+    page: int
+    box: list[float] | None = None  # x0, y0, x1, y1 in normalised page pixels
+
+
+class DocumentReport(BaseModel):
+    file: str
+    sha256: str
+    media_type: str | None = None
+    pages: int = 0
+    doc_type: DocType | None = None
+    identity_kind: str | None = None
+    confidence: float = 0.0
+    error: str | None = None  # why the file could not be read at all, in plain Chinese
+    error_code: str | None = None
+    fields: dict[str, str | None] = dict.fromkeys(FIELD_NAMES)
+    field_sources: dict[str, FieldSource] = {}  # where on which page each field was read
+    extra_fields: dict[str, str] = {}  # ID card: ethnicity, birth_date, address, issuing_authority, …
+    checks: DocumentChecks
+    seal_color: str | None = None
+    problems: list[str] = []
+    ocr_cached: bool = False
+    ocr_seconds: float = 0.0
+    text: str = ""  # the OCR text, for reviewers and keyword rules
+
+    def contract(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json", exclude={"text"})
+        return data
+
+
+def unknown_checks(reason: str) -> DocumentChecks:
+    """Checks of a document that could not be read: nothing is known."""
+    unknown = Outcome.UNKNOWN
+    return DocumentChecks(
+        seal=SealCheck(outcome=unknown, present=False, reason=reason),
+        hospital=HospitalCheck(outcome=unknown, reason=reason),
+        recency=RecencyCheck(outcome=unknown, reason=reason),
+        identity=IdentityCheck(outcome=unknown, reason=reason),
+        quality=QualityCheck(outcome=Outcome.FAIL, problems=["unreadable_file"], reason=reason),
+        diagnosis=DiagnosisCheck(outcome=unknown, reason=reason),
+    )
+
+
+class Report(BaseModel):
+    case_id: str
+    verdict: Verdict
+    problems: list[str]
+    notice: str
+    documents: list[DocumentReport]
+    applicant_name: str
+    id_number: str
+    disease: str
+    region: str
+    policy: str  # the policy applied (a region without its own policy gets "default")
+    application_date: str
+    as_of: str
+    review_due: str  # last day of the review SLA, in working days
+    materials: dict[str, list[str]]  # required material -> files that satisfy it
+    fingerprint: str  # OCR fingerprint of the run
+
+    def contract(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json", exclude={"documents"})
+        data["documents"] = [doc.contract() for doc in self.documents]
+        return data

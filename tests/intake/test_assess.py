@@ -1,0 +1,140 @@
+"""Assessment: required materials, problem codes and the 一次性告知 notice, from analysed documents."""
+
+import datetime as dt
+
+import pytest
+
+from classifiers.types import (
+    DiagnosisCheck,
+    DocType,
+    DocumentChecks,
+    HospitalCheck,
+    IdentityCheck,
+    Outcome,
+    QualityCheck,
+    RecencyCheck,
+    SealCheck,
+)
+from intake.application import Application
+from intake.assess import assess
+from intake.policy import PolicyBook
+from intake.report import DocumentReport, Verdict, unknown_checks
+from intake.settings import POLICIES_DIR
+
+P, F, U, NA = Outcome.PASS, Outcome.FAIL, Outcome.UNKNOWN, Outcome.NOT_APPLICABLE
+APP = Application(
+    applicant_name="张三", id_number="110105194912310029", disease="糖尿病", region="绥化市",
+    application_date=dt.date(2026, 3, 5),
+)
+
+
+def checks(**over: object) -> DocumentChecks:
+    base = dict(
+        seal=SealCheck(outcome=NA, present=False),
+        hospital=HospitalCheck(outcome=NA),
+        recency=RecencyCheck(outcome=P, date="2026-03-01", age_days=4, limit_days=365),
+        identity=IdentityCheck(outcome=P),
+        quality=QualityCheck(outcome=P),
+        diagnosis=DiagnosisCheck(outcome=NA),
+    )
+    base.update(over)
+    return DocumentChecks(**base)  # type: ignore[arg-type]
+
+
+def doc(name: str, doc_type: DocType, kind: str | None = None, text: str = "", **over: object) -> DocumentReport:
+    return DocumentReport(file=name, sha256="0" * 64, doc_type=doc_type, identity_kind=kind, checks=checks(**over),
+                          text=text, fields={"hospital_name": "绥化市第一医院", "diagnosis": "2型糖尿病"})
+
+
+def complete() -> list[DocumentReport]:
+    return [
+        doc("id.jpg", DocType.ID_CARD, "resident_id_front"),
+        doc("cert.jpg", DocType.DIAGNOSIS_CERTIFICATE, seal=SealCheck(outcome=P, present=True, matches_issuer=True),
+            hospital=HospitalCheck(outcome=P, canonical_name="绥化市第一医院", grade="三级甲等")),
+        doc("discharge.pdf", DocType.DISCHARGE_SUMMARY),
+        doc("lab.jpg", DocType.LAB_REPORT, seal=SealCheck(outcome=P, present=True, matches_issuer=True)),
+    ]
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return PolicyBook.load(POLICIES_DIR).for_region("绥化市")
+
+
+def test_complete_clean_application_is_ready(policy) -> None:
+    result = assess(APP, policy, complete())
+    assert result.verdict == Verdict.READY_FOR_REVIEW
+    assert result.problems == []
+    assert result.materials["clinical_record"] == ["discharge.pdf"]
+    assert "已转入人工审核" in result.notice
+
+
+def test_every_defect_is_listed_at_once(policy) -> None:
+    docs = complete()
+    docs[0] = doc("id.jpg", DocType.ID_CARD, "resident_id_front",
+                  identity=IdentityCheck(outcome=F, id_valid=False, name_matches=True, id_matches=False))
+    docs[1] = doc("cert.jpg", DocType.DIAGNOSIS_CERTIFICATE,
+                  seal=SealCheck(outcome=F, present=True, text="某某药房", matches_issuer=False),
+                  hospital=HospitalCheck(outcome=F, canonical_name="津河镇卫生院", grade="一级"),
+                  diagnosis=DiagnosisCheck(outcome=F, disease="糖尿病"))
+    docs[3] = doc("lab.jpg", DocType.LAB_REPORT, seal=SealCheck(outcome=F, present=False),
+                  recency=RecencyCheck(outcome=F, date="2025-10-01", age_days=155, limit_days=90))
+    del docs[2]
+    result = assess(APP, policy, docs)
+    assert result.verdict == Verdict.NEEDS_SUPPLEMENT
+    assert set(result.problems) == {
+        "missing:clinical_record", "id_invalid:id.jpg", "identity_mismatch:id.jpg", "seal_mismatch:cert.jpg",
+        "grade_too_low:cert.jpg", "diagnosis_mismatch:cert.jpg", "seal_missing:lab.jpg", "stale:lab.jpg",
+    }
+    notice = result.notice
+    assert "8项问题" in notice and "一次性补正" in notice
+    for expected in ("出院小结", "《lab.jpg》", "加盖公章", "155天", "某某药房", "一级", "不符"):
+        assert expected in notice, expected
+    assert notice.count("\n") == 9  # the header, eight numbered items and the closing line
+
+
+def test_unreadable_document_satisfies_nothing_and_says_why(policy) -> None:
+    docs = complete()
+    docs[3] = doc("lab.jpg", DocType.LAB_REPORT,
+                  quality=QualityCheck(outcome=F, problems=["blur"], reason="图片模糊，请对焦后重新拍摄"))
+    result = assess(APP, policy, docs)
+    assert result.problems == ["missing:lab_report", "unreadable:lab.jpg"]
+    assert "图片模糊" in result.notice
+
+
+def test_a_file_that_could_not_be_read_is_reported_not_raised(policy) -> None:
+    docs = [*complete(), DocumentReport(file="x.zip", sha256="", error="不支持的文件类型", checks=unknown_checks("x"))]
+    result = assess(APP, policy, docs)
+    assert result.problems == ["unreadable:x.zip"]
+    assert "不支持的文件类型" in result.notice
+
+
+def test_other_documents_satisfy_nothing_and_fail_nothing(policy) -> None:
+    docs = [*complete()[:3], doc("invoice.jpg", DocType.OTHER, seal=SealCheck(outcome=F, present=False),
+                                 recency=RecencyCheck(outcome=F))]
+    result = assess(APP, policy, docs)
+    assert result.problems == ["missing:lab_report"]
+
+
+def test_id_card_back_side_alone_does_not_prove_identity(policy) -> None:
+    docs = complete()
+    docs[0] = doc("back.jpg", DocType.ID_CARD, "resident_id_back")
+    assert assess(APP, policy, docs).problems == ["missing:identity_proof"]
+    docs[0] = doc("sscard.jpg", DocType.ID_CARD, "social_security_card")
+    assert assess(APP, policy, docs).problems == []
+
+
+def test_unknown_hospital_is_its_own_problem(policy) -> None:
+    docs = complete()
+    docs[1] = doc("cert.jpg", DocType.DIAGNOSIS_CERTIFICATE, seal=SealCheck(outcome=P, present=True),
+                  hospital=HospitalCheck(outcome=U))
+    assert assess(APP, policy, docs).problems == ["hospital_unknown:cert.jpg"]
+
+
+def test_disease_extras_need_their_keyword() -> None:
+    lps = PolicyBook.load(POLICIES_DIR).for_region("六盘水市")
+    app = APP.model_copy(update={"disease": "恶性肿瘤", "region": "六盘水市"})
+    assert assess(app, lps, complete()).problems == ["missing:pathology_report"]
+    docs = [*complete(), doc("path.jpg", DocType.LAB_REPORT, text="病理诊断报告 ...",
+                             seal=SealCheck(outcome=P, present=True))]
+    assert assess(app, lps, docs).problems == []

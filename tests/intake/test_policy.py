@@ -1,0 +1,77 @@
+"""Region policies are data: defaults from the seed materials, regions override only what they name."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from classifiers.types import DocType
+from intake.errors import PolicyError
+from intake.policy import PolicyBook
+from intake.settings import POLICIES_DIR
+
+
+@pytest.fixture(scope="module")
+def book() -> PolicyBook:
+    return PolicyBook.load(POLICIES_DIR)
+
+
+def test_the_three_regions_and_the_default_are_loaded(book: PolicyBook) -> None:
+    assert set(book.regions) == {"default", "绥化市", "神农架林区", "六盘水市"}
+
+
+def test_defaults_follow_the_seed_materials(book: PolicyBook) -> None:
+    policy = book.for_region("default")
+    assert set(policy.required_materials) == {"identity_proof", "diagnosis_certificate", "clinical_record", "lab_report"}
+    assert set(policy.required_materials["clinical_record"].doc_types) == {
+        DocType.DISCHARGE_SUMMARY,
+        DocType.MEDICAL_RECORD,
+    }
+    assert set(policy.seal_required) == {DocType.DIAGNOSIS_CERTIFICATE, DocType.LAB_REPORT}
+    assert policy.min_grade == {DocType.DIAGNOSIS_CERTIFICATE: "二级"}
+    assert policy.recency_limit_days[DocType.LAB_REPORT] == 90
+    assert policy.recency_limit_days[DocType.DISCHARGE_SUMMARY] == 365
+    assert policy.recency_limit_days[DocType.DIAGNOSIS_CERTIFICATE] == 365
+
+
+def test_a_region_overrides_only_what_it_names(book: PolicyBook) -> None:
+    lps = book.for_region("六盘水市")
+    assert lps.review_sla_working_days == 1
+    assert lps.recency_limit_days[DocType.LAB_REPORT] == 90  # inherited
+    assert "pathology_report" in lps.materials_for("恶性肿瘤")
+    assert "pathology_report" not in lps.materials_for("糖尿病")
+    assert book.for_region("神农架林区").review_sla_working_days == 0.5
+
+
+def test_an_unknown_region_gets_the_default_policy(book: PolicyBook) -> None:
+    assert book.for_region("哈尔滨市").region == "default"
+
+
+def test_context_carries_the_rules_for_the_document_type(book: PolicyBook) -> None:
+    policy = book.for_region("绥化市")
+    kwargs = dict(application_date=dt.date(2026, 3, 5), applicant_name="张三", id_number="X", disease="糖尿病")
+    cert = policy.context_for(DocType.DIAGNOSIS_CERTIFICATE, **kwargs)
+    assert cert.seal_required and cert.min_grade == "二级" and cert.recency_limit_days == 365
+    record = policy.context_for(DocType.DISCHARGE_SUMMARY, **kwargs)
+    assert not record.seal_required and record.min_grade is None
+
+
+def test_review_due_counts_chinese_working_days(book: PolicyBook) -> None:
+    policy = book.for_region("default")  # 3 working days
+    # Friday 2026-09-25: the National Day holiday (10-01..10-08 in 2026) pushes the third working day far out.
+    due = policy.review_due(dt.date(2026, 3, 6))  # a Friday
+    assert due == dt.date(2026, 3, 11)  # Mon, Tue, Wed
+    half_day = book.for_region("神农架林区").review_due(dt.date(2026, 3, 7))  # a Saturday
+    assert half_day == dt.date(2026, 3, 9)
+
+
+def test_a_malformed_policy_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "default.yaml").write_text((POLICIES_DIR / "default.yaml").read_text(encoding="utf-8"), "utf-8")
+    (tmp_path / "bad.yaml").write_text("region: 某市\nrecency_limit_days: 九十\n", "utf-8")
+    with pytest.raises(PolicyError, match="bad.yaml"):
+        PolicyBook.load(tmp_path)
+
+
+def test_a_policies_dir_without_default_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="default.yaml"):
+        PolicyBook.load(tmp_path)
