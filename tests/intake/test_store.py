@@ -1,0 +1,40 @@
+"""The store keeps OCR results by (sha256, fingerprint) and every report, on SQLite by default."""
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from api.app import app
+from intake.settings import Settings, get_settings
+from intake.store import get_cached_ocr, latest_report, put_cached_ocr, save_report, session_factory
+
+
+def test_ocr_cache_round_trip_and_overwrite(tmp_path: Path) -> None:
+    sessions = session_factory(f"sqlite:///{tmp_path / 'a.db'}")
+    with sessions.begin() as s:
+        put_cached_ocr(s, sha256="ab", fingerprint="fp1", media_type="image/png", result={"pages": []}, seal=None)
+    with sessions.begin() as s:
+        put_cached_ocr(s, sha256="ab", fingerprint="fp1", media_type="image/png", result={"pages": [1]}, seal={})
+    with sessions() as s:
+        entry = get_cached_ocr(s, sha256="ab", fingerprint="fp1")
+        assert entry is not None and entry.result == {"pages": [1]} and entry.seal == {}
+        assert get_cached_ocr(s, sha256="ab", fingerprint="other-models") is None
+
+
+def test_latest_report_is_served_to_reviewers(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    sessions = session_factory(url)
+    with sessions.begin() as s:
+        save_report(s, report={"case_id": "C1", "verdict": "needs_supplement", "problems": ["x"]}, source="d")
+        save_report(s, report={"case_id": "C1", "verdict": "ready_for_review", "problems": []}, source="d")
+    with sessions() as s:
+        row = latest_report(s, "C1")
+        assert row is not None and row.verdict == "ready_for_review"
+    app.dependency_overrides[get_settings] = lambda: Settings(db={"url": url})
+    try:
+        client = TestClient(app)
+        assert client.get("/v1/cases/C1/report").json()["verdict"] == "ready_for_review"
+        missing = client.get("/v1/cases/nope/report")
+        assert missing.status_code == 404 and "nope" in missing.json()["detail"]
+    finally:
+        app.dependency_overrides.clear()
