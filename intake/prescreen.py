@@ -11,23 +11,24 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-
 from classifiers.diagnosis import DiseaseCatalogue
+
 from classifiers.hospital import HospitalRegistry
-from classifiers.pipeline import analyse_document
+from classifiers.pipeline import DocumentAnalysis, analyse_document
 from classifiers.seal import find_seal
 from classifiers.types import DocType, DocumentContext, SealFinding
 from intake.application import Application, load_application
 from intake.assess import assess
 from intake.errors import RegistryInvalid
 from intake.policy import Policy, load_policies
-from intake.report import DocumentReport, FieldSource, Report, unknown_checks
+from intake.report import FIELD_NAMES, DocumentReport, FieldSource, Report, unknown_checks
 from intake.settings import Settings
 from intake.store import get_cached_ocr, put_cached_ocr, save_report, session_factory
 from ocr import OcrEngine, read_document, render_pages
@@ -144,53 +145,22 @@ class Prescreener:
             return _failed(name, sha256, str(exc), getattr(exc, "code", "unreadable"))
         except Exception as exc:  # a bug or an engine crash on one file must not sink the application
             log.exception("reading %s failed", name)
-            return _failed(name, sha256, f"文件处理失败，请重新上传清晰的原件照片或PDF（{type(exc).__name__}）", "internal")
-
-        def context_for(doc_type: DocType) -> DocumentContext:
-            return policy.context_for(
-                doc_type,
-                application_date=application.application_date,
-                applicant_name=application.applicant_name,
-                id_number=application.id_number,
-                disease=application.disease,
-            )
+            message = f"文件处理失败，请重新上传清晰的原件照片或PDF（{type(exc).__name__}）"
+            return _failed(name, sha256, message, "internal")
 
         try:
             analysis = analyse_document(
                 outcome.ocr,
                 outcome.images,
                 outcome.seal,
-                context_for,
+                context_factory(policy, application),
                 registry=self.registry,
                 catalogue=self.catalogue,
             )
         except Exception as exc:
             log.exception("analysing %s failed", name)
             return _failed(name, sha256, f"材料分析失败（{type(exc).__name__}），已记录，请联系经办机构", "internal")
-
-        fields = analysis.fields
-        sources = {
-            key: FieldSource(page=fv.page, box=[fv.box.x0, fv.box.y0, fv.box.x1, fv.box.y1] if fv.box else None)
-            for key in ("patient_name", "gender", "id_number", "hospital_name", "department", "diagnosis", "doc_date")
-            if (fv := getattr(fields, key)) is not None
-        }
-        return DocumentReport(
-            file=name,
-            sha256=sha256,
-            media_type=outcome.ocr.media_type,
-            pages=len(outcome.ocr.pages),
-            doc_type=analysis.classification.doc_type,
-            identity_kind=analysis.classification.identity_kind,
-            confidence=round(analysis.classification.confidence, 3),
-            fields=fields.values(),
-            field_sources=sources,
-            extra_fields={key: fv.value for key, fv in fields.extra.items()},
-            checks=analysis.checks,
-            seal_color=analysis.seal.color,
-            ocr_cached=outcome.cached,
-            ocr_seconds=round(time.perf_counter() - started, 3),
-            text=outcome.ocr.text,
-        )
+        return document_report(name, sha256, outcome, analysis, seconds=time.perf_counter() - started)
 
     # --- one application --------------------------------------------------------------------------
 
@@ -249,6 +219,49 @@ class Prescreener:
         return self.prescreen(
             application, files, as_of=as_of, source=str(directory), store=store, failed=unreadable
         )
+
+
+def context_factory(policy: Policy, application: Application) -> Callable[[DocType], DocumentContext]:
+    """What a document of each type is checked against, for this application under this policy."""
+
+    def context_for(doc_type: DocType) -> DocumentContext:
+        return policy.context_for(
+            doc_type,
+            application_date=application.application_date,
+            applicant_name=application.applicant_name,
+            id_number=application.id_number,
+            disease=application.disease,
+        )
+
+    return context_for
+
+
+def document_report(
+    name: str, sha256: str, outcome: ReadOutcome, analysis: DocumentAnalysis, *, seconds: float
+) -> DocumentReport:
+    fields = analysis.fields
+    sources = {
+        key: FieldSource(page=fv.page, box=[fv.box.x0, fv.box.y0, fv.box.x1, fv.box.y1] if fv.box else None)
+        for key in FIELD_NAMES
+        if (fv := getattr(fields, key)) is not None
+    }
+    return DocumentReport(
+        file=name,
+        sha256=sha256,
+        media_type=outcome.ocr.media_type,
+        pages=len(outcome.ocr.pages),
+        doc_type=analysis.classification.doc_type,
+        identity_kind=analysis.classification.identity_kind,
+        confidence=round(analysis.classification.confidence, 3),
+        fields=fields.values(),
+        field_sources=sources,
+        extra_fields={key: fv.value for key, fv in fields.extra.items()},
+        checks=analysis.checks,
+        seal_color=analysis.seal.color,
+        ocr_cached=outcome.cached,
+        ocr_seconds=round(seconds, 3),
+        text=outcome.ocr.text,
+    )
 
 
 def _failed(name: str, sha256: str, message: str, code: str) -> DocumentReport:

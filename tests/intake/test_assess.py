@@ -29,14 +29,14 @@ APP = Application(
 
 
 def checks(**over: object) -> DocumentChecks:
-    base = dict(
-        seal=SealCheck(outcome=NA, present=False),
-        hospital=HospitalCheck(outcome=NA),
-        recency=RecencyCheck(outcome=P, date="2026-03-01", age_days=4, limit_days=365),
-        identity=IdentityCheck(outcome=P),
-        quality=QualityCheck(outcome=P),
-        diagnosis=DiagnosisCheck(outcome=NA),
-    )
+    base: dict[str, object] = {
+        "seal": SealCheck(outcome=NA, present=False),
+        "hospital": HospitalCheck(outcome=NA),
+        "recency": RecencyCheck(outcome=P, date="2026-03-01", age_days=4, limit_days=365),
+        "identity": IdentityCheck(outcome=P),
+        "quality": QualityCheck(outcome=P),
+        "diagnosis": DiagnosisCheck(outcome=NA),
+    }
     base.update(over)
     return DocumentChecks(**base)  # type: ignore[arg-type]
 
