@@ -109,5 +109,104 @@ def demo(
         )
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="HTTP worker processes.")] = 1,
+) -> None:
+    """Run the HTTP API (apps, reviewers, operators). OpenAPI docs at /docs."""
+    import uvicorn
+
+    uvicorn.run("api.app:app", host=host, port=port, workers=workers, log_level="info")
+
+
+@app.command()
+def worker(
+    queues: Annotated[
+        list[str] | None, typer.Option("--queue", "-q", help="Queues to work on (default: all).")
+    ] = None,
+    burst: Annotated[bool, typer.Option(help="Exit when the queues are empty.")] = False,
+    max_jobs: Annotated[int | None, typer.Option(help="Exit after this many jobs.")] = None,
+    supervise: Annotated[
+        bool, typer.Option(help="Recycle the worker process every INTAKE_QUEUE__WORKER_MAX_JOBS jobs.")
+    ] = True,
+) -> None:
+    """Run a queue worker. Start as many as you like, on as many machines, against one Redis,
+    one database and one shared file store."""
+    from intake.worker import run_worker
+    from intake.worker import supervise as run_supervised
+
+    settings = get_settings()
+    if supervise and not burst and max_jobs is None:
+        args = [arg for q in queues or [] for arg in ("--queue", q)]
+        args += ["--max-jobs", str(settings.queue.worker_max_jobs)]
+        raise typer.Exit(run_supervised(args))
+    run_worker(settings, queue_names=queues, burst=burst, max_jobs=max_jobs)
+
+
+@app.command()
+def reconcile(
+    loop: Annotated[bool, typer.Option(help="Keep reconciling every --interval seconds.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between rounds with --loop.")] = 30.0,
+) -> None:
+    """Enqueue what the database says must run: documents Redis never got or lost, documents whose
+    worker died, finished applications without a verdict, callbacks due."""
+    import time
+
+    from intake.db import session_factory
+    from intake.queue import Queues
+    from intake.reconcile import reconcile as run_reconcile
+
+    settings = get_settings()
+    sessions, queues = session_factory(settings.db.url), Queues(settings)
+    while True:
+        result = run_reconcile(sessions, queues, settings)
+        if result.redis_down:
+            Console(stderr=True).print("[yellow]Redis is unreachable; will try again[/]")
+        elif result.total or result.dead:
+            Console().print(
+                f"enqueued {len(result.enqueued_received)} received, re-queued {len(result.requeued_lost)} lost and "
+                f"{len(result.requeued_stuck)} stuck documents, {len(result.assessments)} assessments, "
+                f"{len(result.callbacks)} callbacks; {len(result.dead)} dead letters"
+            )
+        if not loop:
+            break
+        time.sleep(interval)
+
+
+channel_app = typer.Typer(help="API keys of the calling apps, reviewers and operators.", no_args_is_help=True)
+app.add_typer(channel_app, name="channel")
+
+
+@channel_app.command("add")
+def channel_add(
+    channel_id: Annotated[str, typer.Argument(help="Short id, e.g. longjiang-app.")],
+    name: Annotated[str, typer.Option(help="Display name, e.g. 龙江医保 app.")] = "",
+    role: Annotated[str, typer.Option(help="app, reviewer or operator.")] = "app",
+) -> None:
+    """Create a channel and print its API key and callback secret (shown once; only a hash is kept)."""
+    import secrets
+
+    from sqlalchemy.exc import IntegrityError
+
+    from api.deps import hash_key
+    from intake.db import session_factory
+    from intake.models import Channel, Role
+
+    if role not in {r.value for r in Role}:
+        raise typer.BadParameter(f"role must be one of {[r.value for r in Role]}")
+    key, secret = "mtb_" + secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    try:
+        with session_factory(get_settings().db.url).begin() as session:
+            session.add(Channel(id=channel_id, name=name or channel_id, role=role, api_key_sha256=hash_key(key),
+                                callback_secret=secret))
+    except IntegrityError:
+        Console(stderr=True).print(f"[bold red]error:[/] a channel {channel_id!r} exists already")
+        raise typer.Exit(2) from None
+    sys.stdout.write(json.dumps({"channel": channel_id, "role": role, "api_key": key, "callback_secret": secret})
+                     + "\n")
+
+
 if __name__ == "__main__":
     app()

@@ -32,6 +32,26 @@ class RedisSettings(BaseModel):
     url: str = "redis://127.0.0.1:6379/0"
 
 
+class QueueSettings(BaseModel):
+    ocr_queue: str = "ocr"  # reading documents: the long jobs
+    assess_queue: str = "assess"  # assessing finished applications: never waits behind OCR
+    callback_queue: str = "callbacks"
+    job_timeout_seconds: int = 600  # one document, all pages
+    max_attempts: int = 3  # a document that fails this often on faults of ours is a dead letter
+    retry_backoff_seconds: list[int] = [5, 30, 120]  # wait before attempt 2, 3, …
+    # A document "processing" for longer than this is taken to have lost its worker.
+    processing_timeout_seconds: int = 900
+    worker_max_jobs: int = 500  # a worker process is recycled after this many jobs (flat memory)
+    callback_max_attempts: int = 8
+    callback_timeout_seconds: float = 10.0
+
+
+class LimitSettings(BaseModel):
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_files_per_application: int = 40
+    max_files_per_request: int = 20
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INTAKE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -45,6 +65,8 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     storage: StorageSettings = StorageSettings()
     redis: RedisSettings = RedisSettings()
+    queue: QueueSettings = QueueSettings()
+    limits: LimitSettings = LimitSettings()
 
 
 @lru_cache(maxsize=1)

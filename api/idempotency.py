@@ -1,0 +1,38 @@
+"""``Idempotency-Key``: a retried request (same key, same content) gets the first answer again and
+changes nothing; the same key with different content is refused.
+
+The record is written in the same transaction as the request's effect, so either both exist or
+neither does; two racing copies of one request collide on the primary key and the loser replays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from intake.models import Channel, IdempotencyRecord
+
+
+def replay(session: Session, channel: Channel, key: str | None, request_sha256: str) -> JSONResponse | None:
+    if not key:
+        return None
+    if len(key) > 200:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "Idempotency-Key is longer than 200 characters")
+    record = session.get(IdempotencyRecord, (channel.id, key))
+    if record is None:
+        return None
+    if record.request_sha256 != request_sha256:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            "this Idempotency-Key was already used for a different request; use a new key for a new request",
+        )
+    return JSONResponse(record.response, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def remember(session: Session, channel: Channel, key: str | None, request_sha256: str, status_code: int,
+             body: dict[str, Any]) -> None:
+    if key:
+        session.add(IdempotencyRecord(channel_id=channel.id, key=key, request_sha256=request_sha256,
+                                      status_code=status_code, response=body))

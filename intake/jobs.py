@@ -1,0 +1,133 @@
+"""Queue jobs: thin adapters that take an id, load from the database, run the pure pipeline and
+persist. Each is idempotent: running one twice gives the same result and no duplicate rows.
+
+A job raises only on faults of ours (database or file store unreachable …): rq records the failure
+and the reconciler retries the document with backoff, up to ``max_attempts`` (then a dead letter).
+A bad *file* is not a fault: it is a document-level failure with a reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.callbacks import deliver
+from intake.db import session_factory
+from intake.files import LocalFileStore
+from intake.models import Application, Document
+from intake.prescreen import Prescreener
+from intake.queue import Queues
+from intake.service import (
+    application_application_data,
+    assess_if_ready,
+    claim_document,
+    finish_document,
+    worker_name,
+)
+from intake.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerContext:
+    """Loaded once per worker process: models, registry, database and file store."""
+
+    settings: Settings
+
+    @cached_property
+    def prescreener(self) -> Prescreener:
+        return Prescreener(self.settings)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(self.settings.db.url)
+
+    @cached_property
+    def files(self) -> LocalFileStore:
+        return LocalFileStore(self.settings.storage.root)
+
+    @cached_property
+    def queues(self) -> Queues:
+        return Queues(self.settings)
+
+    @property
+    def name(self) -> str:
+        return f"worker:{worker_name()}"
+
+
+_context: WorkerContext | None = None
+
+
+def get_context() -> WorkerContext:
+    global _context
+    if _context is None:
+        _context = WorkerContext(get_settings())
+    return _context
+
+
+def set_context(context: WorkerContext | None) -> None:
+    """For tests and embedded use: run jobs against these settings."""
+    global _context
+    _context = context
+
+
+def process_document(document_id: str) -> str:
+    ctx = get_context()
+    me = ctx.name
+    with ctx.sessions.begin() as session:
+        doc = claim_document(session, document_id, worker=me, max_attempts=ctx.settings.queue.max_attempts)
+        if doc is None:
+            return "skipped"
+        app = session.get(Application, doc.application_id)
+        assert app is not None
+        data = application_application_data(app)
+        policy = ctx.prescreener.policies.for_region(app.region)
+        sha256, filename = doc.sha256, doc.filename
+    blob = ctx.files.get(sha256)
+    report = ctx.prescreener.analyse_file(filename, blob, data, policy)
+    with ctx.sessions.begin() as session:
+        if not finish_document(session, document_id, worker=me, report=report):
+            return "taken over"
+        application_id = session.get(Document, document_id).application_id  # type: ignore[union-attr]
+    ctx.queues.enqueue_assessment(application_id)  # a no-op job unless the whole round is processed
+    return "done"
+
+
+def assess_application(application_id: str) -> str:
+    ctx = get_context()
+    with ctx.sessions.begin() as session:
+        app = session.get(Application, application_id, with_for_update=True)
+        if app is None:
+            return "gone"
+        case = assess_if_ready(
+            session, app, policies=ctx.prescreener.policies, actor=ctx.name,
+            fingerprint=ctx.prescreener.fingerprint,
+        )
+        if case is None:
+            return "not ready"
+        delivery_ids = [d.id for d in _pending_deliveries(session, app.id)]
+    for delivery_id in delivery_ids:
+        ctx.queues.enqueue_callback(delivery_id)
+    return "assessed"
+
+
+def _pending_deliveries(session: Session, application_id: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from intake.models import CallbackDelivery
+
+    session.flush()
+    return session.scalars(
+        select(CallbackDelivery).where(
+            CallbackDelivery.application_id == application_id, CallbackDelivery.status == "pending"
+        )
+    ).all()
+
+
+def deliver_callback(delivery_id: int) -> str:
+    ctx = get_context()
+    return deliver(ctx.sessions, delivery_id, settings=ctx.settings)

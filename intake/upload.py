@@ -1,0 +1,50 @@
+"""What is checked when a file is uploaded, before it is accepted: cheap checks from the bytes
+(type, size, page count, pixel count) so an app gets a clear 4xx answer at once. Everything that
+needs decoding or OCR happens in the worker and ends as a document-level result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from intake.errors import IntakeError
+from intake.settings import Settings
+from ocr.decode import check_frames, open_image
+from ocr.errors import EmptyFile, UnsupportedFileType
+from ocr.pdf import open_pdf
+from ocr.sniff import PDF, SUPPORTED_TYPES, sniff_media_type
+
+
+class FileTooLarge(IntakeError):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"文件过大（{size / 1048576:.1f} MB），单个文件不能超过 {limit / 1048576:.0f} MB，请压缩或拆分后上传。"
+        )
+        self.size, self.limit = size, limit
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    media_type: str
+    pages: int
+
+
+def inspect_upload(data: bytes, settings: Settings) -> UploadInfo:
+    """Refuse what can never be read; raises ``FileTooLarge`` or an ``ocr.errors.OcrError``."""
+    limit = settings.limits.max_file_bytes
+    if len(data) > limit:
+        raise FileTooLarge(len(data), limit)
+    if not data or not data.strip():
+        raise EmptyFile(f"{len(data)} bytes")
+    media_type = sniff_media_type(data)
+    if media_type not in SUPPORTED_TYPES:
+        raise UnsupportedFileType(f"sniffed {media_type}")
+    max_pages = settings.ocr.max_pages
+    if media_type == PDF:
+        doc = open_pdf(data, max_pages)
+        try:
+            pages = len(doc)
+        finally:
+            doc.close()
+        return UploadInfo(media_type, pages)
+    with open_image(data, settings.ocr.max_image_pixels) as image:
+        return UploadInfo(media_type, check_frames(image, max_pages))
