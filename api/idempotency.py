@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import HTTPException, status
+from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -19,13 +19,13 @@ def replay(session: Session, channel: Channel, key: str | None, request_sha256: 
     if not key:
         return None
     if len(key) > 200:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "Idempotency-Key is longer than 200 characters")
+        raise HTTPException(422, "Idempotency-Key is longer than 200 characters")
     record = session.get(IdempotencyRecord, (channel.id, key))
     if record is None:
         return None
     if record.request_sha256 != request_sha256:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            422,
             "this Idempotency-Key was already used for a different request; use a new key for a new request",
         )
     return JSONResponse(record.response, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
