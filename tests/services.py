@@ -7,7 +7,6 @@ tests that need it are skipped with a loud reason on a developer's machine, and 
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -89,10 +89,10 @@ def postgres_ok() -> bool:
 
 
 def start_postgres() -> None:
-    versions = sorted(glob.glob("/etc/postgresql/*"))
+    versions = sorted(Path("/etc/postgresql").glob("*"))
     if not versions or shutil.which("pg_ctlcluster") is None:
         return
-    version = os.path.basename(versions[-1])
+    version = versions[-1].name
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], check=False,
                    capture_output=True)
     for _ in range(50):
