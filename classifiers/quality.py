@@ -1,0 +1,283 @@
+"""Can a person (and the OCR) read this upload, or must the applicant photograph it again?
+
+"Unreadable" is a judgement about the text, so both kinds of evidence count:
+
+- pixels, measured where the OCR found text lines: sharpness, character height, brightness and
+  contrast, saturated glare blobs over the content, lines cut by the image border;
+- the OCR itself: how many lines it found and how confident it was.
+
+A phone photo of a page with some blur, shadow and skew is normal and must pass: a pixel measure
+fails a document on its own only when it is far outside what readable photos show; a moderate
+one fails it only together with poor OCR evidence. Milder findings stay in ``problems`` (with a hint
+in ``reason``) while the outcome is ``pass``. Pages from a PDF text layer are readable by
+construction and skip the pixel measures.
+
+Thresholds were set on the phone photos in /work/shared/realworld (all pass) against heavily
+blurred, downscaled, darkened and glare-covered versions of them (all fail); see the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from classifiers.types import Outcome, QualityCheck
+from ocr.types import OcrPage, OcrResult
+
+__all__ = ["REASONS", "assess_quality"]
+
+# Sharpness is measured after scaling the page so its median text line is this tall: blur is
+# judged relative to the characters, which makes it independent of the photo's resolution.
+_TEXT_HEIGHT_NORM = 32.0
+_BLUR_FAIL = 0.07  # about 1 / edge width at 32 px text: sharp photos measure 0.24-0.44, sigma=0.2*text height 0.03-0.06
+_BLUR_WARN = 0.11
+_TEXT_HEIGHT_FAIL = 9.0  # px of a text line in the uploaded image: strokes of 汉字 merge below ~9 px
+_TEXT_HEIGHT_WARN = 13.0
+_SHORT_SIDE_WARN = 600
+_DARK_FAIL = 45.0  # mean grey level of the content area (0..255)
+_DARK_WARN = 80.0
+_CONTRAST_FAIL = 12.0  # grey levels between ink and paper (p98 - p2 over text lines)
+_GLARE_FAIL = 0.15  # share of the content area under glare; a 10% white photo background (ID card portrait) is normal
+_GLARE_WARN = 0.12
+_GLARE_MIN_BLOB = 0.005  # of the image area; smaller saturated spots are reflections of no account
+_GLARE_PAPER_MAX = 235.0  # a reflection is brighter than the paper around it; white paper is not
+_BORDER_MARGIN = 0.004  # of the image side: a line box this close to an edge is cut by it
+_MIN_LINES = 3
+_MIN_CHARS = 8
+_LOW_SCORE = 0.6
+_OCR_POOR_MEAN = 0.75
+_OCR_POOR_LOW_FRACTION = 0.4
+_OCR_FAIL_MEAN = 0.55
+
+REASONS: dict[str, str] = {
+    "no_text": "未能识别到文字，请确认上传的是所需材料，并将材料平铺、完整拍摄",
+    "blur": "图片模糊，请在光线充足处对焦后重新拍摄，确保文字清晰可辨",
+    "too_small": "图片分辨率过低或文字过小，请靠近材料拍摄或上传原图，确保文字清晰可辨",
+    "too_dark": "图片过暗，请在光线充足处重新拍摄",
+    "glare": "图片有反光遮挡文字，请避开灯光直射、关闭闪光灯后重新拍摄",
+    "cropped": "材料边缘未拍全，请将整页材料完整拍入画面",
+    "low_confidence": "图片文字难以辨认，请重新拍摄清晰、完整的材料",
+}
+
+
+@dataclass
+class _PageFindings:
+    metrics: dict[str, float] = field(default_factory=dict)
+    fail: set[str] = field(default_factory=set)
+    warn: set[str] = field(default_factory=set)
+
+
+def _boxes_in_image(page: OcrPage, image: np.ndarray) -> np.ndarray:
+    """Line boxes as int pixel rows (x0, y0, x1, y1) of ``image``, which may be scaled vs the page."""
+    h, w = image.shape[:2]
+    sx = w / page.width if page.width else 1.0
+    sy = h / page.height if page.height else 1.0
+    rows = [
+        (line.box.x0 * sx, line.box.y0 * sy, line.box.x1 * sx, line.box.y1 * sy)
+        for line in page.lines
+        if line.text.strip() and line.box.width > 0 and line.box.height > 0
+    ]
+    if not rows:
+        return np.zeros((0, 4), dtype=int)
+    arr = np.array(rows)
+    arr[:, [0, 2]] = arr[:, [0, 2]].clip(0, w)
+    arr[:, [1, 3]] = arr[:, [1, 3]].clip(0, h)
+    return arr.round().astype(int)
+
+
+def _text_mask(shape: tuple[int, int], boxes: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    for x0, y0, x1, y1 in boxes:
+        mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def _line_heights(boxes: np.ndarray) -> np.ndarray:
+    """Height of each text line: the shorter side of its box, so vertical text (a page the
+    normaliser left on its side) is not read as huge characters. Single glyphs (near-square boxes)
+    keep their height."""
+    w = boxes[:, 2] - boxes[:, 0]
+    h = boxes[:, 3] - boxes[:, 1]
+    return np.where(h > 1.5 * w, w, h).astype(float)
+
+
+def _sharpness(gray: np.ndarray, boxes: np.ndarray, text_height: float) -> float:
+    """Steepest edges over the text lines relative to their ink-to-paper contrast, at normalised scale.
+
+    A sharp stroke edge goes from paper to ink within a pixel or two; Gaussian blur of width sigma
+    spreads it over about 2.5 sigma, so (strong gradient / contrast) estimates one over the edge
+    width. Dividing by the contrast makes a faint or dark page not look blurry; scaling the page to
+    a fixed text height makes a high-resolution photo not look sharp merely for having more pixels.
+    """
+    factor = float(np.clip(_TEXT_HEIGHT_NORM / max(text_height, 1.0), 0.05, 4.0))
+    interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    scaled = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=interp).astype(np.float32)
+    mask = _text_mask(scaled.shape[:2], (boxes * factor).round().astype(int))
+    if mask.sum() < 100:
+        return float("nan")
+    gx = cv2.Sobel(scaled, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(scaled, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    grad = np.hypot(gx, gy)[mask]
+    lo, hi = np.percentile(scaled[mask], [2, 98])
+    contrast = float(hi - lo)
+    if contrast < 1.0:
+        return 0.0
+    return float(np.percentile(grad, 99) / contrast)
+
+
+def _glare_fraction(gray: np.ndarray, text_mask: np.ndarray, content: tuple[int, int, int, int]) -> float:
+    """Share of the content area under large saturated blobs that lie over text and are brighter
+    than the paper around them (a reflection).
+
+    White paper everywhere (a scan) is not glare, nor is a white area beside the text that no
+    text line touches (the portrait background of an ID card)."""
+    x0, y0, x1, y1 = content
+    region = gray[y0:y1, x0:x1]
+    if region.size == 0 or (region >= 245).mean() > 0.5:
+        return 0.0
+    saturated = cv2.morphologyEx((gray >= 245).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(saturated, connectivity=8)
+    min_area = _GLARE_MIN_BLOB * gray.size
+    ring_kernel = np.ones((31, 31), np.uint8)
+    glare = np.zeros(gray.shape, dtype=bool)
+    for i in range(1, count):
+        if stats[i, cv2.CC_STAT_AREA] < min_area:
+            continue
+        blob = labels == i
+        if not (blob & text_mask).any():
+            continue
+        ring = cv2.dilate(blob.astype(np.uint8), ring_kernel).astype(bool) & ~blob
+        if ring.any() and float(np.median(gray[ring])) < _GLARE_PAPER_MAX:
+            glare |= blob
+    return float(glare[y0:y1, x0:x1].mean())
+
+
+def _assess_page(page: OcrPage, image: np.ndarray) -> _PageFindings:
+    out = _PageFindings()
+    if image.ndim == 2:
+        image = np.asarray(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))
+    h, w = image.shape[:2]
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    boxes = _boxes_in_image(page, image)
+    out.metrics["short_side"] = float(min(h, w))
+    if len(boxes) == 0:
+        out.metrics["mean_brightness"] = float(gray.mean())
+        if gray.mean() < _DARK_FAIL:
+            out.fail.add("too_dark")
+        return out
+
+    text_height = float(np.median(_line_heights(boxes)))
+    out.metrics["text_height"] = text_height
+    if text_height < _TEXT_HEIGHT_FAIL:
+        out.fail.add("too_small")
+    elif text_height < _TEXT_HEIGHT_WARN and min(h, w) < _SHORT_SIDE_WARN:
+        out.warn.add("too_small")
+
+    sharp = _sharpness(gray, boxes, text_height)
+    if not np.isnan(sharp):
+        out.metrics["sharpness"] = round(sharp, 4)
+        if sharp < _BLUR_FAIL:
+            out.fail.add("blur")
+        elif sharp < _BLUR_WARN:
+            out.warn.add("blur")
+
+    content = (int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max()))
+    cx0, cy0, cx1, cy1 = content
+    brightness = float(gray[cy0:cy1, cx0:cx1].mean())
+    mask = _text_mask(gray.shape, boxes)
+    p2, p98 = np.percentile(gray[mask], [2, 98])
+    contrast = float(p98 - p2)
+    out.metrics["mean_brightness"] = round(brightness, 1)
+    out.metrics["contrast"] = round(contrast, 1)
+    if brightness < _DARK_FAIL or contrast < _CONTRAST_FAIL:
+        out.fail.add("too_dark")
+    elif brightness < _DARK_WARN:
+        out.warn.add("too_dark")
+
+    glare = _glare_fraction(gray, mask, content)
+    out.metrics["glare_fraction"] = round(glare, 4)
+    if glare >= _GLARE_FAIL:
+        out.fail.add("glare")
+    elif glare >= _GLARE_WARN:
+        out.warn.add("glare")
+
+    margin_x, margin_y = _BORDER_MARGIN * w + 1, _BORDER_MARGIN * h + 1
+    sides = sum(
+        (
+            bool((boxes[:, 0] <= margin_x).any()),
+            bool((boxes[:, 1] <= margin_y).any()),
+            bool((boxes[:, 2] >= w - margin_x).any()),
+            bool((boxes[:, 3] >= h - margin_y).any()),
+        )
+    )
+    out.metrics["sides_cut"] = float(sides)
+    if sides >= 2:
+        # A crop of the relevant part is often still usable; the fields check says what is missing.
+        out.warn.add("cropped")
+    return out
+
+
+def _ocr_evidence(ocr: OcrResult) -> dict[str, float]:
+    lines = [line for _, line in ocr.lines if line.text.strip()]
+    chars = sum(len(line.text.strip()) for line in lines)
+    if not lines:
+        return {"lines": 0.0, "chars": 0.0, "mean_score": 0.0, "low_confidence_fraction": 1.0}
+    weights = np.array([len(line.text.strip()) for line in lines], dtype=float)
+    scores = np.array([line.score for line in lines])
+    return {
+        "lines": float(len(lines)),
+        "chars": float(chars),
+        "mean_score": round(float((scores * weights).sum() / weights.sum()), 4),
+        "low_confidence_fraction": round(float((scores < _LOW_SCORE).mean()), 4),
+    }
+
+
+_ORDER = ("no_text", "blur", "too_small", "too_dark", "glare", "cropped", "low_confidence")
+
+
+def assess_quality(images: list[np.ndarray], ocr: OcrResult) -> QualityCheck:
+    """Whether the document can be read; ``images`` are the BGR page images, in page order."""
+    metrics = _ocr_evidence(ocr)
+    fail: set[str] = set()
+    warn: set[str] = set()
+    if metrics["lines"] < _MIN_LINES and metrics["chars"] < _MIN_CHARS:
+        fail.add("no_text")
+
+    pages_measured = 0
+    for page, image in zip(ocr.pages, images, strict=False):
+        if page.source == "text_layer" or image is None or image.size == 0:
+            continue
+        found = _assess_page(page, image)
+        pages_measured += 1
+        fail |= found.fail
+        warn |= found.warn
+        # Keep the worst page's value of each measure.
+        for key, value in found.metrics.items():
+            worse_is_higher = key in ("glare_fraction", "sides_cut")
+            prev = metrics.get(key)
+            if prev is None or (value > prev if worse_is_higher else value < prev):
+                metrics[key] = value
+    metrics["pages_measured"] = float(pages_measured)
+
+    ocr_poor = metrics["lines"] > 0 and (
+        metrics["mean_score"] < _OCR_POOR_MEAN or metrics["low_confidence_fraction"] > _OCR_POOR_LOW_FRACTION
+    )
+    if metrics["lines"] > 0 and metrics["mean_score"] < _OCR_FAIL_MEAN:
+        fail.add("low_confidence")
+    elif ocr_poor:
+        # Poor OCR confirms a moderate pixel problem; on its own it is only a warning.
+        if warn - {"cropped"}:
+            fail |= warn - {"cropped"}
+            warn -= fail
+        else:
+            warn.add("low_confidence")
+
+    problems = [p for p in _ORDER if p in fail or p in warn]
+    if fail:
+        # Tell the applicant about the failing problems first; one sentence each.
+        fail_reason = "；".join(REASONS[p] for p in _ORDER if p in fail)
+        return QualityCheck(outcome=Outcome.FAIL, problems=problems, metrics=metrics, reason=fail_reason)
+    hint = "；".join(REASONS[p] for p in problems) if problems else None
+    return QualityCheck(outcome=Outcome.PASS, problems=problems, metrics=metrics, reason=hint)

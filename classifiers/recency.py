@@ -1,0 +1,82 @@
+"""Is a document recent enough: lab reports within 90 days, the other materials within a year.
+
+Ages are calendar days from the document's date to the application date. When only the month is
+known the document is dated to the *last* day of that month: an ambiguous date must not count
+against the applicant.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+
+from classifiers.types import Outcome, RecencyCheck
+
+__all__ = ["FUTURE_GRACE_DAYS", "check_recency", "parse_doc_date"]
+
+# A document dated a day or two after the application is a clock or time-zone slip (or a report
+# printed the next morning), not a forgery; more than that is.
+FUTURE_GRACE_DAYS = 2
+
+_DATE_RE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:[-/.月]\s*(\d{1,2})\s*日?|月?)\s*$")
+
+
+def parse_doc_date(value: str) -> tuple[dt.date, bool] | None:
+    """("YYYY-MM-DD" | "YYYY-MM") -> (date, month_only); month-only gives the month's last day.
+
+    Also accepts ``/``, ``.`` and ``年月日`` separators. ``None`` for anything else or an impossible
+    date.
+    """
+    m = _DATE_RE.match(value or "")
+    if not m:
+        return None
+    year, month = int(m.group(1)), int(m.group(2))
+    if not (1 <= month <= 12 and 1900 <= year <= 2200):
+        return None
+    if m.group(3) is None:
+        return dt.date(year, month, calendar.monthrange(year, month)[1]), True
+    try:
+        return dt.date(year, month, int(m.group(3))), False
+    except ValueError:
+        return None
+
+
+def check_recency(doc_date: str | None, as_of: dt.date, limit_days: int | None) -> RecencyCheck:
+    """Age of the document on ``as_of`` (the application date) against ``limit_days``."""
+    if not doc_date or not doc_date.strip():
+        return RecencyCheck(outcome=Outcome.UNKNOWN, limit_days=limit_days, reason="未识别到材料日期")
+    parsed = parse_doc_date(doc_date)
+    if parsed is None:
+        return RecencyCheck(
+            outcome=Outcome.UNKNOWN, date=doc_date, limit_days=limit_days, reason=f"无法识别材料日期“{doc_date}”"
+        )
+    date, month_only = parsed
+    age = (as_of - date).days
+    if month_only and (date.year, date.month) == (as_of.year, as_of.month):
+        # The month's last day lies after as_of: the document is from this month, not the future.
+        age = 0
+    date_text = doc_date.strip()
+    future = age < -FUTURE_GRACE_DAYS
+    if limit_days is None:
+        reason = "日期晚于申请日期" if future else None
+        return RecencyCheck(
+            outcome=Outcome.NOT_APPLICABLE, reason=reason, date=date_text, age_days=age, limit_days=limit_days
+        )
+    if future:
+        return RecencyCheck(
+            outcome=Outcome.FAIL,
+            reason=f"日期晚于申请日期（材料日期{doc_date}，申请日期{as_of.isoformat()}）",
+            date=date_text,
+            age_days=age,
+            limit_days=limit_days,
+        )
+    if age > limit_days:
+        return RecencyCheck(
+            outcome=Outcome.FAIL,
+            reason=f"材料日期{doc_date}距申请日期已{age}天，超过{limit_days}天的时限，请提供近期材料",
+            date=date_text,
+            age_days=age,
+            limit_days=limit_days,
+        )
+    return RecencyCheck(outcome=Outcome.PASS, date=date_text, age_days=age, limit_days=limit_days)

@@ -1,0 +1,184 @@
+"""Image quality: real phone photos pass; heavily degraded versions of them fail.
+
+The OCR evidence for the pixel tests is a stand-in for a healthy OCR run: text-line boxes found
+with OpenCV on the *original* photo, all with a good score. Degraded images keep those boxes (they
+share the geometry), so each failure below is the pixel measure's own doing, not the OCR's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from classifiers.quality import assess_quality
+from classifiers.types import Outcome
+from ocr.types import Box, OcrLine, OcrPage, OcrResult
+
+REALWORLD = Path("/work/shared/realworld")
+PHOTOS = (
+    sorted(p for p in REALWORLD.glob("*.[jp][pn]g") if not p.name.startswith("seal_")) if REALWORLD.exists() else []
+)
+pytestmark = pytest.mark.skipif(not PHOTOS, reason="real-world samples not available")
+
+
+def detect_lines(image: np.ndarray) -> list[Box]:
+    """Rough text-line boxes: dark strokes joined horizontally into runs."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    joined = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 3)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined)
+    h, w = gray.shape
+    boxes = []
+    for x, y, bw, bh, _area in stats[1:count]:
+        touches_border = x <= 1 or y <= 1 or x + bw >= w - 1 or y + bh >= h - 1
+        if 8 <= bh <= h / 8 and bw >= bh and bw < 0.9 * w and not touches_border:
+            boxes.append(Box(x0=x, y0=y, x1=x + bw, y1=y + bh))
+    return boxes
+
+
+def ocr_result(boxes: list[Box], width: int, height: int, score: float = 0.95, scale: float = 1.0) -> OcrResult:
+    lines = [
+        OcrLine(
+            text="检验项目结果",
+            box=Box(x0=b.x0 * scale, y0=b.y0 * scale, x1=b.x1 * scale, y1=b.y1 * scale),
+            score=score,
+        )
+        for b in boxes
+    ]
+    page = OcrPage(index=0, width=round(width * scale), height=round(height * scale), source="ocr", lines=lines)
+    return OcrResult(media_type="image/jpeg", pages=[page], fingerprint="test")
+
+
+@pytest.fixture(scope="module", params=PHOTOS, ids=lambda p: p.name)
+def photo(request: pytest.FixtureRequest) -> tuple[np.ndarray, list[Box]]:
+    image = cv2.imread(str(request.param))
+    assert image is not None
+    return image, detect_lines(image)
+
+
+def _text_height(boxes: list[Box]) -> float:
+    return float(np.median([min(b.height, b.width) for b in boxes]))
+
+
+def test_real_phone_photos_pass(photo: tuple[np.ndarray, list[Box]]) -> None:
+    image, boxes = photo
+    check = assess_quality([image], ocr_result(boxes, image.shape[1], image.shape[0]))
+    assert check.outcome == Outcome.PASS, check
+
+
+def test_heavy_blur_fails(photo: tuple[np.ndarray, list[Box]]) -> None:
+    image, boxes = photo
+    sigma = 0.25 * _text_height(boxes)  # strokes smeared over a quarter of a character
+    blurred = cv2.GaussianBlur(image, (0, 0), sigma)
+    check = assess_quality([blurred], ocr_result(boxes, image.shape[1], image.shape[0]))
+    assert check.outcome == Outcome.FAIL and "blur" in check.problems, check
+    assert "模糊" in (check.reason or "")
+
+
+def test_mild_blur_still_passes(photo: tuple[np.ndarray, list[Box]]) -> None:
+    image, boxes = photo
+    blurred = cv2.GaussianBlur(image, (0, 0), 1.0)
+    assert assess_quality([blurred], ocr_result(boxes, image.shape[1], image.shape[0])).outcome == Outcome.PASS
+
+
+def test_tiny_downscale_fails(photo: tuple[np.ndarray, list[Box]]) -> None:
+    image, boxes = photo
+    scale = 6.0 / _text_height(boxes)  # characters about 6 px tall
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    check = assess_quality([small], ocr_result(boxes, image.shape[1], image.shape[0], scale=scale))
+    assert check.outcome == Outcome.FAIL and "too_small" in check.problems, check
+
+
+def test_very_dark_fails_but_dim_passes(photo: tuple[np.ndarray, list[Box]]) -> None:
+    image, boxes = photo
+    ocr = ocr_result(boxes, image.shape[1], image.shape[0])
+    dark = assess_quality([(image * 0.12).astype(np.uint8)], ocr)
+    assert dark.outcome == Outcome.FAIL and "too_dark" in dark.problems, dark
+    assert "过暗" in (dark.reason or "")
+    dim = assess_quality([(image * 0.6).astype(np.uint8)], ocr)
+    assert dim.outcome == Outcome.PASS, dim
+
+
+def test_big_glare_blob_over_the_text_fails(photo: tuple[np.ndarray, list[Box]]) -> None:
+    image, boxes = photo
+    x0, y0 = min(b.x0 for b in boxes), min(b.y0 for b in boxes)
+    x1, y1 = max(b.x1 for b in boxes), max(b.y1 for b in boxes)
+    glared = image.copy()
+    centre = (int((x0 + x1) / 2), int((y0 + y1) / 2))
+    axes = (int((x1 - x0) * 0.3), int((y1 - y0) * 0.3))
+    cv2.ellipse(glared, centre, axes, 0, 0, 360, (255, 255, 255), -1)
+    glared = cv2.GaussianBlur(glared, (0, 0), 1.0)
+    check = assess_quality([glared], ocr_result(boxes, image.shape[1], image.shape[0]))
+    assert check.outcome == Outcome.FAIL and "glare" in check.problems, check
+    assert "反光" in (check.reason or "")
+
+
+def test_no_text_fails() -> None:
+    blank = np.full((1200, 900, 3), 200, np.uint8)
+    check = assess_quality([blank], ocr_result([], 900, 1200))
+    assert check.outcome == Outcome.FAIL and check.problems == ["no_text"]
+
+
+def test_garbled_ocr_fails_even_with_clean_pixels() -> None:
+    """GIVEN a sharp page WHEN the OCR's confidence is very low THEN the document is unreadable."""
+    image = cv2.imread(str(PHOTOS[0]))
+    boxes = detect_lines(image)
+    check = assess_quality([image], ocr_result(boxes, image.shape[1], image.shape[0], score=0.4))
+    assert check.outcome == Outcome.FAIL and "low_confidence" in check.problems
+
+
+def test_moderate_pixel_problem_fails_only_with_poor_ocr() -> None:
+    image = cv2.imread(str(REALWORLD / "lab_np2016_bloodtest2_upright_photo.jpg"))
+    boxes = detect_lines(image)
+    dim = (image * 0.45).astype(np.uint8)  # warns too_dark, still readable
+    good = assess_quality([dim], ocr_result(boxes, image.shape[1], image.shape[0], score=0.95))
+    poor = assess_quality([dim], ocr_result(boxes, image.shape[1], image.shape[0], score=0.7))
+    assert good.outcome == Outcome.PASS and "too_dark" in good.problems
+    assert poor.outcome == Outcome.FAIL and "too_dark" in poor.problems
+
+
+def test_text_layer_pages_skip_pixel_checks() -> None:
+    boxes = [Box(x0=50, y0=50 + 30 * i, x1=500, y1=70 + 30 * i) for i in range(10)]
+    result = ocr_result(boxes, 1240, 1754)
+    result.pages[0].source = "text_layer"
+    black = np.zeros((1754, 1240, 3), np.uint8)
+    assert assess_quality([black], result).outcome == Outcome.PASS
+
+
+def test_crop_touching_borders_is_noted_but_passes() -> None:
+    image = cv2.imread(str(REALWORLD / "lab_np2016_region_crop.jpg"))
+    h, w = image.shape[:2]
+    boxes = [*detect_lines(image), Box(x0=0, y0=0, x1=w * 0.3, y1=20), Box(x0=w * 0.7, y0=h - 20, x1=w, y1=h)]
+    check = assess_quality([image], ocr_result(boxes, w, h))
+    assert check.outcome == Outcome.PASS and "cropped" in check.problems
+
+
+@pytest.fixture(scope="module")
+def engine():  # type: ignore[no-untyped-def]
+    ocr_mod = pytest.importorskip("ocr")
+    if not hasattr(ocr_mod, "read_document"):
+        pytest.skip("ocr.read_document not available yet")
+    return ocr_mod.OcrEngine()
+
+
+@pytest.mark.ocr
+@pytest.mark.parametrize("path", PHOTOS, ids=lambda p: p.name)
+def test_real_ocr_on_real_photos_passes(engine, path: Path) -> None:  # type: ignore[no-untyped-def]
+    from ocr import read_document
+
+    doc = read_document(path.read_bytes(), engine)
+    check = assess_quality(doc.images, doc.ocr)
+    assert check.outcome == Outcome.PASS, check
+
+
+@pytest.mark.ocr
+def test_real_ocr_on_heavily_blurred_photo_fails(engine) -> None:  # type: ignore[no-untyped-def]
+    from ocr import read_document
+
+    blurred = cv2.GaussianBlur(cv2.imread(str(REALWORLD / "lab_np2016_bloodtest2_upright_photo.jpg")), (0, 0), 6)
+    _ok, buf = cv2.imencode(".jpg", blurred)
+    doc = read_document(buf.tobytes(), engine)
+    assert assess_quality(doc.images, doc.ocr).outcome == Outcome.FAIL

@@ -1,0 +1,67 @@
+"""Recency: document age against the policy limit, fair to month-only dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from classifiers.recency import check_recency, parse_doc_date
+from classifiers.types import Outcome
+
+AS_OF = dt.date(2026, 3, 15)
+
+
+def test_within_limit_passes_and_reports_age() -> None:
+    check = check_recency("2026-01-15", AS_OF, 90)
+    assert (check.outcome, check.date, check.age_days, check.limit_days) == (Outcome.PASS, "2026-01-15", 59, 90)
+
+
+def test_exactly_at_limit_passes_one_day_over_fails() -> None:
+    assert check_recency((AS_OF - dt.timedelta(days=90)).isoformat(), AS_OF, 90).outcome == Outcome.PASS
+    stale = check_recency((AS_OF - dt.timedelta(days=91)).isoformat(), AS_OF, 90)
+    assert stale.outcome == Outcome.FAIL and stale.age_days == 91 and "90" in (stale.reason or "")
+
+
+def test_month_only_counts_from_last_day_of_month() -> None:
+    # 2025-12 -> 2025-12-31: 74 days before 2026-03-15, within 90 (from 12-01 it would be 104).
+    check = check_recency("2025-12", AS_OF, 90)
+    assert check.outcome == Outcome.PASS and check.age_days == 74
+    assert check_recency("2025-11", AS_OF, 90).outcome == Outcome.FAIL  # 2025-11-30: 105 days
+
+
+def test_month_only_in_the_application_month_is_not_future() -> None:
+    check = check_recency("2026-03", AS_OF, 90)
+    assert check.outcome == Outcome.PASS and check.age_days == 0
+
+
+def test_future_date_fails_beyond_grace() -> None:
+    assert check_recency("2026-03-17", AS_OF, 90).outcome == Outcome.PASS  # printed a day or two later
+    future = check_recency("2026-03-20", AS_OF, 90)
+    assert future.outcome == Outcome.FAIL and "日期晚于申请日期" in (future.reason or "")
+    assert check_recency("2026-05", AS_OF, 365).outcome == Outcome.FAIL
+
+
+def test_no_limit_is_not_applicable_but_reports_what_it_found() -> None:
+    check = check_recency("2020-01-01", AS_OF, None)
+    assert check.outcome == Outcome.NOT_APPLICABLE
+    assert check.date == "2020-01-01" and check.age_days == (AS_OF - dt.date(2020, 1, 1)).days
+
+
+@pytest.mark.parametrize("value", [None, "", "  ", "2026-13-01", "2026-02-30", "昨天", "26-01-01"])
+def test_missing_or_unparseable_date_is_unknown_with_reason(value: str | None) -> None:
+    check = check_recency(value, AS_OF, 90)
+    assert check.outcome == Outcome.UNKNOWN and check.reason
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-01-05", (dt.date(2026, 1, 5), False)),
+        ("2026/1/5", (dt.date(2026, 1, 5), False)),
+        ("2026年1月5日", (dt.date(2026, 1, 5), False)),
+        ("2024-02", (dt.date(2024, 2, 29), True)),
+    ],
+)
+def test_parse_doc_date(value: str, expected: tuple[dt.date, bool]) -> None:
+    assert parse_doc_date(value) == expected
