@@ -3,10 +3,12 @@ service. Errors are mapped to status codes here, once."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
 from api.deps import SessionDep
 from api.routes import apps, ops, review
@@ -15,6 +17,8 @@ from intake.service import Conflict, LimitExceeded
 from intake.store import latest_report
 from intake.upload import FileTooLarge
 from ocr.errors import OcrError
+
+log = logging.getLogger(__name__)
 
 app = FastAPI(
     title="门诊慢特病 intake",
@@ -46,6 +50,18 @@ def intake_error(request: Request, exc: IntakeError) -> JSONResponse:
 def ocr_error(request: Request, exc: OcrError) -> JSONResponse:
     code = 415 if exc.code == "unsupported_type" else 422
     return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=code)
+
+
+@app.exception_handler(DBAPIError)
+def database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
+    # Nothing of the request was committed; the same request (with its Idempotency-Key) is safe to retry.
+    log.warning("database error on %s %s: %s", request.method, request.url.path, exc.__class__.__name__)
+    return JSONResponse(
+        {"detail": "the database is unavailable for a moment; nothing of this request was stored, retry it "
+                   "(with the same Idempotency-Key)"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
 
 
 @app.get("/healthz", tags=["service"])

@@ -79,7 +79,13 @@ class Prescreener:
             return None
         from ocr.seal_text import SealTextReader
 
-        return SealTextReader(self.settings.ocr)
+        opts = self.settings.ocr
+        return SealTextReader(
+            rec_model_name=opts.rec_model_name,
+            rec_model_dir=opts.rec_model_dir,
+            model_cache_dir=opts.model_cache_dir,
+            engine=opts.engine,
+        )
 
     @cached_property
     def registry(self) -> HospitalRegistry:

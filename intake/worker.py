@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 
 
 def run_worker(settings: Settings, *, queue_names: list[str] | None = None, burst: bool = False,
-               max_jobs: int | None = None) -> int:
+               max_jobs: int | None = None, context: WorkerContext | None = None) -> int:
     """Run one worker process until it is told to stop (or, in burst mode, the queues are empty)."""
-    context = WorkerContext(settings)
+    context = context or WorkerContext(settings)
     set_context(context)
     queues = Queues(settings)
     chosen = [q for q in queues.all if queue_names is None or q.name in queue_names]

@@ -17,6 +17,7 @@ from api.deps import hash_key
 from intake.db import session_factory
 from intake.jobs import WorkerContext, set_context
 from intake.models import Channel
+from intake.prescreen import Prescreener
 from intake.queue import Queues
 from intake.settings import Settings, get_settings
 from tests.services import ensure_redis, fresh_postgres_database
@@ -29,12 +30,19 @@ class Service:
     keys: dict[str, str]  # channel id -> API key
     secrets: dict[str, str]  # channel id -> callback secret
     queues: Queues
+    context: WorkerContext
 
     def headers(self, channel: str, **extra: str) -> dict[str, str]:
         return {"X-API-Key": self.keys[channel], **extra}
 
     def sessions(self):  # type: ignore[no-untyped-def]
         return session_factory(self.settings.db.url)
+
+    def work(self) -> int:
+        """Run a real rq worker in burst mode until every queue is empty."""
+        from intake.worker import run_worker
+
+        return run_worker(self.settings, burst=True, context=self.context)
 
 
 def _channels(settings: Settings) -> tuple[dict[str, str], dict[str, str]]:
@@ -57,8 +65,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             yield url
 
 
+@pytest.fixture(scope="session")
+def shared_prescreener(tmp_path_factory: pytest.TempPathFactory) -> Prescreener:
+    """One set of loaded OCR models for every test; its OCR cache lives in its own database."""
+    db = tmp_path_factory.mktemp("ocr-cache") / "cache.db"
+    return Prescreener(Settings(db={"url": f"sqlite:///{db}"}))
+
+
 @pytest.fixture
-def service(db_url: str, tmp_path: Path) -> Iterator[Service]:
+def service(db_url: str, tmp_path: Path, shared_prescreener: Prescreener) -> Iterator[Service]:
     redis_url = ensure_redis()
     Redis.from_url(redis_url).flushdb()
     settings = Settings(
@@ -69,10 +84,12 @@ def service(db_url: str, tmp_path: Path) -> Iterator[Service]:
     )
     keys, callback_secrets = _channels(settings)
     fastapi_app.dependency_overrides[get_settings] = lambda: settings
-    set_context(WorkerContext(settings))
+    context = WorkerContext(settings)
+    context.prescreener = shared_prescreener  # type: ignore[misc]  # models load once per session
+    set_context(context)
     try:
         with TestClient(fastapi_app) as client:
-            yield Service(settings, client, keys, callback_secrets, Queues(settings))
+            yield Service(settings, client, keys, callback_secrets, Queues(settings), context)
     finally:
         fastapi_app.dependency_overrides.clear()
         set_context(None)
