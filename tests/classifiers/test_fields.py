@@ -1,0 +1,254 @@
+"""Field extraction from OCR rows: real PaddleOCR output and hand-laid forms of each type."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers.fields import build_rows, extract_fields
+from classifiers.types import DocType
+from tests.classifiers import doc_samples as samples
+from tests.classifiers.doc_samples import page, recorded
+
+
+def values(ocr, doc_type: DocType, identity_kind: str | None = None) -> dict[str, str | None]:
+    return extract_fields(ocr, doc_type, identity_kind).values()
+
+
+# --------------------------------------------------------------------------------------------
+# Real OCR output
+# --------------------------------------------------------------------------------------------
+
+
+def test_real_lab_photo_header_fields() -> None:
+    """GIVEN PaddleOCR's lines of a phone photo of a 2016 blood test, where 姓名 came out as two
+    boxes ("姓" / "名孟丁") and the hospital shares its box with the title
+    THEN name, gender, department, issuing hospital and the date are all read."""
+    got = values(recorded("lab_np2016_bloodtest2_upright_photo.jpg"), DocType.LAB_REPORT)
+    assert got["patient_name"] == "孟丁"
+    assert got["gender"] == "男"
+    assert got["department"] == "儿科"
+    assert got["hospital_name"] == "独墅湖科教创新区医院"
+    assert got["doc_date"] == "2016-08-24"
+    assert got["id_number"] is None  # no ID on the page; No:20160824XXS0025 is not one
+
+
+def test_fields_carry_the_box_they_were_read_from() -> None:
+    ocr = recorded("lab_np2016_bloodtest2_upright_photo.jpg")
+    fields = extract_fields(ocr, DocType.LAB_REPORT)
+    assert fields.patient_name is not None and fields.patient_name.box is not None
+    # "名孟丁" is the box at x 230..328, y 86..120 in the recorded output.
+    assert fields.patient_name.box.x1 == pytest.approx(328, abs=1)
+    assert fields.patient_name.box.y0 == pytest.approx(85, abs=2)
+    assert fields.patient_name.raw is not None and "孟丁" in fields.patient_name.raw
+    assert fields.hospital_name is not None and fields.hospital_name.raw == "独墅湖科教创新区医院化验报告单"
+    assert fields.doc_date is not None and fields.doc_date.page == 0
+
+
+def test_cropped_lab_table_without_title_uses_labelled_exam_time() -> None:
+    got = values(recorded("lab_np2016_region_crop.jpg"), DocType.LAB_REPORT)
+    assert got["doc_date"] == "2016-08-24"
+    assert got["patient_name"] == "孟丁"
+    assert got["hospital_name"] is None
+
+
+def test_real_id_card_front() -> None:
+    fields = extract_fields(recorded("idcard_front_specimen_chineseocr_card.png"), DocType.ID_CARD, "resident_id_front")
+    assert fields.patient_name is not None and fields.patient_name.value == "小静"
+    assert fields.gender is not None and fields.gender.value == "女"
+    assert fields.id_number is not None and fields.id_number.value == "370782198709170246"
+    assert fields.doc_date is None  # an ID card has no document date
+    extra = {k: v.value for k, v in fields.extra.items()}
+    assert extra["ethnicity"] == "汉"
+    assert extra["birth_date"] == "1987-09-17"
+    assert extra["address"] == "北京市海淀区西北旺东路100号中关村科技园"  # over two OCR lines
+
+
+def test_id_card_number_with_a_junk_check_character_is_not_invented() -> None:
+    """GIVEN OCR read the last character of the number as ">" THEN no number is reported rather
+    than a made-up check digit."""
+    got = values(recorded("idcard_front_specimen_chineseocr_weixiaobao.jpg"), DocType.ID_CARD, "resident_id_front")
+    assert got["patient_name"] == "韦小宝"
+    assert got["id_number"] is None
+
+
+# --------------------------------------------------------------------------------------------
+# Rows
+# --------------------------------------------------------------------------------------------
+
+
+def test_rows_join_boxes_on_the_same_line_left_to_right() -> None:
+    ocr = page(["性别", "女", "民族汉"], "出生")
+    rows = build_rows(ocr)
+    assert [r.text for r in rows] == ["性别 女 民族汉", "出生"]
+
+
+# --------------------------------------------------------------------------------------------
+# Per document type
+# --------------------------------------------------------------------------------------------
+
+
+def test_diagnosis_certificate_fields() -> None:
+    got = values(samples.diagnosis_certificate(), DocType.DIAGNOSIS_CERTIFICATE)
+    assert got == {
+        "patient_name": "张三",
+        "gender": "男",
+        "id_number": "320102195001011234",
+        "hospital_name": "苏州市立医院",
+        "department": "内分泌科",
+        "diagnosis": "1.2型糖尿病 2.高血压病3级(极高危)",
+        # The issue date under the signature, not the earlier 就诊日期.
+        "doc_date": "2026-01-12",
+    }
+
+
+def test_discharge_summary_prefers_discharge_diagnosis_and_date() -> None:
+    got = values(samples.discharge_summary(), DocType.DISCHARGE_SUMMARY)
+    assert got["diagnosis"] == "1.冠状动脉粥样硬化性心脏病 2.高血压病2级"  # not 入院诊断 胸痛待查
+    assert got["doc_date"] == "2025-11-15"  # 出院日期, not 入院日期 2025-11-02
+    assert got["department"] == "心血管内科"
+    assert got["patient_name"] == "王芳"
+
+
+def test_outpatient_record_uses_visit_date_not_birth_date() -> None:
+    got = values(samples.outpatient_record(), DocType.MEDICAL_RECORD)
+    assert got["doc_date"] == "2026-02-03"
+    assert got["diagnosis"] == "慢性阻塞性肺疾病"
+    assert got["hospital_name"] == "江苏省人民医院"
+
+
+def test_imaging_report_reads_impression_and_report_date() -> None:
+    got = values(samples.imaging_report(), DocType.LAB_REPORT)
+    assert got["diagnosis"] == "左侧基底节区腔隙性脑梗死"
+    assert got["doc_date"] == "2026-02-02"  # 报告日期 beats 检查日期
+
+
+def test_lab_report_date_skips_sampling_and_birth_dates() -> None:
+    ocr = page(
+        "某某市第二人民医院检验报告单",
+        ["姓名:李雷", "出生日期:2026-01-01"],
+        ["采样时间:2026-03-01 08:00", "接收时间:2026-03-01 09:00"],
+        ["报告时间:2026-03-02 15:00"],
+    )
+    assert values(ocr, DocType.LAB_REPORT)["doc_date"] == "2026-03-02"
+
+
+def test_date_label_in_a_header_cell_above_the_value() -> None:
+    ocr = page(["采样日期", "报告日期"], ["2026-03-01", "2026-03-04"])
+    assert values(ocr, DocType.LAB_REPORT)["doc_date"] == "2026-03-04"
+
+
+def test_unlabelled_date_fallback_ignores_old_years() -> None:
+    ocr = page("某医院疾病诊断证明书", "姓名:韩梅梅", "1962年5月1日", "2026年3月1日")
+    assert values(ocr, DocType.DIAGNOSIS_CERTIFICATE)["doc_date"] == "2026-03-01"
+
+
+def test_month_only_date_is_kept_with_month_precision() -> None:
+    ocr = page("某医院门诊病历", "就诊日期:2026年3月")
+    assert values(ocr, DocType.MEDICAL_RECORD)["doc_date"] == "2026-03"
+
+
+def test_id_card_back_extras() -> None:
+    fields = extract_fields(samples.id_card_back(), DocType.ID_CARD, "resident_id_back")
+    extra = {k: v.value for k, v in fields.extra.items()}
+    assert extra["issuing_authority"] == "苏州市公安局姑苏分局"
+    assert extra["valid_period"] == "2016-08-01/2036-08-01"
+    assert fields.patient_name is None
+
+
+def test_valid_period_long_term() -> None:
+    ocr = page(["签发机关", "某县公安局"], ["有效期限", "2010.01.05-长期"])
+    extra = extract_fields(ocr, DocType.ID_CARD, "resident_id_back").extra
+    assert extra["valid_period"].value == "2010-01-05/长期"
+
+
+def test_social_security_number_is_the_id_number() -> None:
+    got = values(samples.social_security_card(), DocType.ID_CARD, "social_security_card")
+    assert got["id_number"] == "320102195001011234"
+    assert got["patient_name"] == "张三"
+
+
+# --------------------------------------------------------------------------------------------
+# Single fields
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "name"),
+    [
+        (["姓名：张三"], "张三"),
+        (["患者姓名: 欧阳娜娜 性别:女"], "欧阳娜娜"),
+        ([["姓", "名孟丁", "性别男"]], "孟丁"),
+        ([["姓 名", "李四"]], "李四"),
+        (["姓名王五性别男年龄30岁"], "王五"),
+        (["患者：赵六"], "赵六"),
+        (["姓名:买买提·艾力"], "买买提·艾力"),
+        (["医师姓名:钱七", "病人姓名:孙八"], "孙八"),
+    ],
+)
+def test_patient_name_forms(rows: list, name: str) -> None:
+    assert values(page(*rows), DocType.LAB_REPORT)["patient_name"] == name
+
+
+def test_id_number_confusions_fixed_only_when_checksum_becomes_valid() -> None:
+    # "O" for 0 and "l" for 1: fixed, since the result passes the GB 11643 checksum.
+    got = values(page("身份证号:3201021950O1Ol1234"), DocType.DIAGNOSIS_CERTIFICATE)
+    assert got["id_number"] == "320102195001011234"
+
+
+def test_invalid_labelled_id_number_is_reported_as_read() -> None:
+    got = values(page("身份证号:320102195001011231"), DocType.DIAGNOSIS_CERTIFICATE)
+    assert got["id_number"] == "320102195001011231"
+
+
+def test_unlabelled_invalid_18_digit_number_is_ignored() -> None:
+    got = values(page("条码:320102195001011231"), DocType.LAB_REPORT)
+    assert got["id_number"] is None
+
+
+def test_id_number_with_lowercase_x_and_spaces() -> None:
+    got = values(page("公民身份号码 1101 0519 4912 3100 2x"), DocType.ID_CARD)
+    assert got["id_number"] == "11010519491231002X"
+
+
+@pytest.mark.parametrize(
+    ("row", "hospital"),
+    [
+        ("独墅湖科教创新区医院化验报告单", "独墅湖科教创新区医院"),
+        ("苏州大学附属第一医院(平江院区)检验报告单", "苏州大学附属第一医院(平江院区)"),
+        ("北京协和医院东院区疾病诊断证明书", "北京协和医院东院区"),
+        ("某某镇卫生院门诊病历", "某某镇卫生院"),
+        ("姑苏区双塔街道社区卫生服务中心", "姑苏区双塔街道社区卫生服务中心"),
+        ("医疗机构名称：六盘水市人民医院", "六盘水市人民医院"),
+        ("绥化市妇幼保健院出院记录", "绥化市妇幼保健院"),
+    ],
+)
+def test_hospital_name_strips_title_and_label(row: str, hospital: str) -> None:
+    assert values(page(row, "姓名:张三"), DocType.LAB_REPORT)["hospital_name"] == hospital
+
+
+def test_hospital_is_the_header_not_an_address_or_narrative() -> None:
+    ocr = page("南京市第一医院", "出院记录", "地址:南京市长乐路68号(第一医院旁)", "患者曾在鼓楼医院就诊")
+    assert values(ocr, DocType.DISCHARGE_SUMMARY)["hospital_name"] == "南京市第一医院"
+
+
+def test_diagnosis_on_the_label_row_stops_at_the_next_label() -> None:
+    ocr = page(["临床诊断：2型糖尿病", "送检医生：张三"])
+    assert values(ocr, DocType.LAB_REPORT)["diagnosis"] == "2型糖尿病"
+
+
+def test_certificate_title_is_not_a_diagnosis_label() -> None:
+    ocr = page("疾病诊断证明书", "诊断：高血压病3级")
+    assert values(ocr, DocType.DIAGNOSIS_CERTIFICATE)["diagnosis"] == "高血压病3级"
+
+
+def test_full_width_text_is_normalised() -> None:
+    ocr = page("姓名：张三", "性别：女", "诊断：慢性肾脏病５期", "日期：２０２６年３月５日")
+    got = values(ocr, DocType.DIAGNOSIS_CERTIFICATE)
+    assert got["diagnosis"] == "慢性肾脏病5期"
+    assert got["doc_date"] == "2026-03-05"
+    assert got["gender"] == "女"
+
+
+def test_empty_ocr_gives_empty_fields() -> None:
+    ocr = page()
+    assert all(v is None for v in values(ocr, DocType.OTHER).values())
