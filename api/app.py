@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from api.deps import SessionDep
 from api.routes import apps, ops, review
@@ -52,7 +52,17 @@ def ocr_error(request: Request, exc: OcrError) -> JSONResponse:
     return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=code)
 
 
-@app.exception_handler(DBAPIError)
+@app.exception_handler(IntegrityError)
+def concurrent_change(request: Request, exc: IntegrityError) -> JSONResponse:
+    # Two requests raced to create the same row (e.g. the same file uploaded twice at once).
+    return JSONResponse(
+        {"detail": "a concurrent request changed this application; nothing of this request was stored, retry it"},
+        status_code=409,
+    )
+
+
+@app.exception_handler(OperationalError)
+@app.exception_handler(InterfaceError)
 def database_unavailable(request: Request, exc: DBAPIError) -> JSONResponse:
     # Nothing of the request was committed; the same request (with its Idempotency-Key) is safe to retry.
     log.warning("database error on %s %s: %s", request.method, request.url.path, exc.__class__.__name__)

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from classifiers.diagnosis import DiseaseCatalogue
+from sqlalchemy.exc import SQLAlchemyError
 
+from classifiers.diagnosis import DiseaseCatalogue
 from classifiers.hospital import HospitalRegistry
 from classifiers.pipeline import DocumentAnalysis, analyse_document
 from classifiers.seal import find_seal
@@ -32,7 +33,7 @@ from intake.report import FIELD_NAMES, DocumentReport, FieldSource, Report, unkn
 from intake.settings import Settings
 from intake.store import get_cached_ocr, put_cached_ocr, save_report, session_factory
 from ocr import OcrEngine, read_document, render_pages
-from ocr.errors import OcrError
+from ocr.errors import OcrEngineError, OcrError
 from ocr.types import OcrResult
 
 if TYPE_CHECKING:
@@ -147,6 +148,8 @@ class Prescreener:
         started = time.perf_counter()
         try:
             outcome = self.read(data, sha256)
+        except (SQLAlchemyError, OcrEngineError):
+            raise  # our fault, not the file's: the job fails and is retried, the document is not failed
         except OcrError as exc:
             return _failed(name, sha256, str(exc), getattr(exc, "code", "unreadable"))
         except Exception as exc:  # a bug or an engine crash on one file must not sink the application

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, File, Header, HTTPException, UploadFile, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from api.deps import AppChannel, FilesDep, QueuesDep, SessionDep, SettingsDep
 from api.idempotency import remember, replay
@@ -18,6 +19,7 @@ from intake.service import add_document, create_application, get_application, ma
 from intake.upload import FileTooLarge, inspect_upload
 from ocr.errors import OcrError
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/applications", tags=["apps"])
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", description="Makes a retried request safe: same key, same answer.")
@@ -130,8 +132,12 @@ async def upload(
     new_ids = [r.document.id for r in results if r.created]
     enqueued = [doc_id for doc_id in new_ids if queues.enqueue_document(doc_id)]
     if enqueued:
-        mark_queued(session, enqueued)
-        session.commit()
+        try:
+            mark_queued(session, enqueued)
+            session.commit()
+        except DBAPIError:  # the upload is stored; the status stays "received" until a worker takes it
+            session.rollback()
+            log.warning("upload of %s stored but not marked queued", application_id, exc_info=True)
     return JSONResponse(out.model_dump(mode="json"), status_code=code)
 
 

@@ -7,6 +7,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import func, select
@@ -78,7 +79,7 @@ def test_upload_to_verdict_through_a_real_worker(service: Service) -> None:
 def test_supplement_is_reassessed_and_history_is_kept(service: Service) -> None:
     folder = sample("ready_for_review")
     paths = documents(folder)
-    lab = next(p for p in paths if "lab_report" == _truth_type(folder, p.name))
+    lab = next(p for p in paths if _truth_type(folder, p.name) == "lab_report")
     app_id = open_application(service, folder)
     upload(service, app_id, [p for p in paths if p != lab])
     submit(service, app_id)
@@ -102,7 +103,7 @@ def _truth_type(folder: Path, name: str) -> str:
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
     failures_left = 0
 
     def do_POST(self) -> None:
