@@ -71,7 +71,7 @@ def status_of(application_id: str, channel: AppChannel, session: SessionDep):
     response_model=UploadOut,
     responses={413: {"model": UploadRefused}, 415: {"model": UploadRefused}, 422: {"model": UploadRefused}},
 )
-async def upload(
+def upload(
     application_id: str,
     channel: AppChannel,
     session: SessionDep,
@@ -83,6 +83,8 @@ async def upload(
 ):
     """Upload documents (one or many). Checked at once: type (from the bytes), size, pages, pixels.
     The same bytes uploaded twice to one application are recognised and not stored twice."""
+    # A plain `def`: hashing, the fsync of the file store and the database are blocking work, which
+    # FastAPI then runs in its threadpool instead of stalling every other request on the event loop.
     app = get_application(session, application_id, channel=channel)
     limits = settings.limits
     if len(files) > limits.max_files_per_request:
@@ -91,7 +93,7 @@ async def upload(
     received: list[tuple[str, bytes]] = []
     for upload_file in files:
         # Read one byte past the limit: enough to know it is too large without holding a huge body.
-        data = await upload_file.read(limits.max_file_bytes + 1)
+        data = upload_file.file.read(limits.max_file_bytes + 1)
         received.append((upload_file.filename or "upload", data))
     digest = request_digest("upload", application_id, *[name + ":" + request_digest(data) for name, data in received])
     if (replayed := replay(session, channel, idempotency_key, digest)) is not None:
