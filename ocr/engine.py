@@ -1,0 +1,244 @@
+"""``OcrEngine``: PaddleOCR (3.x) plus the small models used to put pages upright, loaded once.
+
+Heavy libraries (paddleocr/paddlex, onnxruntime) are imported when the models are first needed,
+not at ``import ocr``; the loaded models are shared by every ``OcrEngine`` with the same options in
+the process, so a worker that builds one engine per job still loads them once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import threading
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ocr.errors import OcrEngineError
+from ocr.models import ResolvedModels, resolve_models
+from ocr.options import NORMALISATION_VERSION, OcrOptions
+from ocr.types import Box, OcrLine
+
+# Detector size for the orientation pre-pass: enough to see line geometry, ~0.15 s on 2 cores.
+ORIENTATION_DET_SIDE = 960
+_CLS_SHAPE = (48, 192)  # text-line classifier input (height, width)
+
+# Options that do not change what is read, so they stay out of the fingerprint.
+_NOT_IN_FINGERPRINT = {
+    "device",
+    "cpu_threads",
+    "model_cache_dir",
+    "disable_memory_arena",
+    "rec_batch_size",
+    "max_pages",
+    "max_image_pixels",
+}
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "none"
+
+
+@dataclass
+class _Loaded:
+    pipeline: Any  # paddleocr.PaddleOCR
+    detector: Any  # paddleocr.TextDetection for the orientation pre-pass
+    cls_session: Any  # onnxruntime.InferenceSession, 0/180 text-line classifier
+    cls_input: str
+
+
+_LOADED: dict[str, _Loaded] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+class OcrEngine:
+    """Reads page images with PaddleOCR; ``fingerprint`` identifies everything that shapes its output."""
+
+    def __init__(self, options: OcrOptions | None = None) -> None:
+        self.options = options or OcrOptions()
+        self.models: ResolvedModels = resolve_models(self.options)
+        self.fingerprint: str = self._fingerprint()
+        self._run_lock = threading.Lock()
+
+    # --- identity -------------------------------------------------------------------------------
+    def _fingerprint(self) -> str:
+        from ocr.pdf import TEXT_LAYER_DPI
+
+        opts = self.options.model_dump(mode="json", exclude=_NOT_IN_FINGERPRINT)
+        # Model dirs differ between machines; names + file digests identify the weights.
+        for key in ("det_model_dir", "rec_model_dir", "textline_cls_model_path"):
+            opts.pop(key, None)
+        params = {
+            "opts": opts,
+            "det": [self.models.det.name, self.models.det.digest],
+            "rec": [self.models.rec.name, self.models.rec.digest],
+            "cls": self.models.textline_cls_digest,
+            "paddleocr": _package_version("paddleocr"),
+            "norm": NORMALISATION_VERSION,
+            "text_layer_dpi": TEXT_LAYER_DPI,
+        }
+        digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+        o = self.options
+        return (
+            f"paddleocr-{params['paddleocr']}/{o.engine}/{o.det_model_name}@{self.models.det.digest[:6]}"
+            f"/{o.rec_model_name}@{self.models.rec.digest[:6]}/n{NORMALISATION_VERSION}/{digest}"
+        )
+
+    # --- loading --------------------------------------------------------------------------------
+    def _cache_key(self) -> str:
+        return self.options.model_dump_json()
+
+    def _engine_config(self) -> dict[str, Any] | None:
+        if self.options.engine != "onnxruntime":
+            return None
+        cfg: dict[str, Any] = {}
+        if self.options.cpu_threads:
+            cfg["intra_op_num_threads"] = self.options.cpu_threads
+        if self.options.disable_memory_arena:
+            cfg["enable_cpu_mem_arena"] = False
+            cfg["enable_mem_pattern"] = False
+        return cfg
+
+    @property
+    def loaded(self) -> _Loaded:
+        """The models, loaded on first use (about a second) and then shared within the process."""
+        key = self._cache_key()
+        hit = _LOADED.get(key)
+        if hit is not None:
+            return hit
+        with _LOAD_LOCK:
+            if key not in _LOADED:
+                _LOADED[key] = self._load()
+            return _LOADED[key]
+
+    def _load(self) -> _Loaded:
+        os.environ.setdefault("PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK", "True")
+        from ocr._compat import install_opencv_alias
+
+        install_opencv_alias()
+        try:
+            import onnxruntime as ort
+            from paddleocr import PaddleOCR, TextDetection
+        except ImportError as exc:
+            raise OcrEngineError(f"PaddleOCR is not importable: {exc}; install paddleocr>=3") from exc
+        o, m = self.options, self.models
+        common: dict[str, Any] = {"engine": o.engine, "device": o.device}
+        if (cfg := self._engine_config()) is not None:
+            common["engine_config"] = cfg
+        elif o.cpu_threads:
+            common["cpu_threads"] = o.cpu_threads
+        det_kwargs: dict[str, Any] = {
+            k: v
+            for k, v in {
+                "text_det_thresh": o.det_thresh,
+                "text_det_box_thresh": o.det_box_thresh,
+                "text_det_unclip_ratio": o.det_unclip_ratio,
+            }.items()
+            if v is not None
+        }
+        try:
+            pipeline = PaddleOCR(
+                text_detection_model_name=m.det.name,
+                text_detection_model_dir=str(m.det.dir) if m.det.dir else None,
+                text_recognition_model_name=m.rec.name,
+                text_recognition_model_dir=str(m.rec.dir) if m.rec.dir else None,
+                # We put pages upright ourselves (ocr.orient); PaddleOCR's own doc-orientation and
+                # unwarping models are not available offline and are slower.
+                use_doc_orientation_classify=False,
+                use_doc_unwarping=False,
+                use_textline_orientation=False,
+                text_det_limit_side_len=o.det_limit_side_len,
+                text_det_limit_type=o.det_limit_type,
+                text_rec_score_thresh=o.rec_score_thresh,
+                text_recognition_batch_size=o.rec_batch_size,
+                **det_kwargs,
+                **common,
+            )
+            detector = TextDetection(
+                model_name=m.det.name,
+                model_dir=str(m.det.dir) if m.det.dir else None,
+                limit_side_len=ORIENTATION_DET_SIDE,
+                limit_type="max",
+                **common,
+            )
+            so = ort.SessionOptions()
+            if o.cpu_threads:
+                so.intra_op_num_threads = o.cpu_threads
+            so.enable_cpu_mem_arena = not o.disable_memory_arena
+            so.enable_mem_pattern = not o.disable_memory_arena
+            cls_session = ort.InferenceSession(str(m.textline_cls), sess_options=so, providers=["CPUExecutionProvider"])
+        except OcrEngineError:
+            raise
+        except Exception as exc:  # PaddleX raises many types for a bad model dir / device
+            raise OcrEngineError(f"cannot load OCR models: {type(exc).__name__}: {exc}") from exc
+        return _Loaded(pipeline, detector, cls_session, cls_session.get_inputs()[0].name)
+
+    def warm_up(self) -> None:
+        """Load the models now (e.g. at worker start) instead of on the first page."""
+        _ = self.loaded
+
+    # --- inference ------------------------------------------------------------------------------
+    def detect_polys(self, img: np.ndarray) -> list[np.ndarray]:
+        """Text-line quadrilaterals from the detector at orientation pre-pass size."""
+        with self._run_lock:
+            res = next(iter(self.loaded.detector.predict(img)))
+        return [np.asarray(p, dtype=np.float64) for p in res["dt_polys"]]
+
+    def upside_down_probability(self, crops: list[np.ndarray]) -> list[float]:
+        """P(line is upside down) for each crop of a horizontal text line."""
+        if not crops:
+            return []
+        ch, cw = _CLS_SHAPE
+        batch = np.zeros((len(crops), 3, ch, cw), dtype=np.float32)
+        for i, crop in enumerate(crops):
+            h, w = crop.shape[:2]
+            rw = min(cw, max(1, math.ceil(ch * w / h)))
+            x = cv2.resize(crop, (rw, ch)).astype(np.float32) / 255.0
+            batch[i, :, :, :rw] = ((x - 0.5) / 0.5).transpose(2, 0, 1)
+        loaded = self.loaded
+        with self._run_lock:
+            out = loaded.cls_session.run(None, {loaded.cls_input: batch})[0]
+        return [float(p[1]) for p in out]  # labels: ["0", "180"]
+
+    def recognise(self, img: np.ndarray) -> list[OcrLine]:
+        """OCR one normalised page image (BGR); lines in reading order."""
+        try:
+            with self._run_lock:
+                res = next(iter(self.loaded.pipeline.predict(img)))
+        except OcrEngineError:
+            raise
+        except Exception as exc:
+            raise OcrEngineError(f"PaddleOCR failed: {type(exc).__name__}: {exc}") from exc
+        lines = []
+        for text, score, box in zip(res["rec_texts"], res["rec_scores"], res["rec_boxes"], strict=False):
+            text = str(text).strip()
+            if not text:
+                continue
+            x0, y0, x1, y1 = (float(v) for v in box)
+            lines.append(
+                OcrLine(text=text, box=Box(x0=x0, y0=y0, x1=x1, y1=y1), score=min(1.0, max(0.0, float(score))))
+            )
+        return sort_reading_order(lines)
+
+
+def sort_reading_order(lines: list[OcrLine]) -> list[OcrLine]:
+    """Top-to-bottom rows of lines sharing a baseline row, left-to-right within a row."""
+    rows: list[list[OcrLine]] = []
+    for line in sorted(lines, key=lambda ln: (ln.box.center[1], ln.box.x0)):
+        if rows:
+            row = rows[-1]
+            ref = row[0].box
+            overlap = min(ref.y1, line.box.y1) - max(ref.y0, line.box.y0)
+            if overlap > 0.5 * min(ref.height, line.box.height):
+                row.append(line)
+                continue
+        rows.append([line])
+    return [line for row in rows for line in sorted(row, key=lambda ln: ln.box.x0)]

