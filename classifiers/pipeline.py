@@ -60,8 +60,12 @@ def analyse_document(
 
     hospital_text = fields.hospital_name.value if fields.hospital_name else None
     hospital = check_hospital(hospital_text, seal.text, registry, ctx.min_grade)
+    registry_match: bool | None = None
     if hospital.canonical_name:
         issuer_names = registry.names_for(hospital.canonical_name)
+        seal_hospital = registry.resolve(seal.text) if seal.present and seal.text else None
+        if seal_hospital is not None:
+            registry_match = seal_hospital.canonical_name == hospital.canonical_name
     else:
         issuer_names = [hospital_text] if hospital_text else []
 
@@ -71,7 +75,7 @@ def analyse_document(
         diagnosis = DiagnosisCheck(outcome=Outcome.NOT_APPLICABLE, disease=ctx.disease)
 
     checks = DocumentChecks(
-        seal=check_seal(seal, issuer_names, ctx.seal_required),
+        seal=check_seal(seal, issuer_names, ctx.seal_required, registry_match=registry_match),
         hospital=hospital,
         recency=check_recency(
             fields.doc_date.value if fields.doc_date else None, ctx.application_date, ctx.recency_limit_days

@@ -459,14 +459,23 @@ def issuer_match(seal_text: str | None, issuer_names: Sequence[str]) -> bool | N
     return None
 
 
-def check_seal(finding: SealFinding, issuer_names: Sequence[str], required: bool) -> SealCheck:
+def check_seal(
+    finding: SealFinding, issuer_names: Sequence[str], required: bool, *, registry_match: bool | None = None
+) -> SealCheck:
     """Apply the policy: a required seal must be red and must not name another organisation.
 
+    ``registry_match`` is the registry's word when both the seal text and the issuer resolve to
+    registered hospitals (it tells 第一 from 第二医院 of one city, which text similarity cannot).
     Unreadable seal text passes with ``matches_issuer=None``: we cannot prove a mismatch, and the
     reviewer sees the seal anyway."""
     text = finding.text
     names = [n for n in issuer_names if _normalise(n)]
-    matches = issuer_match(text, names) if finding.present else None
+    if not finding.present:
+        matches = None
+    elif registry_match is not None:
+        matches = registry_match
+    else:
+        matches = issuer_match(text, names)
 
     if not required:
         return SealCheck(outcome=Outcome.NOT_APPLICABLE, present=finding.present, text=text, matches_issuer=matches)

@@ -1,0 +1,66 @@
+"""analyse_document over a hand-made OCR result (no models): the checks see the policy's context and
+the registry decides whether a seal belongs to the issuer."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from classifiers.diagnosis import DiseaseCatalogue
+from classifiers.hospital import HospitalRegistry
+from classifiers.pipeline import analyse_document
+from classifiers.types import DocType, DocumentContext, Outcome, SealFinding
+from intake.settings import REPO_ROOT
+from ocr.types import Box, OcrLine, OcrPage, OcrResult
+
+LINES = [
+    "绥化市第一医院",
+    "疾病诊断证明书",
+    "姓名：张三  性别：男  年龄：58岁",
+    "科室：内分泌科  门诊号：20260301",
+    "诊断：2型糖尿病",
+    "医师签名：李四",
+    "日期：2026年3月1日",
+]
+
+
+def certificate() -> OcrResult:
+    lines = [OcrLine(text=t, box=Box(x0=100, y0=80 + 60 * i, x1=900, y1=120 + 60 * i), score=0.99)
+             for i, t in enumerate(LINES)]
+    page = OcrPage(index=0, width=1240, height=1754, source="ocr", lines=lines)
+    return OcrResult(media_type="image/png", pages=[page], fingerprint="test")
+
+
+@pytest.fixture(scope="module")
+def registry() -> HospitalRegistry:
+    return HospitalRegistry.from_csv(REPO_ROOT / "fixtures" / "registry" / "hospitals.csv")
+
+
+def context(doc_type: DocType) -> DocumentContext:
+    return DocumentContext(application_date=dt.date(2026, 3, 5), applicant_name="张三", disease="糖尿病",
+                           seal_required=doc_type == DocType.DIAGNOSIS_CERTIFICATE,
+                           min_grade="二级" if doc_type == DocType.DIAGNOSIS_CERTIFICATE else None,
+                           recency_limit_days=365)
+
+
+@pytest.mark.parametrize(
+    ("seal_text", "outcome", "matches"),
+    [
+        ("绥化市第一医院", Outcome.PASS, True),
+        ("绥化一院", Outcome.PASS, True),  # an alias of the issuer
+        ("绥化市第二医院", Outcome.FAIL, False),  # same city, another hospital: text similarity alone can't tell
+        (None, Outcome.PASS, None),  # a red seal whose text could not be read proves no mismatch
+    ],
+)
+def test_the_registry_decides_whose_seal_it_is(registry: HospitalRegistry, seal_text, outcome, matches) -> None:
+    seal = SealFinding(present=True, color="red", text=seal_text, page=0, score=0.9)
+    blank = np.full((1754, 1240, 3), 255, np.uint8)
+    analysis = analyse_document(certificate(), [blank], seal, context, registry=registry,
+                                catalogue=DiseaseCatalogue.load())
+    assert analysis.classification.doc_type == DocType.DIAGNOSIS_CERTIFICATE
+    assert analysis.fields.doc_date is not None and analysis.fields.doc_date.value == "2026-03-01"
+    assert analysis.checks.hospital.canonical_name == "绥化市第一医院"
+    assert analysis.checks.hospital.outcome == Outcome.PASS
+    assert analysis.checks.diagnosis.outcome == Outcome.PASS
+    assert analysis.checks.seal.outcome == outcome
+    assert analysis.checks.seal.matches_issuer is matches
