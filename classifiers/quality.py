@@ -42,6 +42,7 @@ _CONTRAST_FAIL = 12.0  # grey levels between ink and paper (p98 - p2 over text l
 _GLARE_FAIL = 0.15  # share of the content area under glare; a 10% white photo background (ID card portrait) is normal
 _GLARE_WARN = 0.12
 _GLARE_MIN_BLOB = 0.005  # of the image area; smaller saturated spots are reflections of no account
+_GLARE_INSIDE_MIN = 0.7  # share of a reflection that lies within the text's extent
 _GLARE_PAPER_MAX = 235.0  # a reflection is brighter than the paper around it; white paper is not
 _BORDER_MARGIN = 0.004  # of the image side: a line box this close to an edge is cut by it
 _MIN_LINES = 3
@@ -141,6 +142,8 @@ def _glare_fraction(gray: np.ndarray, text_mask: np.ndarray, content: tuple[int,
     count, labels, stats, _ = cv2.connectedComponentsWithStats(saturated, connectivity=8)
     min_area = _GLARE_MIN_BLOB * gray.size
     ring_kernel = np.ones((31, 31), np.uint8)
+    inside = np.zeros(gray.shape, dtype=bool)
+    inside[y0:y1, x0:x1] = True
     glare = np.zeros(gray.shape, dtype=bool)
     for i in range(1, count):
         if stats[i, cv2.CC_STAT_AREA] < min_area:
@@ -148,7 +151,12 @@ def _glare_fraction(gray: np.ndarray, text_mask: np.ndarray, content: tuple[int,
         blob = labels == i
         if not (blob & text_mask).any():
             continue
-        ring = cv2.dilate(blob.astype(np.uint8), ring_kernel).astype(bool) & ~blob
+        # A saturated blob reaching far beyond the text is the bright sheet itself on a darker desk,
+        # not a reflection on the sheet: a reflection lies on the page, amid the text.
+        if (blob & inside).sum() < _GLARE_INSIDE_MIN * blob.sum():
+            continue
+        # Compare with the paper around the spot, not with the desk beyond the page's edge.
+        ring = cv2.dilate(blob.astype(np.uint8), ring_kernel).astype(bool) & ~blob & inside
         if ring.any() and float(np.median(gray[ring])) < _GLARE_PAPER_MAX:
             glare |= blob
     return float(glare[y0:y1, x0:x1].mean())

@@ -182,3 +182,20 @@ def test_real_ocr_on_heavily_blurred_photo_fails(engine) -> None:  # type: ignor
     _ok, buf = cv2.imencode(".jpg", blurred)
     doc = read_document(buf.tobytes(), engine)
     assert assess_quality(doc.images, doc.ocr).outcome == Outcome.FAIL
+
+
+def test_a_bright_sheet_on_a_darker_desk_is_not_glare() -> None:
+    """GIVEN a photo of a very white (saturated) sheet lying on a grey desk, text read well
+    WHEN quality is assessed THEN the sheet itself is not taken for a reflection."""
+    image = np.full((1600, 1200, 3), 150, np.uint8)  # the desk
+    # The sheet, lit from the right: its right part is brighter than the 245 saturation level.
+    ramp = np.linspace(215, 255, 900).astype(np.uint8)
+    image[150:1450, 150:1050] = ramp[None, :, None]
+    boxes = []
+    for i in range(14):
+        y = 260 + i * 60
+        cv2.putText(image, f"Report line {i:02d} 2026-03-05", (200, y), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (20, 20, 20), 3)
+        boxes.append(Box(x0=195, y0=y - 45, x1=1000, y1=y + 12))
+    check = assess_quality([image], ocr_result(boxes, image.shape[1], image.shape[0], score=0.99))
+    assert "glare" not in check.problems, check
+    assert check.outcome == Outcome.PASS
