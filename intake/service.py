@@ -12,9 +12,9 @@ import hashlib
 import os
 import socket
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from intake.application import Application as ApplicationData
@@ -182,7 +182,7 @@ def claim_document(session: Session, document_id: str, *, worker: str, max_attem
         .values(status=DocumentStatus.PROCESSING, attempts=doc.attempts + 1, started_at=utcnow(), worker=worker)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if cast(CursorResult[Any], claimed).rowcount != 1:
         return None
     session.refresh(doc)
     audit(session, actor=worker, action="document.processing", application_id=doc.application_id,
@@ -251,11 +251,11 @@ def assess_if_ready(session: Session, app: Application, *, policies: PolicyBook,
         return None
     data = application_application_data(app)
     policy = policies.for_region(app.region)
-    reports = []
+    reports: list[DocumentReport] = []
     for doc in documents_in_effect(app):
-        report = _report_of(doc)
-        report.file = _unique_name(doc, reports)
-        reports.append(report)
+        doc_report = _report_of(doc)
+        doc_report.file = _unique_name(doc, reports)
+        reports.append(doc_report)
     assessment = assess(data, policy, reports)
     report = Report(
         case_id=data.case_id or case_id_for(data), verdict=assessment.verdict, problems=assessment.problems,
