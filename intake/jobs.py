@@ -25,6 +25,7 @@ from intake.service import (
     assess_if_ready,
     claim_document,
     finish_document,
+    release_document,
     worker_name,
 )
 from intake.settings import Settings, get_settings
@@ -87,14 +88,29 @@ def process_document(document_id: str) -> str:
         data = application_application_data(app)
         policy = ctx.prescreener.policies.for_region(app.region)
         sha256, filename = doc.sha256, doc.filename
-    blob = ctx.files.get(sha256)
-    report = ctx.prescreener.analyse_file(filename, blob, data, policy)
-    with ctx.sessions.begin() as session:
-        if not finish_document(session, document_id, worker=me, report=report):
-            return "taken over"
-        application_id = session.get(Document, document_id).application_id  # type: ignore[union-attr]
+    try:
+        blob = ctx.files.get(sha256)
+        report = ctx.prescreener.analyse_file(filename, blob, data, policy)
+        with ctx.sessions.begin() as session:
+            if not finish_document(session, document_id, worker=me, report=report):
+                return "taken over"
+            application_id = session.get(Document, document_id).application_id  # type: ignore[union-attr]
+    except Exception as exc:
+        _release(ctx, document_id, me, exc)
+        raise  # rq records the failure; the reconciler re-sends the document after the backoff
+
     ctx.queues.enqueue_assessment(application_id)  # a no-op job unless the whole round is processed
     return "done"
+
+
+def _release(ctx: WorkerContext, document_id: str, worker: str, exc: Exception) -> None:
+    fault = f"{type(exc).__name__}: {exc}"[:500]
+    try:
+        with ctx.sessions.begin() as session:
+            release_document(session, document_id, worker=worker, fault=fault,
+                             backoff_seconds=ctx.settings.queue.retry_backoff_seconds)
+    except Exception:  # the database itself is down: the processing timeout will catch the document
+        log.warning("could not release %s after %s", document_id, fault, exc_info=True)
 
 
 def assess_application(application_id: str) -> str:

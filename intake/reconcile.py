@@ -105,8 +105,9 @@ def reconcile(sessions: sessionmaker[Session], queues: Queues, settings: Setting
             if doc.status == DocumentStatus.RECEIVED:
                 report.enqueued_received.append(doc.id)
             elif doc.status == DocumentStatus.QUEUED:
-                if doc.id in in_redis:
-                    continue
+                retry_at = _as_utc(doc.retry_at)
+                if doc.id in in_redis or (retry_at is not None and retry_at > now):
+                    continue  # still on its way, or backing off after a fault
                 report.requeued_lost.append(doc.id)
             else:  # processing
                 started = _as_utc(doc.started_at) or now
@@ -118,7 +119,8 @@ def reconcile(sessions: sessionmaker[Session], queues: Queues, settings: Setting
                     continue  # back off before the next attempt
                 if doc.attempts >= q.max_attempts:
                     doc.status = DocumentStatus.DEAD
-                    doc.error = f"processing failed {doc.attempts} times; an operator must look at it"
+                    doc.error = (f"processing failed {doc.attempts} times; an operator must look at it "
+                                 f"({doc.last_fault or 'worker lost'})")
                     audit(session, actor="reconciler", action="document.dead", application_id=doc.application_id,
                           document_id=doc.id, attempts=doc.attempts, worker=doc.worker)
                     report.dead.append(doc.id)

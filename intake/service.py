@@ -172,7 +172,7 @@ def claim_document(session: Session, document_id: str, *, worker: str, max_attem
         return None
     if doc.attempts >= max_attempts:
         doc.status = DocumentStatus.DEAD
-        doc.error = f"processing failed {doc.attempts} times; an operator must look at it"
+        doc.error = f"processing failed {doc.attempts} times; an operator must look at it ({doc.last_fault})"
         audit(session, actor=worker, action="document.dead", application_id=doc.application_id,
               document_id=doc.id, attempts=doc.attempts)
         return None
@@ -190,6 +190,18 @@ def claim_document(session: Session, document_id: str, *, worker: str, max_attem
     return doc
 
 
+def release_document(session: Session, document_id: str, *, worker: str, fault: str,
+                     backoff_seconds: list[int]) -> None:
+    """Give back a claimed document after a fault of ours, to be retried after the backoff."""
+    doc = session.get(Document, document_id)
+    if doc is None or doc.status != DocumentStatus.PROCESSING or doc.worker != worker:
+        return
+    wait = backoff_seconds[min(doc.attempts, len(backoff_seconds)) - 1] if backoff_seconds else 0
+    doc.status, doc.retry_at, doc.last_fault = DocumentStatus.QUEUED, utcnow() + dt.timedelta(seconds=wait), fault
+    audit(session, actor=worker, action="document.retry", application_id=doc.application_id, document_id=doc.id,
+          attempt=doc.attempts, fault=fault, retry_in_seconds=wait)
+
+
 def finish_document(session: Session, document_id: str, *, worker: str, report: DocumentReport) -> bool:
     """Save a processed document's report; False when another worker took it over meanwhile."""
     doc = session.get(Document, document_id)
@@ -199,7 +211,7 @@ def finish_document(session: Session, document_id: str, *, worker: str, report: 
     doc.media_type = report.media_type or doc.media_type
     doc.error, doc.error_code = report.error, report.error_code
     doc.status = DocumentStatus.FAILED if report.error else DocumentStatus.DONE
-    doc.finished_at = utcnow()
+    doc.finished_at, doc.retry_at = utcnow(), None
     audit(session, actor=worker, action=f"document.{doc.status}", application_id=doc.application_id,
           document_id=doc.id, doc_type=report.doc_type, error=report.error)
     return True

@@ -37,7 +37,8 @@ def requeue(document_id: str, channel: OperatorChannel, session: SessionDep, que
         raise HTTPException(404, f"no document {document_id}")
     if doc.status not in (DocumentStatus.DEAD, DocumentStatus.FAILED):
         raise HTTPException(409, f"document {document_id} is {doc.status}; only dead or failed ones are re-queued")
-    doc.status, doc.attempts, doc.queued_at, doc.error, doc.error_code = DocumentStatus.QUEUED, 0, utcnow(), None, None
+    doc.status, doc.attempts, doc.queued_at, doc.retry_at = DocumentStatus.QUEUED, 0, utcnow(), None
+    doc.error = doc.error_code = doc.last_fault = None
     audit(session, actor=channel.id, action="document.requeued", application_id=doc.application_id,
           document_id=doc.id, reason="operator")
     session.commit()

@@ -126,6 +126,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('queued_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('retry_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_fault', sa.Text(), nullable=True),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('worker', sa.String(length=200), nullable=True),
