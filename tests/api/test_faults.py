@@ -438,8 +438,12 @@ def test_database_blip_while_saving_the_ocr_cache_does_not_fail_the_applicants_d
         doc = session.get(Document, doc_id)
         assert doc is not None
         status, attempts, error, code = doc.status, doc.attempts, doc.error, doc.error_code
-    if status == "processing":  # the job raised: the fault was retried, as it should be
+    if status == "processing":  # the job raised and could not give the document back: the timeout does
         time.sleep(rig.settings.queue.processing_timeout_seconds + 0.5)
+        reconcile(rig.sessions(), Queues(rig.settings), rig.settings)
+        rig.work(context)
+    elif status == "queued":  # the job raised and gave the document back, to be retried after its backoff
+        time.sleep(rig.settings.queue.retry_backoff_seconds[0] + 0.5)
         reconcile(rig.sessions(), Queues(rig.settings), rig.settings)
         rig.work(context)
     with rig.sessions()() as session:
