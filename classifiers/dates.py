@@ -78,9 +78,10 @@ _CN_SMALL_CLASS = "一二三四五六七八九十"
 _YMD_CN_UNITS = re.compile(r"(?<!\d)(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:\s*(?P<d>\d{1,2})(?!\d)\s*[日号曰目]?)?")
 # Year-month-day with one separator kind; OCR sometimes mixes them, so any of -./ between parts.
 # "。" and "," are how OCR sometimes reads a dot. The day must not run into more digits, except a
-# time OCR glued on without its space ("2016-08-2411:08").
+# time OCR glued on without its space ("2016-08-2411:08"); the day is matched lazily so that
+# "2026/2/817:31" is the 8th at 17:31, not an impossible 81st.
 _YMD_SEP = re.compile(
-    r"(?<![\d.])(?P<y>\d{4})\s*[-./。,]\s*(?P<m>\d{1,2})\s*[-./。,]\s*(?P<d>\d{1,2})(?:(?!\d)|(?=\d{1,2}:\d{2}))"
+    r"(?<![\d.])(?P<y>\d{4})\s*[-./。,]\s*(?P<m>\d{1,2})\s*[-./。,]\s*(?P<d>\d{1,2}?)(?:(?!\d)|(?=\d{1,2}:\d{2}))"
 )
 # Month-only with a separator: "2026-03", "2026.03". Not followed by another separator and digit
 # (that would be a full date we rejected) and not part of a decimal number.

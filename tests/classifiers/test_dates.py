@@ -85,3 +85,16 @@ def test_lab_values_and_ranges_are_not_dates() -> None:
 def test_parsed_date_value_and_str() -> None:
     assert str(ParsedDate(2026, 3, 5)) == "2026-03-05"
     assert ParsedDate(2026, 3).value == "2026-03"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("报告时间：2026/2/817:31", "2026-02-08"),  # a one-digit day with the time glued on
+        ("2026/2/1817:31", "2026-02-18"),
+        ("2026/12/3109:05", "2026-12-31"),
+        ("2026-03-0510:23:11", "2026-03-05"),
+    ],
+)
+def test_a_time_glued_to_the_day_is_split_off(text: str, value: str) -> None:
+    assert [d.value for d, _ in find_dates(text)] == [value]
