@@ -420,6 +420,15 @@ def _mostly_cjk(text: str) -> bool:
     return cjk >= 3 and cjk >= 0.8 * len(text)
 
 
+def _same_shape(text: str, name: str) -> bool:
+    """A read as long as the name with at least half its characters in place is the name misread
+    through look-alike glyphs (六技持区人民医场 for 六枝特区人民医院), not another organisation."""
+    if abs(len(text) - len(name)) > 1:
+        return False
+    same = sum(a == b for a, b in zip(text, name, strict=False))
+    return same >= max(len(text), len(name)) / 2
+
+
 def issuer_match(seal_text: str | None, issuer_names: Sequence[str]) -> bool | None:
     """Whether the seal text names one of ``issuer_names``: True, False (clearly another
     organisation) or None (too little read, or no issuer to compare with).
@@ -447,7 +456,13 @@ def issuer_match(seal_text: str | None, issuer_names: Sequence[str]) -> bool | N
             full >= 85 and distinct >= 50
         ):
             verdicts.append(True)
-        elif enough and _mostly_cjk(text) and distinct < DISTINCTIVE_MISMATCH_THRESHOLD and full < MATCH_THRESHOLD:
+        elif (
+            enough
+            and _mostly_cjk(text)
+            and distinct < DISTINCTIVE_MISMATCH_THRESHOLD
+            and full < MATCH_THRESHOLD
+            and not any(_same_shape(text, n) for n in names)
+        ):
             verdicts.append(False)
         else:
             verdicts.append(None)

@@ -370,6 +370,7 @@ def test_seal_of_another_organisation_fails(text: str) -> None:
 
 @pytest.mark.parametrize("text", [None, "", "医院", "专用章", "人民医"])
 def test_unreadable_seal_passes_without_verdict_on_issuer(text: str | None) -> None:
+    """Includes reads too poor to name anyone; see also the look-alike misread below."""
     check = check_seal(RED_SEAL.model_copy(update={"text": text}), ISSUER, required=True)
     assert check.outcome == Outcome.PASS and check.matches_issuer is None
 
@@ -385,3 +386,13 @@ def test_not_required_still_reports_what_was_seen() -> None:
     assert mismatch.present and mismatch.text == "神农架林区人民医院" and mismatch.matches_issuer is False
     absent = check_seal(SealFinding(present=False), ISSUER, required=False)
     assert absent.outcome == Outcome.NOT_APPLICABLE and not absent.present
+
+
+def test_a_misread_of_the_issuer_through_look_alike_glyphs_is_not_another_organisation() -> None:
+    """六技持区人民医场 is 六枝特区人民医院 read through look-alike glyphs (枝/技, 特/持, 院/场):
+    the applicant must not be told the seal is someone else's."""
+    check = check_seal(RED_SEAL.model_copy(update={"text": "六技持区人民医场"}), ["六枝特区人民医院"], required=True)
+    assert check.outcome == Outcome.PASS and check.matches_issuer is None
+    other_seal = RED_SEAL.model_copy(update={"text": "苏州大学附属第一医院"})
+    other = check_seal(other_seal, ["六枝特区人民医院"], required=True)
+    assert other.outcome == Outcome.FAIL and other.matches_issuer is False
