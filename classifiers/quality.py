@@ -43,6 +43,7 @@ _GLARE_FAIL = 0.15  # share of the content area under glare; a 10% white photo b
 _GLARE_WARN = 0.12
 _GLARE_MIN_BLOB = 0.005  # of the image area; smaller saturated spots are reflections of no account
 _GLARE_INSIDE_MIN = 0.7  # share of a reflection that lies within the text's extent
+_GLARE_TEXT_KEPT = 0.5  # text read under a bright spot, relative to elsewhere, that shows it hides nothing
 _GLARE_PAPER_MAX = 235.0  # a reflection is brighter than the paper around it; white paper is not
 _BORDER_MARGIN = 0.004  # of the image side: a line box this close to an edge is cut by it
 _MIN_LINES = 3
@@ -157,8 +158,16 @@ def _glare_fraction(gray: np.ndarray, text_mask: np.ndarray, content: tuple[int,
             continue
         # Compare with the paper around the spot, not with the desk beyond the page's edge.
         ring = cv2.dilate(blob.astype(np.uint8), ring_kernel).astype(bool) & ~blob & inside
-        if ring.any() and float(np.median(gray[ring])) < _GLARE_PAPER_MAX:
-            glare |= blob
+        if not (ring.any() and float(np.median(gray[ring])) < _GLARE_PAPER_MAX):
+            continue
+        # A reflection hides the text under it: the OCR found much less text there than on the rest
+        # of the page. A brightly lit part of the page whose text was read is not glare.
+        rest = inside & ~blob
+        density_under = float(text_mask[blob & inside].mean())
+        density_rest = float(text_mask[rest].mean()) if rest.any() else 0.0
+        if density_rest > 0 and density_under >= _GLARE_TEXT_KEPT * density_rest:
+            continue
+        glare |= blob
     return float(glare[y0:y1, x0:x1].mean())
 
 

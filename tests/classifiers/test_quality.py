@@ -111,7 +111,12 @@ def test_big_glare_blob_over_the_text_fails(photo: tuple[np.ndarray, list[Box]])
     axes = (int((x1 - x0) * 0.3), int((y1 - y0) * 0.3))
     cv2.ellipse(glared, centre, axes, 0, 0, 360, (255, 255, 255), -1)
     glared = cv2.GaussianBlur(glared, (0, 0), 1.0)
-    check = assess_quality([glared], ocr_result(boxes, image.shape[1], image.shape[0]))
+    # The OCR cannot read what the reflection washed out: lines under it are missing from its result.
+    visible = [
+        b for b in boxes
+        if ((b.center[0] - centre[0]) / axes[0]) ** 2 + ((b.center[1] - centre[1]) / axes[1]) ** 2 > 1
+    ]
+    check = assess_quality([glared], ocr_result(visible, image.shape[1], image.shape[0]))
     assert check.outcome == Outcome.FAIL and "glare" in check.problems, check
     assert "反光" in (check.reason or "")
 
@@ -199,3 +204,18 @@ def test_a_bright_sheet_on_a_darker_desk_is_not_glare() -> None:
     check = assess_quality([image], ocr_result(boxes, image.shape[1], image.shape[0], score=0.99))
     assert "glare" not in check.problems, check
     assert check.outcome == Outcome.PASS
+
+
+def test_a_brightly_lit_part_of_the_page_whose_text_was_read_is_not_glare(
+    photo: tuple[np.ndarray, list[Box]],
+) -> None:
+    """GIVEN the same saturated spot as above, but the OCR still read the lines under it
+    THEN it hid nothing: not glare."""
+    image, boxes = photo
+    x0, y0 = min(b.x0 for b in boxes), min(b.y0 for b in boxes)
+    x1, y1 = max(b.x1 for b in boxes), max(b.y1 for b in boxes)
+    lit = image.copy()
+    centre = (int((x0 + x1) / 2), int((y0 + y1) / 2))
+    cv2.ellipse(lit, centre, (int((x1 - x0) * 0.3), int((y1 - y0) * 0.3)), 0, 0, 360, (255, 255, 255), -1)
+    check = assess_quality([lit], ocr_result(boxes, image.shape[1], image.shape[0]))
+    assert "glare" not in check.problems, check
