@@ -119,3 +119,20 @@ def test_future_birth_date_is_invalid() -> None:
 
     body = "11010521000101123"
     assert not validate_id_number(body + ric.calc_check_digit(body + "0"))
+
+
+def test_one_misread_character_of_a_name_on_a_clinical_document_is_for_the_reviewer() -> None:
+    """GIVEN a discharge summary photo where OCR read 戴旅薇 for the applicant 戴馥薇
+    THEN that is not an identity_mismatch told to the applicant, but unknown with a reason;
+    a two-character difference, or the same misread on the ID card itself, still fails."""
+    ctx = DocumentContext(application_date=dt.date(2026, 5, 6), applicant_name="戴馥薇", id_number=None)
+
+    def fields(name: str) -> ExtractedFields:
+        return ExtractedFields(patient_name=FieldValue(value=name, page=0))
+
+    misread = _check(fields("戴旅薇"), ctx, is_identity_document=False)
+    assert misread.outcome == Outcome.UNKNOWN and misread.name_matches is None and "人工核对" in (misread.reason or "")
+    other = _check(fields("戴旅华"), ctx, is_identity_document=False)
+    assert other.outcome == Outcome.FAIL and other.name_matches is False
+    on_id_card = _check(fields("戴旅薇"), ctx, is_identity_document=True)
+    assert on_id_card.outcome == Outcome.FAIL and on_id_card.name_matches is False
