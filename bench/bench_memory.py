@@ -22,9 +22,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from fixtures.realworld import REALWORLD
 from ocr import OcrEngine, OcrOptions, read_document
-
-REALWORLD = Path("/work/shared/realworld")
 
 
 def jpeg(img: np.ndarray) -> bytes:

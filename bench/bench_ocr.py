@@ -20,9 +20,9 @@ from rapidfuzz import fuzz
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from fixtures.realworld import REALWORLD
 from ocr import OcrEngine, OcrOptions, read_document
 
-REALWORLD = Path("/work/shared/realworld")
 LAB_KEYS = [
     "化验报告单",
     "2016-08-24",

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from classifiers.doctype import classify
 from classifiers.types import DocType
+from fixtures.realworld import REALWORLD
 from tests.classifiers import doc_samples as samples
 from tests.classifiers.doc_samples import page, recorded
-
-REALWORLD = Path("/work/shared/realworld")
 
 
 @pytest.mark.parametrize(

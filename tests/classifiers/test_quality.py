@@ -15,9 +15,9 @@ import pytest
 
 from classifiers.quality import assess_quality
 from classifiers.types import Outcome
+from fixtures.realworld import REALWORLD
 from ocr.types import Box, OcrLine, OcrPage, OcrResult
 
-REALWORLD = Path("/work/shared/realworld")
 PHOTOS = (
     sorted(p for p in REALWORLD.glob("*.[jp][pn]g") if not p.name.startswith("seal_")) if REALWORLD.exists() else []
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -19,10 +18,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from classifiers.seal import PRESENT_THRESHOLD, check_seal, find_seal, find_stamp_candidates
 from classifiers.types import Outcome, SealFinding
+from fixtures.realworld import REALWORLD
 
 FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
-REALWORLD = Path("/work/shared/realworld")
-
 RED = (215, 30, 35)
 PINK = (235, 120, 150)
 BLUE = (30, 60, 200)

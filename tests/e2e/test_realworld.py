@@ -3,19 +3,18 @@ phone photos of a 2016 blood-test report in every orientation, ID-card specimens
 
 import datetime as dt
 import os
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
 from classifiers.types import DocType
+from fixtures.realworld import REALWORLD
 from intake.application import Application
 from intake.prescreen import Prescreener
 
 pytestmark = pytest.mark.ocr
 
-REALWORLD = Path(os.environ.get("INTAKE_REALWORLD_DIR", Path(__file__).resolve().parents[3] / "shared" / "realworld"))
 if not REALWORLD.is_dir():  # CI clones main with shared/ beside it; a lone clone may not have it
     if os.environ.get("CI") == "true":
         raise RuntimeError(f"real-world samples not found at {REALWORLD}; CI must have shared/ beside the clone")

@@ -7,7 +7,6 @@ through an injected recogniser; the tests marked ``ocr`` run the real PP-OCRv6 r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -16,6 +15,7 @@ from rapidfuzz.distance import Levenshtein
 
 from classifiers.seal import check_seal, crop_candidate, find_seal, find_stamp_candidates
 from classifiers.types import Outcome
+from fixtures.realworld import REALWORLD
 from ocr.seal_text import (
     SealTextReader,
     find_arc_gap,
@@ -26,7 +26,7 @@ from ocr.seal_text import (
 )
 from tests.classifiers.test_seal import PINK, as_phone_photo, draw_page, draw_seal
 
-REAL_SEAL = Path("/work/shared/realworld/seal_paddleocr_test_seal.png")
+REAL_SEAL = REALWORLD / "seal_paddleocr_test_seal.png"
 
 
 def seal_crop(page: np.ndarray) -> np.ndarray:
