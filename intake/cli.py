@@ -118,6 +118,9 @@ def serve(
     """Run the HTTP API (apps, reviewers, operators). OpenAPI docs at /docs."""
     import uvicorn
 
+    from intake.serving import fix_keepalive_nodelay
+
+    fix_keepalive_nodelay()
     uvicorn.run("api.app:app", host=host, port=port, workers=workers, log_level="info")
 
 

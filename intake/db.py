@@ -34,7 +34,13 @@ def get_engine(url: str, echo: bool = False) -> Engine:
     """One engine per database URL per process, migrated; creates the SQLite file's folder."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    else:
+        # Sized for FastAPI's request threadpool (40 threads): a smaller pool makes every burst
+        # open and close overflow connections to PostgreSQL.
+        engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=20,
+                               pool_recycle=1800)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")

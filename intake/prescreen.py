@@ -78,6 +78,7 @@ class Prescreener:
     def seal_reader(self) -> SealTextReader | None:
         if not self.settings.read_seal_text:
             return None
+        from ocr.engine import engine_config
         from ocr.seal_text import SealTextReader
 
         opts = self.settings.ocr
@@ -86,6 +87,7 @@ class Prescreener:
             rec_model_dir=opts.rec_model_dir,
             model_cache_dir=opts.model_cache_dir,
             engine=opts.engine,
+            engine_config=engine_config(opts),
         )
 
     @cached_property

@@ -47,6 +47,20 @@ def _package_version(name: str) -> str:
         return "none"
 
 
+def engine_config(options: OcrOptions) -> dict[str, Any] | None:
+    """PaddleOCR's ``engine_config`` for our options: threads and memory arena (onnxruntime only).
+    Every model a process loads must get it, or one of them ignores ``cpu_threads``."""
+    if options.engine != "onnxruntime":
+        return None
+    cfg: dict[str, Any] = {}
+    if options.cpu_threads:
+        cfg["intra_op_num_threads"] = options.cpu_threads
+    if options.disable_memory_arena:
+        cfg["enable_cpu_mem_arena"] = False
+        cfg["enable_mem_pattern"] = False
+    return cfg
+
+
 @dataclass
 class _Loaded:
     pipeline: Any  # paddleocr.PaddleOCR
@@ -97,15 +111,7 @@ class OcrEngine:
         return self.options.model_dump_json()
 
     def _engine_config(self) -> dict[str, Any] | None:
-        if self.options.engine != "onnxruntime":
-            return None
-        cfg: dict[str, Any] = {}
-        if self.options.cpu_threads:
-            cfg["intra_op_num_threads"] = self.options.cpu_threads
-        if self.options.disable_memory_arena:
-            cfg["enable_cpu_mem_arena"] = False
-            cfg["enable_mem_pattern"] = False
-        return cfg
+        return engine_config(self.options)
 
     @property
     def loaded(self) -> _Loaded:

@@ -289,7 +289,8 @@ def _pad(gray: np.ndarray, frac: float = 0.15) -> np.ndarray:
 
 
 def _default_recognizer_factory(
-    model_name: str, model_dir: Path | None, cache_dir: Path | None, engine: str
+    model_name: str, model_dir: Path | None, cache_dir: Path | None, engine: str,
+    engine_config: dict[str, object] | None = None,
 ) -> Recognizer:
     """PaddleOCR's TextRecognition over the offline (bundled) or a configured model dir."""
     os.environ.setdefault("PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK", "True")
@@ -307,6 +308,8 @@ def _default_recognizer_factory(
     except ImportError as exc:  # pragma: no cover - a broken install
         raise OcrEngineError(f"paddleocr is needed to read seal text: {exc}") from exc
     kwargs: dict[str, object] = {"model_name": resolved.name, "engine": engine}
+    if engine_config is not None:  # the same threads and memory arena as the main OCR models
+        kwargs["engine_config"] = engine_config
     if resolved.dir is not None:
         kwargs["model_dir"] = str(resolved.dir)
     model = TextRecognition(**kwargs)
@@ -336,6 +339,7 @@ class SealTextReader:
         min_score: float = 0.7,
         min_line_score: float = 0.5,
         recognizer: Recognizer | None = None,
+        engine_config: dict[str, object] | None = None,
     ) -> None:
         self._model_name = rec_model_name
         self._model_dir = rec_model_dir
@@ -346,6 +350,7 @@ class SealTextReader:
         self._min_score = min_score
         self._min_line_score = min_line_score
         self._recognizer = recognizer
+        self._engine_config = engine_config
         self._lock = threading.Lock()
 
     @property
@@ -354,7 +359,7 @@ class SealTextReader:
             with self._lock:
                 if self._recognizer is None:
                     self._recognizer = _default_recognizer_factory(
-                        self._model_name, self._model_dir, self._cache_dir, self._engine
+                        self._model_name, self._model_dir, self._cache_dir, self._engine, self._engine_config
                     )
         return self._recognizer
 

@@ -1,4 +1,6 @@
-"""The bundled sample applications, through the real OCR, give the verdict and problems of their truth."""
+"""The bundled sample applications, through the real OCR: every verdict is that of their truth, and
+the problem codes agree with the truth by precision and recall (each ≥ 90% over all samples; the
+misses are printed, so a regression shows which document went wrong)."""
 
 import json
 from pathlib import Path
@@ -6,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from intake.prescreen import Prescreener
-from intake.report import Verdict
+from intake.report import Report, Verdict
 
 from .conftest import SAMPLES
 
@@ -15,22 +17,44 @@ pytestmark = pytest.mark.ocr
 SAMPLE_DIRS = sorted(p for p in SAMPLES.glob("*") if (p / "truth.json").is_file())
 
 
+def truth_of(folder: Path) -> dict:
+    return json.loads((folder / "truth.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def reports(prescreener: Prescreener) -> dict[str, Report]:
+    return {folder.name: prescreener.prescreen_dir(folder) for folder in SAMPLE_DIRS}
+
+
 def test_there_are_sample_applications_of_both_verdicts() -> None:
-    verdicts = {json.loads((p / "truth.json").read_text("utf-8"))["verdict"] for p in SAMPLE_DIRS}
+    verdicts = {truth_of(p)["verdict"] for p in SAMPLE_DIRS}
     assert len(SAMPLE_DIRS) >= 10
     assert verdicts == {"ready_for_review", "needs_supplement"}
 
 
 @pytest.mark.parametrize("folder", SAMPLE_DIRS, ids=[p.name for p in SAMPLE_DIRS])
-def test_sample_application_verdict_and_problems(prescreener: Prescreener, folder: Path) -> None:
-    truth = json.loads((folder / "truth.json").read_text("utf-8"))
-    report = prescreener.prescreen_dir(folder)
-    got = {doc.file: (doc.doc_type, doc.error) for doc in report.documents}
-    assert sorted(report.problems) == sorted(truth["problems"]), (report.notice, got)
-    assert report.verdict == Verdict(truth["verdict"])
+def test_sample_application_verdict(reports: dict[str, Report], folder: Path) -> None:
+    report = reports[folder.name]
+    truth = truth_of(folder)
+    assert report.verdict == Verdict(truth["verdict"]), (report.problems, truth["problems"])
     for problem in report.problems:  # 一次性告知: every problem is explained in the notice
         subject = problem.partition(":")[2]
         assert subject in report.notice or problem.startswith("missing:")
+
+
+def test_sample_problem_codes_precision_and_recall(reports: dict[str, Report]) -> None:
+    found = expected = right = 0
+    misses = []
+    for folder in SAMPLE_DIRS:
+        got, want = set(reports[folder.name].problems), set(truth_of(folder)["problems"])
+        found, expected, right = found + len(got), expected + len(want), right + len(got & want)
+        if got != want:
+            misses.append(f"{folder.name}: extra {sorted(got - want)}, missed {sorted(want - got)}")
+    precision, recall = right / max(found, 1), right / max(expected, 1)
+    print(f"\nsample problem codes: precision {precision:.2f}, recall {recall:.2f}", *misses, sep="\n  ")
+    assert expected >= 15
+    assert precision >= 0.9, misses
+    assert recall >= 0.9, misses
 
 
 def test_second_run_of_the_same_files_does_no_ocr(prescreener: Prescreener, monkeypatch: pytest.MonkeyPatch) -> None:
