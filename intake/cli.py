@@ -59,7 +59,7 @@ def prescreen(
     try:
         report = _prescreener(registry).prescreen_dir(directory, as_of=when, store=store)
     except IntakeError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}")
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from None
     if as_json:
         sys.stdout.write(json.dumps(report.contract(), ensure_ascii=False, indent=2) + "\n")
@@ -77,7 +77,7 @@ def demo(
 
     folders = sorted(p for p in samples.iterdir() if (p / "application.json").is_file()) if samples.is_dir() else []
     if not folders:
-        Console(stderr=True).print(f"[bold red]error:[/] no sample applications under {samples}")
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] no sample applications under {samples}")
         raise typer.Exit(2)
     console = Console()
     prescreener = _prescreener(None)
@@ -166,7 +166,7 @@ def reconcile(
     while True:
         result = run_reconcile(sessions, queues, settings)
         if result.redis_down:
-            Console(stderr=True).print("[yellow]Redis is unreachable; will try again[/]")
+            Console(stderr=True, soft_wrap=True).print("[yellow]Redis is unreachable; will try again[/]")
         elif result.total or result.dead:
             Console().print(
                 f"enqueued {len(result.enqueued_received)} received, re-queued {len(result.requeued_lost)} lost and "
@@ -205,7 +205,7 @@ def channel_add(
             session.add(Channel(id=channel_id, name=name or channel_id, role=role, api_key_sha256=hash_key(key),
                                 callback_secret=secret))
     except IntegrityError:
-        Console(stderr=True).print(f"[bold red]error:[/] a channel {channel_id!r} exists already")
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] a channel {channel_id!r} exists already")
         raise typer.Exit(2) from None
     sys.stdout.write(json.dumps({"channel": channel_id, "role": role, "api_key": key, "callback_secret": secret})
                      + "\n")
