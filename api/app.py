@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from api.deps import SessionDep
+from api.deps import ReviewerChannel, SessionDep
 from api.routes import apps, ops, review
 from intake.errors import ApplicationInvalid, IntakeError, NotFound
 from intake.service import Conflict, LimitExceeded
@@ -80,7 +80,7 @@ def healthz() -> dict[str, str]:
 
 
 @app.get("/v1/cases/{case_id}/report", tags=["reviewers"])
-def case_report(case_id: str, session: SessionDep) -> dict[str, Any]:
+def case_report(case_id: str, channel: ReviewerChannel, session: SessionDep) -> dict[str, Any]:
     """The latest report of an `intake prescreen` run (folders pre-screened from the command line)."""
     row = latest_report(session, case_id)
     if row is None:

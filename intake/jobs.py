@@ -9,19 +9,21 @@ A bad *file* is not a fault: it is a document-level failure with a reason.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.callbacks import deliver
 from intake.db import session_factory
 from intake.files import LocalFileStore
-from intake.models import Application, Document
+from intake.models import Application, CallbackDelivery, Document
 from intake.prescreen import Prescreener
 from intake.queue import Queues
 from intake.service import (
-    application_application_data,
+    application_data,
     assess_if_ready,
     claim_document,
     finish_document,
@@ -85,7 +87,7 @@ def process_document(document_id: str) -> str:
             return "skipped"
         app = session.get(Application, doc.application_id)
         assert app is not None
-        data = application_application_data(app)
+        data = application_data(app)
         policy = ctx.prescreener.policies.for_region(app.region)
         sha256, filename = doc.sha256, doc.filename
     try:
@@ -131,11 +133,7 @@ def assess_application(application_id: str) -> str:
     return "assessed"
 
 
-def _pending_deliveries(session: Session, application_id: str):  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    from intake.models import CallbackDelivery
-
+def _pending_deliveries(session: Session, application_id: str) -> Sequence[CallbackDelivery]:
     session.flush()
     return session.scalars(
         select(CallbackDelivery).where(

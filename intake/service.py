@@ -217,7 +217,7 @@ def finish_document(session: Session, document_id: str, *, worker: str, report: 
     return True
 
 
-def application_application_data(app: Application) -> ApplicationData:
+def application_data(app: Application) -> ApplicationData:
     return ApplicationData(
         case_id=app.external_ref or app.id, applicant_name=app.applicant_name, id_number=app.id_number,
         disease=app.disease, region=app.region, application_date=app.application_date,
@@ -261,7 +261,7 @@ def assess_if_ready(session: Session, app: Application, *, policies: PolicyBook,
     existing = session.scalars(select(Case).where(Case.application_id == app.id, Case.round == app.round)).first()
     if existing is not None:
         return None
-    data = application_application_data(app)
+    data = application_data(app)
     policy = policies.for_region(app.region)
     reports: list[DocumentReport] = []
     for doc in documents_in_effect(app):

@@ -5,6 +5,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.app import app
+from api.deps import hash_key
+from intake.models import Channel
 from intake.settings import Settings, get_settings
 from intake.store import get_cached_ocr, latest_report, put_cached_ocr, save_report, session_factory
 
@@ -30,11 +32,17 @@ def test_latest_report_is_served_to_reviewers(tmp_path: Path) -> None:
     with sessions() as s:
         row = latest_report(s, "C1")
         assert row is not None and row.verdict == "ready_for_review"
+    with sessions.begin() as s:
+        s.add(Channel(id="rev", name="rev", role="reviewer", api_key_sha256=hash_key("rev-key"), callback_secret="x"))
+        s.add(Channel(id="app", name="app", role="app", api_key_sha256=hash_key("app-key"), callback_secret="x"))
     app.dependency_overrides[get_settings] = lambda: Settings(db={"url": url})
     try:
         client = TestClient(app)
-        assert client.get("/v1/cases/C1/report").json()["verdict"] == "ready_for_review"
-        missing = client.get("/v1/cases/nope/report")
+        reviewer = {"X-API-Key": "rev-key"}
+        assert client.get("/v1/cases/C1/report", headers=reviewer).json()["verdict"] == "ready_for_review"
+        missing = client.get("/v1/cases/nope/report", headers=reviewer)
         assert missing.status_code == 404 and "nope" in missing.json()["detail"]
+        assert client.get("/v1/cases/C1/report").status_code == 401
+        assert client.get("/v1/cases/C1/report", headers={"X-API-Key": "app-key"}).status_code == 403
     finally:
         app.dependency_overrides.clear()
