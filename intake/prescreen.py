@@ -194,22 +194,8 @@ class Prescreener:
         policy = self.policies.for_region(application.region)
         documents = [self.analyse_file(name, data, checked, policy) for name, data in files]
         documents += failed or []
-        assessment = assess(application, policy, documents)
-        report = Report(
-            case_id=case_id_for(application),
-            verdict=assessment.verdict,
-            problems=assessment.problems,
-            notice=assessment.notice,
-            documents=documents,
-            applicant_name=application.applicant_name,
-            id_number=application.id_number,
-            disease=application.disease,
-            region=application.region,
-            policy=policy.region,
-            application_date=application.application_date.isoformat(),
-            as_of=as_of.isoformat(),
-            review_due=policy.review_due(application.application_date).isoformat(),
-            materials=assessment.materials,
+        report = assessed_report(
+            application, policy, documents, as_of=as_of, submitted=application.application_date,
             fingerprint=self.fingerprint,
         )
         if store:
@@ -230,6 +216,36 @@ class Prescreener:
         return self.prescreen(
             application, files, as_of=as_of, source=str(directory), store=store, failed=unreadable
         )
+
+
+def assessed_report(
+    application: Application,
+    policy: Policy,
+    documents: list[DocumentReport],
+    *,
+    as_of: dt.date,
+    submitted: dt.date,
+    fingerprint: str,
+) -> Report:
+    """Assess the analysed documents and put the report together (the CLI and the service alike)."""
+    assessment = assess(application, policy, documents)
+    return Report(
+        case_id=case_id_for(application),
+        verdict=assessment.verdict,
+        problems=assessment.problems,
+        notice=assessment.notice,
+        documents=documents,
+        applicant_name=application.applicant_name,
+        id_number=application.id_number,
+        disease=application.disease,
+        region=application.region,
+        policy=policy.region,
+        application_date=application.application_date.isoformat(),
+        as_of=as_of.isoformat(),
+        review_due=policy.review_due(submitted).isoformat(),
+        materials=assessment.materials,
+        fingerprint=fingerprint,
+    )
 
 
 def context_factory(policy: Policy, application: Application) -> Callable[[DocType], DocumentContext]:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.models import Application, ApplicationStatus, CallbackDelivery, Case, Document, DocumentStatus, utcnow
 from intake.queue import Queues
-from intake.service import TERMINAL, audit
+from intake.service import TERMINAL, audit, mark_dead
 from intake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,11 +118,7 @@ def reconcile(sessions: sessionmaker[Session], queues: Queues, settings: Setting
                 if not timed_out and now - started < dt.timedelta(seconds=wait):
                     continue  # back off before the next attempt
                 if doc.attempts >= q.max_attempts:
-                    doc.status = DocumentStatus.DEAD
-                    doc.error = (f"processing failed {doc.attempts} times; an operator must look at it "
-                                 f"({doc.last_fault or 'worker lost'})")
-                    audit(session, actor="reconciler", action="document.dead", application_id=doc.application_id,
-                          document_id=doc.id, attempts=doc.attempts, worker=doc.worker)
+                    mark_dead(session, doc, actor="reconciler")
                     report.dead.append(doc.id)
                     continue
                 audit(session, actor="reconciler", action="document.requeued", application_id=doc.application_id,

@@ -18,7 +18,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from intake.application import Application as ApplicationData
-from intake.assess import assess, document_problems
+from intake.assess import document_problems
 from intake.errors import IntakeError, NotFound
 from intake.models import (
     Application,
@@ -32,8 +32,8 @@ from intake.models import (
     utcnow,
 )
 from intake.policy import PolicyBook
-from intake.prescreen import case_id_for
-from intake.report import DocumentReport, Report, unknown_checks
+from intake.prescreen import assessed_report
+from intake.report import DocumentReport, unknown_checks
 
 TERMINAL = (DocumentStatus.DONE, DocumentStatus.FAILED)
 OPEN_FOR_UPLOADS = (ApplicationStatus.DRAFT, ApplicationStatus.NEEDS_SUPPLEMENT)
@@ -162,6 +162,15 @@ def submit(session: Session, *, app: Application, actor: str) -> int:
 # --- worker side ------------------------------------------------------------------------------------
 
 
+def mark_dead(session: Session, doc: Document, *, actor: str) -> None:
+    """Every attempt failed on a fault of ours: a dead letter for operators to look at and re-queue."""
+    doc.status = DocumentStatus.DEAD
+    doc.error = (f"processing failed {doc.attempts} times; an operator must look at it "
+                 f"({doc.last_fault or 'worker lost'})")
+    audit(session, actor=actor, action="document.dead", application_id=doc.application_id, document_id=doc.id,
+          attempts=doc.attempts, worker=doc.worker)
+
+
 def claim_document(session: Session, document_id: str, *, worker: str, max_attempts: int) -> Document | None:
     """Take a queued document for processing; None if it is not ours to process (done, taken, gone).
 
@@ -171,10 +180,7 @@ def claim_document(session: Session, document_id: str, *, worker: str, max_attem
     if doc is None or doc.status not in (DocumentStatus.QUEUED, DocumentStatus.RECEIVED):
         return None
     if doc.attempts >= max_attempts:
-        doc.status = DocumentStatus.DEAD
-        doc.error = f"processing failed {doc.attempts} times; an operator must look at it ({doc.last_fault})"
-        audit(session, actor=worker, action="document.dead", application_id=doc.application_id,
-              document_id=doc.id, attempts=doc.attempts)
+        mark_dead(session, doc, actor=worker)
         return None
     claimed = session.execute(
         update(Document)
@@ -268,24 +274,17 @@ def assess_if_ready(session: Session, app: Application, *, policies: PolicyBook,
         doc_report = _report_of(doc)
         doc_report.file = _unique_name(doc, reports)
         reports.append(doc_report)
-    assessment = assess(data, policy, reports)
-    report = Report(
-        case_id=data.case_id or case_id_for(data), verdict=assessment.verdict, problems=assessment.problems,
-        notice=assessment.notice, documents=reports, applicant_name=app.applicant_name, id_number=app.id_number,
-        disease=app.disease, region=app.region, policy=policy.region,
-        application_date=app.application_date.isoformat(), as_of=app.application_date.isoformat(),
-        review_due=policy.review_due(dt.date.today()).isoformat(), materials=assessment.materials,
-        fingerprint=fingerprint,
-    )
+    report = assessed_report(data, policy, reports, as_of=app.application_date, submitted=dt.date.today(),
+                             fingerprint=fingerprint)
     contract = report.contract()
     contract["application_id"], contract["round"] = app.id, app.round
-    case = Case(application_id=app.id, round=app.round, verdict=assessment.verdict, problems=assessment.problems,
-                notice=assessment.notice, report=contract)
+    case = Case(application_id=app.id, round=app.round, verdict=report.verdict, problems=report.problems,
+                notice=report.notice, report=contract)
     session.add(case)
-    app.status = ApplicationStatus(assessment.verdict)
+    app.status = ApplicationStatus(report.verdict)
     session.flush()
     audit(session, actor=actor, action="application.assessed", application_id=app.id, round=app.round,
-          verdict=assessment.verdict, problems=assessment.problems)
+          verdict=report.verdict, problems=report.problems)
     if app.callback_url:
         session.add(CallbackDelivery(application_id=app.id, case_id=case.id, url=app.callback_url))
     return case
