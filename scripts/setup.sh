@@ -14,11 +14,29 @@ if ! command -v uv >/dev/null 2>&1; then
     UV=(python3 -m uv)
 fi
 
-if [[ "${1:-}" == "--test" ]] && ! fc-list :lang=zh 2>/dev/null | grep -qi -e wqy -e "AR PL"; then
-    echo "setup: installing Chinese fonts from Debian (fonts-wqy-zenhei, fonts-arphic-ukai)" >&2
-    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-wqy-zenhei fonts-arphic-ukai >/dev/null
+# The font files fixtures/generator/fonts.py renders with, and the Debian package of each.
+FONTS=(
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc fonts-wqy-zenhei"
+    "/usr/share/fonts/truetype/arphic/ukai.ttc fonts-arphic-ukai"
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc fonts-noto-cjk"
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc fonts-noto-cjk"
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc fonts-noto-cjk"
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc fonts-noto-cjk"
+)
+if [[ "${1:-}" == "--test" ]]; then
+    missing=()
+    for entry in "${FONTS[@]}"; do
+        read -r file package <<<"$entry"
+        [[ -f "$file" ]] || missing+=("$package")
+    done
+    if ((${#missing[@]})); then
+        packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+        echo "setup: installing the Chinese fonts the document generator renders with, from Debian: $packages" >&2
+        SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+        $SUDO apt-get update -qq
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $packages >/dev/null
+    fi
 fi
 
 "${UV[@]}" sync --frozen --quiet
