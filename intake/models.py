@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -46,6 +46,16 @@ class DocumentStatus(StrEnum):
     DONE = "done"
     FAILED = "failed"  # read, but the file itself is bad (a document-level error with a reason)
     DEAD = "dead"  # every retry failed on a fault of ours: visible to operators, re-queueable
+
+
+class ChannelRef(Protocol):
+    """What code acting for a caller needs of it: a ``Channel`` row or the API's cached ``Caller``."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
 
 
 class Channel(Base):

@@ -14,7 +14,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, case, func, select, update
 from sqlalchemy.orm import Session
 
 from intake.application import Application as ApplicationData
@@ -26,7 +26,7 @@ from intake.models import (
     AuditEvent,
     CallbackDelivery,
     Case,
-    Channel,
+    ChannelRef,
     Document,
     DocumentStatus,
     utcnow,
@@ -65,7 +65,7 @@ def audit(
     )
 
 
-def get_application(session: Session, application_id: str, *, channel: Channel | None = None) -> Application:
+def get_application(session: Session, application_id: str, *, channel: ChannelRef | None = None) -> Application:
     """The application; apps see only their own (another channel's id is simply not found)."""
     app = session.get(Application, application_id)
     if app is None or (channel is not None and channel.role == "app" and app.channel_id != channel.id):
@@ -73,7 +73,7 @@ def get_application(session: Session, application_id: str, *, channel: Channel |
     return app
 
 
-def create_application(session: Session, *, channel: Channel, data: ApplicationData, external_ref: str | None,
+def create_application(session: Session, *, channel: ChannelRef, data: ApplicationData, external_ref: str | None,
                        callback_url: str | None) -> Application:
     app = Application(
         channel_id=channel.id,
@@ -108,12 +108,13 @@ def add_document(
             f"application {app.id} is {app.status}: documents can be added while it is a draft or after a "
             f"needs_supplement verdict (补正), not now"
         )
-    existing = session.scalars(
-        select(Document).where(Document.application_id == app.id, Document.sha256 == sha256)
-    ).first()
-    if existing is not None:
-        return Added(existing, created=False)
-    count = session.scalar(select(func.count()).select_from(Document).where(Document.application_id == app.id)) or 0
+    # One round trip for both questions: are these bytes here already, and how many documents are there?
+    count, existing_id = session.execute(
+        select(func.count(), func.max(case((Document.sha256 == sha256, Document.id))))
+        .where(Document.application_id == app.id)
+    ).one()
+    if existing_id is not None:
+        return Added(session.get_one(Document, existing_id), created=False)
     if count >= max_files:
         raise LimitExceeded(f"an application holds at most {max_files} documents; this one has {count}")
     doc = Document(

@@ -39,16 +39,19 @@ def _check_type(data: bytes) -> str:
 def _ocr_page(engine: OcrEngine, index: int, decoded: np.ndarray, scale: float) -> tuple[OcrPage, np.ndarray]:
     """Decide orientation on the decoded-at-scale page, normalise it and OCR it."""
     o = engine.options
-    rotation, skew = decide_orientation(
+    orientation = decide_orientation(
         decoded,
         engine,
         correct_orientation=o.correct_orientation,
         deskew=o.deskew,
         min_skew_degrees=o.min_skew_degrees,
     )
-    transform = PageTransform(rotation=rotation, skew=skew, scale=scale)
+    transform = PageTransform(rotation=orientation.rotation, skew=orientation.skew, scale=scale)
     image = apply_transform(decoded, transform)
-    lines = engine.recognise(image)
+    # The pre-pass already found the lines of a page with ordinary-sized text: no second detection.
+    h, w = decoded.shape[:2]
+    polys = orientation.mapped_polys(w, h) if engine.prepass_suffices(orientation.polys, decoded.shape) else None
+    lines = engine.recognise(image, polys)
     page = OcrPage(
         index=index, width=image.shape[1], height=image.shape[0], source="ocr", lines=lines, transform=transform
     )

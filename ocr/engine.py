@@ -24,8 +24,6 @@ from ocr.models import ResolvedModels, resolve_models
 from ocr.options import NORMALISATION_VERSION, OcrOptions
 from ocr.types import Box, OcrLine
 
-# Detector size for the orientation pre-pass: enough to see line geometry, ~0.15 s on 2 cores.
-ORIENTATION_DET_SIDE = 960
 _CLS_SHAPE = (48, 192)  # text-line classifier input (height, width)
 
 # Options that do not change what is read, so they stay out of the fingerprint.
@@ -63,8 +61,10 @@ def engine_config(options: OcrOptions) -> dict[str, Any] | None:
 
 @dataclass
 class _Loaded:
-    pipeline: Any  # paddleocr.PaddleOCR
-    detector: Any  # paddleocr.TextDetection for the orientation pre-pass
+    detector: Any  # paddleocr.TextDetection at det_limit_side_len
+    prepass: Any  # paddleocr.TextDetection at prepass_side_len, for the orientation pre-pass
+    recogniser: Any  # paddleocr.TextRecognition
+    cropper: Any  # paddlex CropByPolys: the rotated-rectangle line crops PaddleOCR's pipeline makes
     cls_session: Any  # onnxruntime.InferenceSession, 0/180 text-line classifier
     cls_input: str
 
@@ -132,7 +132,8 @@ class OcrEngine:
         install_opencv_alias()
         try:
             import onnxruntime as ort
-            from paddleocr import PaddleOCR, TextDetection
+            from paddleocr import TextDetection, TextRecognition
+            from paddlex.inference.pipelines.components.common.crop_image_regions import CropByPolys
         except ImportError as exc:
             raise OcrEngineError(f"PaddleOCR is not importable: {exc}; install paddleocr>=3") from exc
         o, m = self.options, self.models
@@ -141,40 +142,26 @@ class OcrEngine:
             common["engine_config"] = cfg
         elif o.cpu_threads:
             common["cpu_threads"] = o.cpu_threads
-        det_kwargs: dict[str, Any] = {
-            k: v
-            for k, v in {
-                "text_det_thresh": o.det_thresh,
-                "text_det_box_thresh": o.det_box_thresh,
-                "text_det_unclip_ratio": o.det_unclip_ratio,
-            }.items()
-            if v is not None
-        }
+        # Both detectors draw the same kind of boxes: the pre-pass's may be the ones recognised.
+        det_params = {"thresh": o.det_thresh, "box_thresh": o.det_box_thresh, "unclip_ratio": o.det_unclip_ratio}
+        det_kwargs: dict[str, Any] = {k: v for k, v in det_params.items() if v is not None}
+        det_model = {"model_name": m.det.name, "model_dir": str(m.det.dir) if m.det.dir else None}
         try:
-            pipeline = PaddleOCR(
-                text_detection_model_name=m.det.name,
-                text_detection_model_dir=str(m.det.dir) if m.det.dir else None,
-                text_recognition_model_name=m.rec.name,
-                text_recognition_model_dir=str(m.rec.dir) if m.rec.dir else None,
-                # We put pages upright ourselves (ocr.orient); PaddleOCR's own doc-orientation and
-                # unwarping models are not available offline and are slower.
-                use_doc_orientation_classify=False,
-                use_doc_unwarping=False,
-                use_textline_orientation=False,
-                text_det_limit_side_len=o.det_limit_side_len,
-                text_det_limit_type=o.det_limit_type,
-                text_rec_score_thresh=o.rec_score_thresh,
-                text_recognition_batch_size=o.rec_batch_size,
-                **det_kwargs,
-                **common,
-            )
+            # PaddleOCR's text detection and recognition modules, driven here rather than through
+            # its OCR pipeline so a page's lines can come from the orientation pre-pass. We put pages
+            # upright ourselves (ocr.orient); its doc-orientation and unwarping models are not
+            # available offline and are slower.
             detector = TextDetection(
-                model_name=m.det.name,
-                model_dir=str(m.det.dir) if m.det.dir else None,
-                limit_side_len=ORIENTATION_DET_SIDE,
-                limit_type="max",
-                **common,
+                **det_model, limit_side_len=o.det_limit_side_len, limit_type=o.det_limit_type, **det_kwargs, **common
             )
+            prepass = TextDetection(
+                **det_model, limit_side_len=o.prepass_side_len, limit_type="max", **det_kwargs, **common
+            )
+            recogniser = TextRecognition(
+                model_name=m.rec.name, model_dir=str(m.rec.dir) if m.rec.dir else None, **common
+            )
+            if o.rec_min_width is not None:
+                _set_rec_min_width(recogniser, o.rec_min_width)
             so = ort.SessionOptions()
             if o.cpu_threads:
                 so.intra_op_num_threads = o.cpu_threads
@@ -185,7 +172,8 @@ class OcrEngine:
             raise
         except Exception as exc:  # PaddleX raises many types for a bad model dir / device
             raise OcrEngineError(f"cannot load OCR models: {type(exc).__name__}: {exc}") from exc
-        return _Loaded(pipeline, detector, cls_session, cls_session.get_inputs()[0].name)
+        cropper = CropByPolys(det_box_type="quad")
+        return _Loaded(detector, prepass, recogniser, cropper, cls_session, cls_session.get_inputs()[0].name)
 
     def warm_up(self) -> None:
         """Load the models now (e.g. at worker start) instead of on the first page."""
@@ -193,10 +181,21 @@ class OcrEngine:
 
     # --- inference ------------------------------------------------------------------------------
     def detect_polys(self, img: np.ndarray) -> list[np.ndarray]:
-        """Text-line quadrilaterals from the detector at orientation pre-pass size."""
+        """Text-line quadrilaterals from the detector at orientation pre-pass size, in ``img``'s
+        coordinates."""
         with self._run_lock:
-            res = next(iter(self.loaded.detector.predict(img)))
+            res = next(iter(self.loaded.prepass.predict(img)))
         return [np.asarray(p, dtype=np.float64) for p in res["dt_polys"]]
+
+    def prepass_suffices(self, polys: list[np.ndarray], image_shape: tuple[int, ...]) -> bool:
+        """Whether the pre-pass boxes of a page of ``image_shape`` can be recognised as they are:
+        its text lines were tall enough at pre-pass size for the detector to see them whole."""
+        limit = self.options.det_reuse_min_line_px
+        if limit is None or not polys:
+            return False
+        k = min(1.0, self.options.prepass_side_len / max(image_shape[:2]))
+        heights = [min(cv2.minAreaRect(np.asarray(p, np.float32).reshape(-1, 2))[1]) * k for p in polys]
+        return float(np.median(heights)) >= limit
 
     def upside_down_probability(self, crops: list[np.ndarray]) -> list[float]:
         """P(line is upside down) for each crop of a horizontal text line."""
@@ -214,25 +213,51 @@ class OcrEngine:
             out = loaded.cls_session.run(None, {loaded.cls_input: batch})[0]
         return [float(p[1]) for p in out]  # labels: ["0", "180"]
 
-    def recognise(self, img: np.ndarray) -> list[OcrLine]:
-        """OCR one normalised page image (BGR); lines in reading order."""
+    def recognise(self, img: np.ndarray, polys: list[np.ndarray] | None = None) -> list[OcrLine]:
+        """OCR one normalised page image (BGR); lines in reading order. ``polys``: the page's line
+        quadrilaterals if already known (see ``prepass_suffices``), else the detector finds them."""
+        loaded = self.loaded
         try:
             with self._run_lock:
-                res = next(iter(self.loaded.pipeline.predict(img)))
+                if polys is None:
+                    polys = list(next(iter(loaded.detector.predict(img)))["dt_polys"])
+                pairs = [
+                    (crop, poly)
+                    for crop, poly in zip(loaded.cropper(img, polys), polys, strict=True)
+                    if crop.size and crop.shape[0] and crop.shape[1]
+                ]
+                # Similar widths batched together pad least (what PaddleOCR's pipeline does too).
+                pairs.sort(key=lambda cp: cp[0].shape[1] / cp[0].shape[0])
+                results = (
+                    list(loaded.recogniser.predict([c for c, _ in pairs], batch_size=self.options.rec_batch_size))
+                    if pairs
+                    else []
+                )
         except OcrEngineError:
             raise
         except Exception as exc:
             raise OcrEngineError(f"PaddleOCR failed: {type(exc).__name__}: {exc}") from exc
         lines = []
-        for text, score, box in zip(res["rec_texts"], res["rec_scores"], res["rec_boxes"], strict=False):
-            text = str(text).strip()
-            if not text:
+        for res, (_, poly) in zip(results, pairs, strict=True):
+            text, score = str(res["rec_text"]).strip(), float(res["rec_score"])
+            if not text or score < self.options.rec_score_thresh:
                 continue
-            x0, y0, x1, y1 = (float(v) for v in box)
-            lines.append(
-                OcrLine(text=text, box=Box(x0=x0, y0=y0, x1=x1, y1=y1), score=min(1.0, max(0.0, float(score))))
-            )
+            pts = np.asarray(poly, dtype=np.float64).reshape(-1, 2)
+            (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+            lines.append(OcrLine(text=text, box=Box(x0=x0, y0=y0, x1=x1, y1=y1), score=min(1.0, max(0.0, score))))
         return sort_reading_order(lines)
+
+
+def _set_rec_min_width(recogniser: Any, width: int) -> None:
+    """Make PaddleOCR's recogniser pad lines to at least ``width`` instead of its inference.yml's."""
+    resize = getattr(getattr(recogniser, "paddlex_predictor", None), "pre_tfs", {}).get("ReisizeNorm")
+    shape = getattr(resize, "rec_image_shape", None)
+    if resize is None or shape is None or len(shape) != 3:
+        raise OcrEngineError(
+            "this PaddleOCR version's recogniser has no rec_image_shape to set rec_min_width on; "
+            "set rec_min_width to None"
+        )
+    resize.rec_image_shape = [shape[0], shape[1], width]
 
 
 def sort_reading_order(lines: list[OcrLine]) -> list[OcrLine]:

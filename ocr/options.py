@@ -43,6 +43,16 @@ class OcrOptions(BaseModel):
     det_unclip_ratio: float | None = None
     rec_score_thresh: float = 0.3  # lines the recogniser is less sure of are dropped as noise
     rec_batch_size: int = 8
+    # The orientation pre-pass runs the detector with the page's long side at most this.
+    prepass_side_len: int = Field(default=1280, ge=320)
+    # Reuse the orientation pre-pass's line boxes instead of detecting again at
+    # det_limit_side_len when the page's median text line is at least this many pixels tall at
+    # that size; None = always detect again. Small print still gets the full-size detector.
+    det_reuse_min_line_px: float | None = 12.0
+    # The recogniser pads every line to at least this width (pixels at its 48 px input height);
+    # the model's own 320 makes a two-digit table cell cost as much as a 7-character line.
+    # None = the model's inference.yml value.
+    rec_min_width: int | None = Field(default=96, ge=16)
 
     # --- decoding and normalisation --------------------------------------------------------------
     max_side: int = Field(default=2000, ge=320)  # normalised page long side for OCR'd pages, pixels

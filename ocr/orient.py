@@ -15,7 +15,7 @@ Deciding the transform (``decide_orientation``):
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import cv2
 import numpy as np
@@ -137,6 +137,22 @@ def line_crops(img: np.ndarray, polys: list[np.ndarray], limit: int = 16) -> lis
     return crops
 
 
+class Orientation(NamedTuple):
+    """What the pre-pass decided: the turn that makes the page upright and level, and the text-line
+    quadrilaterals it saw (in the coordinates of the image it was given)."""
+
+    rotation: int
+    skew: float
+    polys: list[np.ndarray]
+
+    def mapped_polys(self, width: int, height: int) -> list[np.ndarray]:
+        """``polys`` in the turned page of an image ``width`` x ``height``."""
+        return [
+            map_points(np.asarray(p, np.float64).reshape(-1, 2), width, height, self.rotation, self.skew)
+            for p in self.polys
+        ]
+
+
 def decide_orientation(
     img: np.ndarray,
     models: OrientationModels,
@@ -144,31 +160,30 @@ def decide_orientation(
     correct_orientation: bool,
     deskew: bool,
     min_skew_degrees: float,
-) -> tuple[int, float]:
-    """``(rotation, skew)`` that make ``img`` upright and level (see the module docstring)."""
+) -> Orientation:
+    """The ``Orientation`` that makes ``img`` upright and level (see the module docstring)."""
     if not (correct_orientation or deskew):
-        return 0, 0.0
+        return Orientation(0, 0.0, [])
     h, w = img.shape[:2]
     polys = models.detect_polys(img)
     angle = dominant_line_angle(polys)
     if angle is None:
-        return 0, 0.0
+        return Orientation(0, 0.0, polys)
     rotation = 0
     if abs(angle) > 45:
         if not correct_orientation:
-            return 0, 0.0
+            return Orientation(0, 0.0, polys)
         rotation = 90 if angle < 0 else 270  # either makes lines horizontal; the vote picks the side
     residual = ((angle + rotation + 90) % 180) - 90
     skew = -residual if deskew and abs(residual) >= min_skew_degrees else 0.0
     skew = round(skew, 2)  # stored in PageTransform; keep the JSON short and the redo exact
     if not correct_orientation:
-        return rotation, skew
+        return Orientation(rotation, skew, polys)
     levelled = turn(img, rotation, skew)
-    mapped = [map_points(np.asarray(p, np.float64).reshape(-1, 2), w, h, rotation, skew) for p in polys]
-    crops = line_crops(levelled, mapped)
+    crops = line_crops(levelled, Orientation(rotation, skew, polys).mapped_polys(w, h))
     if crops:
         probs = models.upside_down_probability(crops)
         # Sum of confidences, not a head count: a few clear lines beat many ambiguous ones.
         if sum(p - 0.5 for p in probs) > 0:
             rotation = (rotation + 180) % 360
-    return rotation, skew
+    return Orientation(rotation, skew, polys)

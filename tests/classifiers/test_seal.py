@@ -394,3 +394,13 @@ def test_a_misread_of_the_issuer_through_look_alike_glyphs_is_not_another_organi
     other_seal = RED_SEAL.model_copy(update={"text": "苏州大学附属第一医院"})
     other = check_seal(other_seal, ["六枝特区人民医院"], required=True)
     assert other.outcome == Outcome.FAIL and other.matches_issuer is False
+
+
+def test_look_alikes_share_a_component_not_just_a_stroke() -> None:
+    """只技持区人心以院: only 区人院 are in place, but 只/六 (八), 技/枝 (支) and 持/特 (寺) share a
+    component, so it is the issuer misread. Another hospital of the same length is still another."""
+    garbled = check_seal(RED_SEAL.model_copy(update={"text": "只技持区人心以院"}), ["六枝特区人民医院"], required=True)
+    assert garbled.outcome == Outcome.PASS and garbled.matches_issuer is None
+    for other_name in ("遵义市第一人民医院", "宜昌市中心医院", "绥化市中医医院"):
+        other = check_seal(RED_SEAL.model_copy(update={"text": other_name}), ["六枝特区人民医院"], required=True)
+        assert other.outcome == Outcome.FAIL and other.matches_issuer is False, other_name
