@@ -4,14 +4,18 @@ service. Errors are mapped to status codes here, once."""
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from api.deps import ReviewerChannel, SessionDep
 from api.routes import apps, ops, review
+from intake.db import REQUEST_THREADS
 from intake.errors import ApplicationInvalid, IntakeError, NotFound
 from intake.service import Conflict, LimitExceeded
 from intake.store import latest_report
@@ -20,7 +24,18 @@ from ocr.errors import OcrError
 
 log = logging.getLogger(__name__)
 
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # The plain-def routes run in anyio's threadpool (40 threads by default). Each holds a database
+    # connection while it runs; more threads than the pool keeps open would make PostgreSQL open and
+    # close a connection (a backend process) per request in every burst.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+    yield
+
+
 app = FastAPI(
+    lifespan=lifespan,
     title="门诊慢特病 intake",
     version="1.0.0",
     description="Upload, pre-screening and review of 门诊慢特病 (outpatient chronic and special disease) "

@@ -29,6 +29,11 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+# Request threads per API process, and connections each process keeps open to PostgreSQL. On 2 cores
+# more threads only queue for the CPU; they are for requests waiting on fsync or the database.
+REQUEST_THREADS = 16
+
+
 @cache
 def get_engine(url: str, echo: bool = False) -> Engine:
     """One engine per database URL per process, migrated; creates the SQLite file's folder."""
@@ -37,9 +42,10 @@ def get_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, pool_pre_ping=True)
     else:
-        # Sized for FastAPI's request threadpool (40 threads): a smaller pool makes every burst
-        # open and close overflow connections to PostgreSQL.
-        engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=20,
+        # As many kept-open connections as the API runs request threads (api.app), so a burst of
+        # requests never opens and closes overflow connections; the overflow serves other threads
+        # (rq's, the reconciler's).
+        engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=REQUEST_THREADS, max_overflow=8,
                                pool_recycle=1800)
     if engine.dialect.name == "sqlite":
 
