@@ -2,8 +2,10 @@
 
 Pages are a mix of real phone photos (downscaled, some turned 90/180°), rendered text pages of
 varying size (varying input shapes are what grows onnxruntime's arenas) and text-layer PDF pages.
-Prints RSS after page 20, every 50 pages and at the end, and the growth from page 20 to the end.
-Run: .venv/bin/python bench/bench_memory.py [--pages 300]
+Prints RSS after page 20, every 50 pages and at the end, and the growth from page 20 to the end,
+and what handing freed memory back to the OS after each page (``OcrOptions.trim_memory``) costs.
+``--no-trim`` measures without it, to see what it is for.
+Run: .venv/bin/python bench/bench_memory.py [--pages 300] [--no-trim]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import ocr.document
 from fixtures.realworld import REALWORLD
 from ocr import OcrEngine, OcrOptions, read_document
 
@@ -87,16 +90,30 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # progress shows up when piped to a log
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=300)
+    parser.add_argument("--no-trim", action="store_true", help="OcrOptions(trim_memory=False)")
+    parser.add_argument("--every", type=int, default=50, help="print RSS every this many pages")
     args = parser.parse_args()
+    trim_seconds: list[float] = []
+    release = ocr.document.release_freed_memory
+
+    def timed_release() -> bool:
+        t = time.perf_counter()
+        try:
+            return release()
+        finally:
+            trim_seconds.append(time.perf_counter() - t)
+
+    ocr.document.release_freed_memory = timed_release
     photos, rendered, pdf = photo_pages(), rendered_pages(), text_pdf()
     # Per cycle of 6 files (7 pages): 3 photos, 2 rendered pages, 1 two-page text-layer PDF.
     cycle = itertools.cycle(range(6))
     ph, rd = itertools.cycle(photos), itertools.cycle(rendered)
-    engine = OcrEngine(OcrOptions())
+    engine = OcrEngine(OcrOptions(trim_memory=not args.no_trim))
+    print(f"trim_memory={engine.options.trim_memory}")
     engine.warm_up()
     print(f"after model load: RSS {rss_mb():.0f} MB")
     print(f"{'pages':>6}{'RSS MB':>9}{'elapsed s':>11}")
-    pages, rss20, started, next_report = 0, None, time.perf_counter(), 50
+    pages, rss20, started, next_report = 0, None, time.perf_counter(), args.every
     while pages < args.pages:
         kind = next(cycle)
         data = next(ph) if kind < 3 else next(rd) if kind < 5 else pdf
@@ -109,7 +126,7 @@ def main() -> None:
             print(f"{pages:>6}{rss20:>9.0f}{time.perf_counter() - started:>11.0f}   <- baseline (page 20)")
         elif pages >= next_report:
             print(f"{pages:>6}{rss_mb():>9.0f}{time.perf_counter() - started:>11.0f}")
-            next_report += 50
+            next_report += args.every
     end = rss_mb()
     assert rss20 is not None
     growth = (end - rss20) / rss20 * 100
@@ -117,6 +134,12 @@ def main() -> None:
         f"\nRSS after page 20: {rss20:.0f} MB; after page {pages}: {end:.0f} MB; growth {growth:+.1f}% "
         f"(target < 10%) -> {'OK' if growth < 10 else 'TOO MUCH'}"
     )
+    if trim_seconds:
+        ms = sorted(1000 * t for t in trim_seconds)
+        print(
+            f"malloc_trim after each OCR'd page: {len(ms)} calls, median {ms[len(ms) // 2]:.2f} ms, "
+            f"max {ms[-1]:.2f} ms, total {sum(ms) / 1000:.2f} s of {time.perf_counter() - started:.0f} s"
+        )
 
 
 if __name__ == "__main__":

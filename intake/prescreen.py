@@ -34,6 +34,7 @@ from intake.settings import Settings
 from intake.store import get_cached_ocr, put_cached_ocr, save_report, session_factory
 from ocr import OcrEngine, read_document, render_pages
 from ocr.errors import OcrEngineError, OcrError
+from ocr.memory import release_freed_memory
 from ocr.types import OcrResult
 
 if TYPE_CHECKING:
@@ -146,6 +147,13 @@ class Prescreener:
 
     def analyse_file(self, name: str, data: bytes, application: Application, policy: Policy) -> DocumentReport:
         """One uploaded file to its document report; never raises for a bad file."""
+        try:
+            return self._analyse_file(name, data, application, policy)
+        finally:
+            if self.settings.ocr.trim_memory:
+                release_freed_memory()  # the file's page images and seal crops are freed by now
+
+    def _analyse_file(self, name: str, data: bytes, application: Application, policy: Policy) -> DocumentReport:
         sha256 = hashlib.sha256(data).hexdigest()
         started = time.perf_counter()
         try:

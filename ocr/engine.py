@@ -32,6 +32,7 @@ _NOT_IN_FINGERPRINT = {
     "cpu_threads",
     "model_cache_dir",
     "disable_memory_arena",
+    "trim_memory",
     "rec_batch_size",
     "max_pages",
     "max_image_pixels",

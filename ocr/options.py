@@ -34,6 +34,8 @@ class OcrOptions(BaseModel):
     # onnxruntime's arena and memory patterns keep the largest buffers ever seen per input shape;
     # with pages of varying size that is the "memory growth" users report, so they are off.
     disable_memory_arena: bool = True
+    # Hand memory freed after each OCR'd page back to the OS (glibc's malloc_trim; see ocr.memory).
+    trim_memory: bool = True
 
     # --- detection / recognition parameters ------------------------------------------------------
     det_limit_side_len: int = 1600  # the detector sees the page with its long side at most this
