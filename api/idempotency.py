@@ -6,6 +6,7 @@ neither does; two racing copies of one request collide on the primary key and th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException
@@ -15,7 +16,12 @@ from sqlalchemy.orm import Session
 from intake.models import ChannelRef, IdempotencyRecord
 
 
-def replay(session: Session, channel: ChannelRef, key: str | None, request_sha256: str) -> JSONResponse | None:
+def replay(session: Session, channel: ChannelRef, key: str | None, request_sha256: str,
+           legacy_sha256: Callable[[], str] | None = None) -> JSONResponse | None:
+    """The stored answer to a retry of this request, or None for a first try.
+
+    ``legacy_sha256``: the request's digest as an earlier version of this service computed it, so a
+    retry that spans an upgrade is still recognised (computed only when a record exists)."""
     if not key:
         return None
     if len(key) > 200:
@@ -23,7 +29,7 @@ def replay(session: Session, channel: ChannelRef, key: str | None, request_sha25
     record = session.get(IdempotencyRecord, (channel.id, key))
     if record is None:
         return None
-    if record.request_sha256 != request_sha256:
+    if record.request_sha256 != request_sha256 and (legacy_sha256 is None or record.request_sha256 != legacy_sha256()):
         raise HTTPException(
             422,
             "this Idempotency-Key was already used for a different request; use a new key for a new request",

@@ -186,7 +186,7 @@ class ServiceEnv:
         return proc
 
     def serve(self, *, workers: int = 2, pool_size: int | None = None, nodelay_fix: bool = False,
-              timeout: float = 120.0) -> str:
+              timeout: float = 120.0, code_root: Path | None = None, floor: bool = False) -> str:
         """Start ``intake serve`` on a free port; return its base URL once /healthz answers.
 
         Experiments, not the shipped code (the same app, served by the same uvicorn, with one change):
@@ -196,12 +196,16 @@ class ServiceEnv:
         import httpx
 
         port = free_port()
-        if pool_size is None and not nodelay_fix:
+        if code_root is not None:  # another version of the code (see checkout()), same venv and deployment
+            env = {**self.env, "PYTHONPATH": str(code_root)}
+            proc = self.spawn(["serve", "--port", str(port), "--workers", str(workers)], env=env, log="serve.log")
+        elif pool_size is None and not nodelay_fix and not floor:
             proc = self.spawn(["serve", "--port", str(port), "--workers", str(workers)], log="serve.log")
         else:
             out = (self.workdir / "serve.log").open("ab")
             bench_dir = str(Path(__file__).resolve().parent)
-            app = "'_service:patched_app', factory=True" if pool_size else "'api.app:app'"
+            app = ("'_service:floor_app', factory=True" if floor else
+                   "'_service:patched_app', factory=True" if pool_size else "'api.app:app'")
             code = (f"import sys; sys.path.insert(0, {bench_dir!r}); import _service, uvicorn; "
                     f"_service.fix_nodelay() if {nodelay_fix} else None; "
                     f"uvicorn.run({app}, app_dir={bench_dir!r}, host='127.0.0.1', port={port}, workers={workers}, "
@@ -270,6 +274,36 @@ def patched_app():  # type: ignore[no-untyped-def]
     return app
 
 
+def floor_app():  # type: ignore[no-untyped-def]
+    """uvicorn app factory: the floor under the upload endpoint. The same server, framework and
+    multipart parsing (FastAPI ``list[UploadFile]``, read into bytes in the threadpool), nothing
+    else: no key check, database, hashing, file store or queue. What a real upload costs beyond
+    this is ours."""
+    import uuid
+    from typing import Annotated
+
+    from fastapi import FastAPI, File, UploadFile
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI()
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/applications", status_code=201)
+    def create() -> dict[str, str]:
+        return {"id": uuid.uuid4().hex}
+
+    @app.post("/v1/applications/{application_id}/documents")
+    def upload(application_id: str, files: Annotated[list[UploadFile], File()]) -> JSONResponse:
+        sizes = [len(f.file.read()) for f in files]
+        return JSONResponse({"documents": [{"id": uuid.uuid4().hex, "size_bytes": n} for n in sizes]},
+                            status_code=201)
+
+    return app
+
+
 def fix_nodelay() -> None:
     """The fix `intake serve` applies (intake.serving), for servers the benchmark starts itself."""
     from intake.serving import fix_keepalive_nodelay
@@ -277,21 +311,52 @@ def fix_nodelay() -> None:
     fix_keepalive_nodelay()
 
 
+def checkout(rev: str, into: Path) -> Path:
+    """The repository's files at git revision ``rev``, extracted under ``into`` (to serve an earlier
+    version side by side with the working tree)."""
+    target = into / f"rev-{rev.replace('/', '_')}"
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
 def tree_cpu(pid: int) -> float:
     """User + system CPU seconds of a process and its live children."""
+    return sum(tree_cpu_split(pid))
+
+
+def tree_cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process and its live children."""
     import psutil
 
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
+        return 0.0, 0.0
+    user = system = 0.0
     for p in procs:
         with contextlib.suppress(psutil.NoSuchProcess):
             t = p.cpu_times()
-            total += t.user + t.system
-    return total
+            user, system = user + t.user, system + t.system
+    return user, system
+
+
+def cpu_by_name(*names: str) -> dict[str, float]:
+    """User + system CPU seconds of every live process with one of these names (e.g. the
+    PostgreSQL backends, which a server's pooled connections keep alive), summed per name."""
+    import psutil
+
+    out = dict.fromkeys(names, 0.0)
+    for p in psutil.process_iter(["name"]):
+        name = p.info["name"] or ""
+        key = next((n for n in names if name.startswith(n)), None)
+        if key is not None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                t = p.cpu_times()
+                out[key] += t.user + t.system
+    return out
 
 
 def pg_sessions(db_url: str) -> int | None:

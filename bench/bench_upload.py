@@ -21,6 +21,8 @@ Measured side by side in the same run, so the ratios hold on a loaded machine:
 
     .venv/bin/python bench/bench_upload.py            # 1000 uploads, 50 clients; --workers 1 and 2 (+ nodelay fix)
     .venv/bin/python bench/bench_upload.py --requests 100 --serve-workers 2 --variants shipped nodelay pool40
+    .venv/bin/python bench/bench_upload.py --serve-workers 2 --variants shipped ref=HEAD~1   # a change A/B
+    .venv/bin/python bench/bench_upload.py --serve-workers 2 --variants shipped floor   # vs framework alone
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import struct
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,11 +45,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _service import (
     REPO,
     ServiceEnv,
+    checkout,
+    cpu_by_name,
     machine_load,
     percentile,
     pg_sessions,
     service_env,
-    tree_cpu,
+    tree_cpu_split,
 )
 
 SAMPLES = REPO / "fixtures" / "samples"
@@ -81,6 +86,18 @@ def base_photos(target_bytes: int, count: int = 6) -> list[bytes]:
 
 
 BOUNDARY = "bench-upload-boundary-7f3a9c"
+
+
+@dataclass
+class CpuPerUpload:
+    name: str
+    server_user: float
+    server_sys: float
+    postgres: float
+    redis: float
+    client: float
+    new_sessions: int | None
+    requests: int
 
 
 def multipart(filename: str, data: bytes) -> bytes:
@@ -211,9 +228,14 @@ def row(label: str, res: dict) -> str:
             f"{(len(lat)) / res['wall']:8.1f}")
 
 
-def configs_name(config: tuple[int, int | None, bool]) -> str:
-    workers, pool, nodelay = config
-    return f"serve --workers {workers}" + (f", pool {pool}" if pool else "") + (", nodelay" if nodelay else "")
+# uvicorn workers, DB pool, nodelay fix, git revision ("floor": bench/_service.py's floor_app)
+Config = tuple[int, int | None, bool, str | None]
+
+
+def configs_name(config: Config) -> str:
+    workers, pool, nodelay, rev = config
+    return (f"serve --workers {workers}" + (f", pool {pool}" if pool else "") + (", nodelay" if nodelay else "")
+            + (", floor (HTTP+multipart only)" if rev == "floor" else f", code at {rev}" if rev else ""))
 
 
 def main() -> None:
@@ -227,7 +249,9 @@ def main() -> None:
                         help="how the API is served, compared side by side: 'shipped' (intake serve as it is), "
                              "'nodelay' (listener re-wrapped as IPPROTO_TCP so TCP_NODELAY is set: uvicorn #3149; "
                              "only differs with --workers > 1), 'poolN' (DB pool of N per HTTP worker), or "
-                             "combinations like 'nodelay+pool40' (default: shipped nodelay)")
+                             "combinations like 'nodelay+pool40', or 'ref=REV': the code of git revision REV "
+                             "(e.g. ref=HEAD~1), to compare a change side by side; 'floor': the same server "
+                             "and multipart parsing with nothing behind them (default: shipped nodelay)")
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--size-mb", type=float, default=1.0, help="photo size (default 1 MB)")
     args = parser.parse_args()
@@ -239,35 +263,46 @@ def main() -> None:
         stages = stage_costs(photos[0], Path(tmp))
     results: list[tuple[str, dict]] = []
     states = []
-    configs = []
+    configs: list[Config] = []
     for w in args.serve_workers:
         for variant in args.variants:
+            if variant.startswith("ref=") or variant == "floor":
+                configs.append((w, None, False, variant.removeprefix("ref=")))
+                continue
             parts = set(variant.split("+")) - {"shipped"}
             pools = [int(x[4:]) for x in parts if x.startswith("pool")]
             if parts - {"nodelay"} - {f"pool{n}" for n in pools}:
                 parser.error(f"unknown variant {variant!r}")
-            if "nodelay" in parts and w == 1 and (w, pools[0] if pools else None, False) in configs:
+            if "nodelay" in parts and w == 1 and (w, pools[0] if pools else None, False, None) in configs:
                 continue  # one worker: uvicorn binds through asyncio, TCP_NODELAY is already set
-            configs.append((w, pools[0] if pools else None, "nodelay" in parts))
-    cpu: list[tuple[str, float, float, int | None, int]] = []
-    for workers, pool, nodelay in configs:
-        name = configs_name((workers, pool, nodelay))
+            configs.append((w, pools[0] if pools else None, "nodelay" in parts, None))
+    cpu: list[CpuPerUpload] = []
+    for workers, pool, nodelay, rev in configs:
+        name = configs_name((workers, pool, nodelay, rev))
         with service_env(args.db) as env:
             key = env.add_channel("bench-app")
-            base = env.serve(workers=workers, pool_size=pool, nodelay_fix=nodelay)
+            code_root = checkout(rev, env.workdir) if rev and rev != "floor" else None
+            base = env.serve(workers=workers, pool_size=pool, nodelay_fix=nodelay, code_root=code_root,
+                             floor=rev == "floor")
             server_pid = env.procs[-1].pid
             # Warm-up: every uvicorn worker opens its engine (and checks the schema) on first use.
             run_load(base, key, photos, requests=8 * workers, concurrency=4 * workers, start_index=0)
             serial = run_load(base, key, photos, requests=args.serial, concurrency=1, start_index=100_000)
-            sessions0, server0, client0 = pg_sessions(env.db_url), tree_cpu(server_pid), time.process_time()
+            sessions0, client0 = pg_sessions(env.db_url), time.process_time()
+            server0, others0 = tree_cpu_split(server_pid), cpu_by_name("postgres", "redis-server")
             loaded = run_load(base, key, photos, requests=args.requests, concurrency=args.concurrency,
                               start_index=200_000)
-            sessions1, server1, client1 = pg_sessions(env.db_url), tree_cpu(server_pid), time.process_time()
+            server1, others1 = tree_cpu_split(server_pid), cpu_by_name("postgres", "redis-server")
+            sessions1, client1 = pg_sessions(env.db_url), time.process_time()
             new_sessions = None if sessions0 is None or sessions1 is None else sessions1 - sessions0 - 1
-            cpu.append((name, 1000 * (server1 - server0) / args.requests, 1000 * (client1 - client0) / args.requests,
-                        new_sessions, args.requests))
+            per = 1000 / args.requests
+            cpu.append(CpuPerUpload(name, per * (server1[0] - server0[0]), per * (server1[1] - server0[1]),
+                                    per * (others1["postgres"] - others0["postgres"]),
+                                    per * (others1["redis-server"] - others0["redis-server"]),
+                                    per * (client1 - client0), new_sessions, args.requests))
             expected = 8 * workers + args.serial + args.requests
-            states.append((name, expected, *check_state(env, expected)))
+            if rev != "floor":
+                states.append((name, expected, *check_state(env, expected)))
             results.append((f"{name}, 1 client", serial))
             results.append((f"{name}, {args.concurrency} clients", loaded))
     print(f"{'run':34s} {'reqs':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} {'errors':>6s} "
@@ -281,12 +316,16 @@ def main() -> None:
         print(f"{results[i + 1][0]}: p99 = {percentile(loaded['lat'], .99) / s50:.1f}x the 1-client p50, "
               f"p50 = {percentile(loaded['lat'], .5) / s50:.1f}x; p99 target 200 ms: "
               f"{'MET' if 1000 * percentile(loaded['lat'], .99) < 200 and not loaded['errors'] else 'NOT MET'}")
-    print("\nCPU per upload under load (ms; load-independent-ish) and new PostgreSQL connections:")
-    for name, server_ms, client_ms, new_sessions, n in cpu:
-        floor = args.concurrency * (server_ms + client_ms) / (os.cpu_count() or 1)
-        print(f"  {name:30s} server {server_ms:6.1f}  client {client_ms:6.1f}  -> CPU-bound latency floor at "
-              f"{args.concurrency} clients on {os.cpu_count()} CPUs ~{floor:6.0f} ms;  new PG connections "
-              f"{new_sessions if new_sessions is not None else 'n/a'} for {n} requests")
+    print("\nCPU per upload under load, ms (load-independent-ish; postgres = every PostgreSQL process on the "
+          "machine),\nthe latency floor that CPU sets at this concurrency on this many CPUs (Little's law), "
+          "and new PostgreSQL connections:")
+    for c in cpu:
+        total = c.server_user + c.server_sys + c.postgres + c.redis + c.client
+        floor = args.concurrency * total / (os.cpu_count() or 1)
+        print(f"  {c.name:30s} server {c.server_user:5.1f} user + {c.server_sys:4.1f} sys, postgres {c.postgres:4.1f}, "
+              f"redis {c.redis:4.1f}, client {c.client:4.1f} = {total:5.1f} -> floor at {args.concurrency} clients on "
+              f"{os.cpu_count()} CPUs ~{floor:5.0f} ms; new PG connections "
+              f"{c.new_sessions if c.new_sessions is not None else 'n/a'} for {c.requests} requests")
     if len(configs) > 1:
         print(f"\nside by side, relative to '{configs_name(configs[0])}' (<1 is better for latency):")
         s0, l0 = results[0][1], results[1][1]

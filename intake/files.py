@@ -21,8 +21,9 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class FileStore(Protocol):
-    def put(self, data: bytes) -> str:
-        """Store the bytes; return their sha256. Storing the same bytes twice is a no-op."""
+    def put(self, data: bytes, sha256: str | None = None) -> str:
+        """Store the bytes; return their sha256. Storing the same bytes twice is a no-op.
+        ``sha256``: the caller's own digest of these very bytes, to save hashing them again."""
         ...
 
     def get(self, sha256: str) -> bytes: ...
@@ -41,8 +42,9 @@ class LocalFileStore:
             raise ValueError(f"not a sha256 hex digest: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def put(self, data: bytes) -> str:
-        sha256 = hashlib.sha256(data).hexdigest()
+    def put(self, data: bytes, sha256: str | None = None) -> str:
+        if sha256 is None:
+            sha256 = hashlib.sha256(data).hexdigest()
         path = self.path_for(sha256)
         if path.exists():
             return sha256

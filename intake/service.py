@@ -29,6 +29,7 @@ from intake.models import (
     ChannelRef,
     Document,
     DocumentStatus,
+    new_id,
     utcnow,
 )
 from intake.policy import PolicyBook
@@ -100,9 +101,12 @@ class Added:
 
 def add_document(
     session: Session, *, app: Application, actor: str, filename: str, sha256: str, size: int,
-    media_type: str | None, max_files: int,
+    media_type: str | None, max_files: int, queued: bool = False,
 ) -> Added:
-    """Record an uploaded file (already in the file store) on the application; same bytes → same row."""
+    """Record an uploaded file (already in the file store) on the application; same bytes → same row.
+
+    ``queued``: the caller enqueues the document right after committing (and calls ``unmark_queued``
+    if that fails), so the row is written ``queued`` at once instead of by a second transaction."""
     if app.status not in OPEN_FOR_UPLOADS:
         raise Conflict(
             f"application {app.id} is {app.status}: documents can be added while it is a draft or after a "
@@ -118,11 +122,11 @@ def add_document(
     if count >= max_files:
         raise LimitExceeded(f"an application holds at most {max_files} documents; this one has {count}")
     doc = Document(
-        application_id=app.id, sha256=sha256, filename=_display_name(filename), size_bytes=size,
-        media_type=media_type, round=app.round + 1, status=DocumentStatus.RECEIVED,
+        id=new_id(), application_id=app.id, sha256=sha256, filename=_display_name(filename), size_bytes=size,
+        media_type=media_type, round=app.round + 1,
+        status=DocumentStatus.QUEUED if queued else DocumentStatus.RECEIVED, queued_at=utcnow() if queued else None,
     )
-    session.add(doc)
-    session.flush()
+    session.add(doc)  # the id is ours already: no flush needed, both rows are written at commit
     audit(session, actor=actor, action="document.received", application_id=app.id, document_id=doc.id,
           sha256=sha256, size=size, media_type=media_type)
     return Added(doc, created=True)
@@ -141,6 +145,16 @@ def mark_queued(session: Session, document_ids: list[str]) -> None:
             update(Document)
             .where(Document.id.in_(document_ids), Document.status == DocumentStatus.RECEIVED)
             .values(status=DocumentStatus.QUEUED, queued_at=utcnow())
+        )
+
+
+def unmark_queued(session: Session, document_ids: list[str]) -> None:
+    """Documents written ``queued`` whose enqueue failed are ``received`` (the reconciler's to send)."""
+    if document_ids:
+        session.execute(
+            update(Document)
+            .where(Document.id.in_(document_ids), Document.status == DocumentStatus.QUEUED)
+            .values(status=DocumentStatus.RECEIVED, queued_at=None)
         )
 
 

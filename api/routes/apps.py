@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Annotated
 
@@ -15,7 +16,14 @@ from api.idempotency import remember, replay
 from api.schemas import ApplicationIn, ApplicationOut, CaseOut, DocumentOut, FileProblem, UploadOut, UploadRefused
 from intake.application import Application as ApplicationData
 from intake.models import Application, Case
-from intake.service import add_document, create_application, get_application, mark_queued, request_digest, submit
+from intake.service import (
+    add_document,
+    create_application,
+    get_application,
+    request_digest,
+    submit,
+    unmark_queued,
+)
 from intake.upload import FileTooLarge, inspect_upload
 from ocr.errors import OcrError
 
@@ -90,19 +98,25 @@ def upload(
     if len(files) > limits.max_files_per_request:
         raise HTTPException(422, f"at most {limits.max_files_per_request} files per request; send the rest in "
                                  f"another request")
-    received: list[tuple[str, bytes]] = []
+    received: list[tuple[str, bytes, str]] = []
     for upload_file in files:
         # Read one byte past the limit: enough to know it is too large without holding a huge body.
         data = upload_file.file.read(limits.max_file_bytes + 1)
-        received.append((upload_file.filename or "upload", data))
-    digest = request_digest("upload", application_id, *[name + ":" + request_digest(data) for name, data in received])
-    if (replayed := replay(session, channel, idempotency_key, digest)) is not None:
+        # One hash of each file serves the request's digest, the duplicate check and the file store.
+        received.append((upload_file.filename or "upload", data, hashlib.sha256(data).hexdigest()))
+    digest = request_digest("upload/2", application_id, *[f"{name}:{sha256}" for name, _, sha256 in received])
+
+    def digest_before_v2() -> str:  # how records stored before "upload/2" identify the same request
+        return request_digest("upload", application_id, *[f"{name}:" + request_digest(data)
+                                                          for name, data, _ in received])
+
+    if (replayed := replay(session, channel, idempotency_key, digest, digest_before_v2)) is not None:
         return replayed
 
     problems: list[FileProblem] = []
     infos = []
     status_code = 422
-    for name, data in received:
+    for name, data, _ in received:
         try:
             infos.append(inspect_upload(data, settings))
         except FileTooLarge as exc:
@@ -119,27 +133,33 @@ def upload(
         return JSONResponse(refused.model_dump(), status_code=status_code)
 
     results = []
-    for (name, data), info in zip(received, infos, strict=True):
-        sha256 = files_store.put(data)  # durable on disk before the row that points at it commits
+    for (name, data, sha256), info in zip(received, infos, strict=True):
+        files_store.put(data, sha256)  # durable on disk before the row that points at it commits
+        # Written "queued" in this one transaction; the enqueue right after the commit makes it true.
         results.append(add_document(session, app=app, actor=channel.id, filename=name, sha256=sha256,
                                     size=len(data), media_type=info.media_type,
-                                    max_files=limits.max_files_per_application))
+                                    max_files=limits.max_files_per_application, queued=True))
     out = UploadOut(documents=[DocumentOut.of(r.document, duplicate=not r.created) for r in results])
     code = 201 if any(r.created for r in results) else 200
     remember(session, channel, idempotency_key, digest, code, out.model_dump(mode="json"))
     if (replayed := _commit_or_replay(session, channel, idempotency_key, digest)) is not None:
         return replayed
-    # Committed first, enqueued second: if Redis is down the upload still succeeds and the
-    # reconciler enqueues the documents later.
+    # Committed first, enqueued second: if Redis is down the upload still succeeds, the documents
+    # go back to "received" and the reconciler enqueues them later.
     new_ids = [r.document.id for r in results if r.created]
-    enqueued = [doc_id for doc_id in new_ids if queues.enqueue_document(doc_id)]
-    if enqueued:
+    not_sent = {doc_id for doc_id in new_ids if not queues.enqueue_document(doc_id)}
+    if not_sent:
         try:
-            mark_queued(session, enqueued)
+            unmark_queued(session, list(not_sent))
             session.commit()
-        except DBAPIError:  # the upload is stored; the status stays "received" until a worker takes it
+        except DBAPIError:  # still stored: the reconciler also re-sends "queued" documents Redis lacks
             session.rollback()
-            log.warning("upload of %s stored but not marked queued", application_id, exc_info=True)
+            log.warning("upload of %s stored but not enqueued, and left marked queued", application_id,
+                        exc_info=True)
+        else:
+            for doc in out.documents:
+                if doc.id in not_sent:
+                    doc.status = "received"
     return JSONResponse(out.model_dump(mode="json"), status_code=code)
 
 

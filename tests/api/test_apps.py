@@ -12,6 +12,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from intake.models import AuditEvent, Document, IdempotencyRecord
+from intake.service import request_digest
 from tests.api.conftest import Service
 
 pytestmark = pytest.mark.redis
@@ -163,6 +164,38 @@ def test_idempotent_upload_retry_returns_the_first_answer(service: Service) -> N
     assert count(service, Document) == 2
     assert count(service, IdempotencyRecord) == 1
     assert count(service, AuditEvent, action="document.received") == 2
+
+
+def test_an_upload_retried_across_the_upgrade_of_its_request_digest_is_still_replayed(service: Service) -> None:
+    """Idempotency records written before the request digest became "upload/2" (one sha256 per
+    file) still recognise a retry of their request, and still refuse a different one."""
+    app = create(service)
+    files = [("a.png", png(color="purple"))]
+    first = upload(service, app["id"], files, **{"Idempotency-Key": "old-1"})
+    assert first.status_code == 201
+    legacy = request_digest("upload", app["id"], *[f"{name}:" + request_digest(data) for name, data in files])
+    with service.sessions().begin() as session:
+        record = session.get_one(IdempotencyRecord, ("app-a", "old-1"))
+        assert record.request_sha256 != legacy
+        record.request_sha256 = legacy  # as the previous version stored it
+    again = upload(service, app["id"], files, **{"Idempotency-Key": "old-1"})
+    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json() == first.json()
+    other = upload(service, app["id"], [("a.png", png(color="orange"))], **{"Idempotency-Key": "old-1"})
+    assert other.status_code == 422 and "different request" in other.json()["detail"]
+    assert count(service, Document) == 1
+
+
+def test_an_upload_is_written_queued_in_one_transaction(service: Service) -> None:
+    app = create(service)
+    waiting = service.queues.ocr.count
+    response = upload(service, app["id"], [("a.png", png(color="navy"))])
+    doc = response.json()["documents"][0]
+    assert doc["status"] == "queued"
+    with service.sessions()() as session:
+        row = session.get_one(Document, doc["id"])
+        assert row.status == "queued" and row.queued_at is not None
+    assert service.queues.ocr.count == waiting + 1
 
 
 def zip_bytes() -> bytes:

@@ -242,6 +242,7 @@ def test_redis_killed_during_uploads_and_restarted_empty_loses_nothing(tmp_path:
         for n in (1, 2):
             response = _upload(rig.client, headers, app_id, f"before_{n}.pdf", good_pdf(f"before {n}"))
             assert response.status_code == 201, response.text
+            assert response.json()["documents"][0]["status"] == "queued"
             ids[f"before_{n}"] = response.json()["documents"][0]["id"]
         queues = Queues(rig.settings)
         assert queues.ocr.count == 2
@@ -253,6 +254,7 @@ def test_redis_killed_during_uploads_and_restarted_empty_loses_nothing(tmp_path:
             took = time.monotonic() - started
             assert response.status_code == 201, response.text
             assert took < 15, f"an upload waited {took:.1f} s on a dead Redis"
+            assert response.json()["documents"][0]["status"] == "received"  # what the database says too
             ids[f"during_{n}"] = response.json()["documents"][0]["id"]
         submitted = rig.client.post(f"/v1/applications/{app_id}/submit", headers=headers)
         assert submitted.status_code == 202, submitted.text

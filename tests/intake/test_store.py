@@ -46,3 +46,31 @@ def test_latest_report_is_served_to_reviewers(tmp_path: Path) -> None:
         assert client.get("/v1/cases/C1/report", headers={"X-API-Key": "app-key"}).status_code == 403
     finally:
         app.dependency_overrides.clear()
+
+
+def test_a_document_whose_enqueue_failed_goes_back_to_received_unless_a_worker_has_it(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from intake.application import Application as ApplicationData
+    from intake.models import ChannelRef, Document
+    from intake.service import add_document, create_application, unmark_queued
+
+    sessions = session_factory(f"sqlite:///{tmp_path / 'c.db'}")
+    channel: ChannelRef = Channel(id="app", name="app", role="app", api_key_sha256="x" * 64, callback_secret="s")
+    data = ApplicationData(applicant_name="张三", id_number="230102195703152416", disease="糖尿病",
+                           application_date=dt.date(2026, 3, 5))
+    with sessions.begin() as s:
+        s.add(channel)
+        s.flush()
+        app = create_application(s, channel=channel, data=data, external_ref=None, callback_url=None)
+        ids = [add_document(s, app=app, actor="app", filename=f"{n}.png", sha256=f"{n:064x}", size=1,
+                            media_type="image/png", max_files=10, queued=True).document.id for n in (1, 2)]
+    with sessions.begin() as s:
+        assert [s.get_one(Document, i).status for i in ids] == ["queued", "queued"]
+        s.get_one(Document, ids[1]).status = "processing"  # a reconciler re-sent it and a worker took it
+    with sessions.begin() as s:
+        unmark_queued(s, ids)
+    with sessions() as s:
+        first, second = (s.get_one(Document, i) for i in ids)
+        assert (first.status, first.queued_at) == ("received", None)
+        assert second.status == "processing"
