@@ -204,7 +204,7 @@ class ServiceEnv:
         else:
             out = (self.workdir / "serve.log").open("ab")
             bench_dir = str(Path(__file__).resolve().parent)
-            app = ("'_service:floor_app', factory=True" if floor else
+            app = ("'_floor_app:app'" if floor else
                    "'_service:patched_app', factory=True" if pool_size else "'api.app:app'")
             code = (f"import sys; sys.path.insert(0, {bench_dir!r}); import _service, uvicorn; "
                     f"_service.fix_nodelay() if {nodelay_fix} else None; "
@@ -270,36 +270,6 @@ def patched_app():  # type: ignore[no-untyped-def]
     intake.db.create_engine = functools.partial(intake.db.create_engine, pool_size=size,  # type: ignore[assignment]
                                                 max_overflow=max(size // 4, 1))
     from api.app import app
-
-    return app
-
-
-def floor_app():  # type: ignore[no-untyped-def]
-    """uvicorn app factory: the floor under the upload endpoint. The same server, framework and
-    multipart parsing (FastAPI ``list[UploadFile]``, read into bytes in the threadpool), nothing
-    else: no key check, database, hashing, file store or queue. What a real upload costs beyond
-    this is ours."""
-    import uuid
-    from typing import Annotated
-
-    from fastapi import FastAPI, File, UploadFile
-    from fastapi.responses import JSONResponse
-
-    app = FastAPI()
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.post("/v1/applications", status_code=201)
-    def create() -> dict[str, str]:
-        return {"id": uuid.uuid4().hex}
-
-    @app.post("/v1/applications/{application_id}/documents")
-    def upload(application_id: str, files: Annotated[list[UploadFile], File()]) -> JSONResponse:
-        sizes = [len(f.file.read()) for f in files]
-        return JSONResponse({"documents": [{"id": uuid.uuid4().hex, "size_bytes": n} for n in sizes]},
-                            status_code=201)
 
     return app
 
