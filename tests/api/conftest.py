@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 from redis import Redis
 
 from api.app import app as fastapi_app
-from api.deps import hash_key
+from api.deps import current_settings, hash_key
 from intake.db import session_factory
 from intake.jobs import WorkerContext, set_context
 from intake.models import Channel
 from intake.prescreen import Prescreener
 from intake.queue import Queues
-from intake.settings import Settings, get_settings
+from intake.settings import Settings
 from tests.services import ensure_redis, fresh_postgres_database
 
 
@@ -83,7 +83,7 @@ def service(db_url: str, tmp_path: Path, shared_prescreener: Prescreener) -> Ite
         queue={"retry_backoff_seconds": [0, 0, 0], "processing_timeout_seconds": 60},
     )
     keys, callback_secrets = _channels(settings)
-    fastapi_app.dependency_overrides[get_settings] = lambda: settings
+    fastapi_app.dependency_overrides[current_settings] = lambda: settings
     context = WorkerContext(settings)
     context.prescreener = shared_prescreener  # type: ignore[misc]  # models load once per session
     set_context(context)

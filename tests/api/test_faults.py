@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 import intake.prescreen
 from api.app import app as fastapi_app
+from api.deps import current_settings
 from intake.db import get_engine, session_factory
 from intake.jobs import WorkerContext, process_document, set_context
 from intake.models import AuditEvent, Case, Document
@@ -43,7 +44,6 @@ from intake.settings import (
     RedisSettings,
     Settings,
     StorageSettings,
-    get_settings,
 )
 from intake.worker import run_worker
 from tests.api.badinputs import good_pdf, text_image
@@ -106,7 +106,7 @@ def make_rig(shared_prescreener: Prescreener) -> Iterator[Any]:
 
     def make(settings: Settings) -> Rig:
         keys, _ = _channels(settings)
-        fastapi_app.dependency_overrides[get_settings] = lambda: settings
+        fastapi_app.dependency_overrides[current_settings] = lambda: settings
         context = WorkerContext(settings)
         context.prescreener = shared_prescreener  # type: ignore[misc]
         set_context(context)

@@ -5,9 +5,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.app import app
-from api.deps import hash_key
+from api.deps import current_settings, hash_key
 from intake.models import Channel
-from intake.settings import Settings, get_settings
+from intake.settings import Settings
 from intake.store import get_cached_ocr, latest_report, put_cached_ocr, save_report, session_factory
 
 
@@ -35,7 +35,7 @@ def test_latest_report_is_served_to_reviewers(tmp_path: Path) -> None:
     with sessions.begin() as s:
         s.add(Channel(id="rev", name="rev", role="reviewer", api_key_sha256=hash_key("rev-key"), callback_secret="x"))
         s.add(Channel(id="app", name="app", role="app", api_key_sha256=hash_key("app-key"), callback_secret="x"))
-    app.dependency_overrides[get_settings] = lambda: Settings(db={"url": url})
+    app.dependency_overrides[current_settings] = lambda: Settings(db={"url": url})
     try:
         client = TestClient(app)
         reviewer = {"X-API-Key": "rev-key"}
