@@ -29,6 +29,7 @@ from intake.report import DocumentReport
 from intake.settings import REPO_ROOT, Settings
 from intake.store import put_cached_ocr, save_report
 from ocr import read_document
+from ocr.memory import release_freed_memory
 
 
 class Stopwatch:
@@ -96,6 +97,10 @@ def main() -> None:
                     )
                     outcome = ReadOutcome(document.ocr, document.images, seal, cached=False)
                     reports.append(document_report(path.name, sha, outcome, analysis, seconds=0.0))
+                del document, outcome, analysis
+                if engine.options.trim_memory:
+                    with watch.time("ours: release freed memory"):  # as analyse_file does after each file
+                        release_freed_memory()
             with watch.time("ours: assess + store report"):
                 assessment = assess(application, policy, reports)
                 with prescreener.sessions.begin() as session:

@@ -16,6 +16,9 @@ Measured side by side in the same run, so the ratios hold on a loaded machine:
   and under ``--concurrency`` clients; ratios against the first configuration;
 - server CPU per upload (load-independent) and the latency floor it implies at this concurrency on
   this many CPUs (Little's law), and how many PostgreSQL connections the server opened;
+- the same configurations paced (``--paced``): uploads arriving on their own, Poisson, at a fraction of
+  the throughput each reached above, from as many clients; latency counted from each arrival. The
+  closed loop above measures a saturated server; this, the latency of one that is not;
 - the in-process cost of the handler's stages on one 1 MB photo (sha256, inspect_upload, the
   fsync'd file store put).
 
@@ -32,6 +35,7 @@ import hashlib
 import io
 import itertools
 import os
+import random
 import statistics
 import struct
 import sys
@@ -134,7 +138,7 @@ def create_applications(base: str, key: str, n: int) -> list[str]:
 
 
 def run_load(base: str, key: str, photos: list[bytes], *, requests: int, concurrency: int,
-             start_index: int) -> dict:
+             start_index: int, rate: float | None = None) -> dict:
     """``requests`` uploads by ``concurrency`` client threads, each on its own keep-alive connection
     (http.client: sending 1 MB costs the load generator ~1 ms of CPU, against ~7-10 ms with an
     asyncio httpx client, whose CPU starvation on a 2-core machine showed up as a server tail)."""
@@ -150,13 +154,22 @@ def run_load(base: str, key: str, photos: list[bytes], *, requests: int, concurr
     errors: dict[str, int] = {}
     content_type = f"multipart/form-data; boundary={BOUNDARY}"
     lock = threading.Lock()
+    # Paced (open loop): uploads arrive at ``rate`` per second, Poisson, whether or not earlier ones
+    # are done; each one's latency counts from its arrival, so waiting for a free client counts too.
+    rng = random.Random(start_index)
+    arrivals = list(itertools.accumulate(rng.expovariate(rate) for _ in range(requests))) if rate else []
+    started = [0.0]
 
     def one_client() -> None:
         conn = http.client.HTTPConnection(host, url.port, timeout=60)
         while (i := next(counter)) < requests:
             body = multipart(f"IMG_{start_index + i:06d}.jpg", distinct(photos[i % len(photos)], start_index + i))
             path = f"/v1/applications/{app_ids[i // PER_APPLICATION]}/documents"
-            t0 = time.perf_counter()
+            if rate:
+                t0 = started[0] + arrivals[i]
+                time.sleep(max(0.0, t0 - time.perf_counter()))
+            else:
+                t0 = time.perf_counter()
             try:
                 conn.request("POST", path, body=body, headers={"X-API-Key": key, "Content-Type": content_type})
                 response = conn.getresponse()
@@ -175,7 +188,7 @@ def run_load(base: str, key: str, photos: list[bytes], *, requests: int, concurr
         conn.close()
 
     threads = [threading.Thread(target=one_client) for _ in range(concurrency)]
-    t0 = time.perf_counter()
+    t0 = started[0] = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
@@ -190,19 +203,18 @@ def stage_costs(photo: bytes, storage: Path, repeat: int = 20) -> dict[str, floa
     from intake.upload import inspect_upload
 
     settings, store = Settings(), LocalFileStore(storage)
-    out: dict[str, list[float]] = {"sha256 (x2: request digest + store)": [], "inspect_upload": [],
-                                   "file store put (write+fsync+rename+dir fsync)": []}
+    sha = "sha256 (one pass: request digest, duplicate check and store)"
+    out: dict[str, list[float]] = {sha: [], "inspect_upload": [], "file store put (write+fsync+rename+dir fsync)": []}
     for i in range(repeat):
         data = distinct(photo, 10_000_000 + i)
         t = time.perf_counter()
-        hashlib.sha256(data).hexdigest()
-        hashlib.sha256(data).hexdigest()
-        out["sha256 (x2: request digest + store)"].append(time.perf_counter() - t)
+        digest = hashlib.sha256(data).hexdigest()
+        out[sha].append(time.perf_counter() - t)
         t = time.perf_counter()
         inspect_upload(data, settings)
         out["inspect_upload"].append(time.perf_counter() - t)
         t = time.perf_counter()
-        store.put(data)
+        store.put(data, digest)
         out["file store put (write+fsync+rename+dir fsync)"].append(time.perf_counter() - t)
     return {k: 1000 * statistics.median(v) for k, v in out.items()}
 
@@ -254,6 +266,11 @@ def main() -> None:
                              "and multipart parsing with nothing behind them (default: shipped nodelay)")
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--size-mb", type=float, default=1.0, help="photo size (default 1 MB)")
+    parser.add_argument("--paced", type=float, nargs="*", default=[0.5, 0.75],
+                        help="also send uploads at these fractions of each configuration's measured throughput, "
+                             "arriving on their own (open loop, Poisson) from --concurrency clients: the latency "
+                             "below saturation (default 0.5 0.75; none to skip)")
+    parser.add_argument("--paced-requests", type=int, default=600, help="uploads per paced run (default 600)")
     args = parser.parse_args()
 
     photos = base_photos(int(args.size_mb * 1024 * 1024))
@@ -277,6 +294,7 @@ def main() -> None:
                 continue  # one worker: uvicorn binds through asyncio, TCP_NODELAY is already set
             configs.append((w, pools[0] if pools else None, "nodelay" in parts, None))
     cpu: list[CpuPerUpload] = []
+    paced: list[tuple[str, dict]] = []
     for workers, pool, nodelay, rev in configs:
         name = configs_name((workers, pool, nodelay, rev))
         with service_env(args.db) as env:
@@ -300,7 +318,12 @@ def main() -> None:
                                     per * (others1["postgres"] - others0["postgres"]),
                                     per * (others1["redis-server"] - others0["redis-server"]),
                                     per * (client1 - client0), new_sessions, args.requests))
-            expected = 8 * workers + args.serial + args.requests
+            capacity = len(loaded["lat"]) / loaded["wall"]
+            for n, fraction in enumerate(args.paced):
+                res = run_load(base, key, photos, requests=args.paced_requests, concurrency=args.concurrency,
+                               start_index=300_000 + 10_000 * n, rate=fraction * capacity)
+                paced.append((f"{name}, {fraction * capacity:.0f}/s paced ({fraction:.0%})", res))
+            expected = 8 * workers + args.serial + args.requests + len(args.paced) * args.paced_requests
             if rev != "floor":
                 states.append((name, expected, *check_state(env, expected)))
             results.append((f"{name}, 1 client", serial))
@@ -309,6 +332,11 @@ def main() -> None:
           f"{'by status':14s} {'req/s':>8s}")
     for label, res in results:
         print(row(label, res))
+    if paced:
+        print(f"\npaced: uploads arriving on their own at a fraction of the throughput above, "
+              f"{args.concurrency} clients (latency from arrival)")
+        for label, res in paced:
+            print(row(label, res))
     print()
     for i in range(0, len(results), 2):
         serial, loaded = results[i][1], results[i + 1][1]
