@@ -14,7 +14,6 @@ import numpy as np
 from ocr import decode, pdf
 from ocr.engine import OcrEngine
 from ocr.errors import EmptyFile, UnsupportedFileType
-from ocr.memory import release_freed_memory
 from ocr.orient import apply_transform, decide_orientation
 from ocr.sniff import IMAGE_TYPES, PDF, SUPPORTED_TYPES, sniff_media_type
 from ocr.types import OcrPage, OcrResult, PageTransform
@@ -53,8 +52,6 @@ def _ocr_page(engine: OcrEngine, index: int, decoded: np.ndarray, scale: float) 
     h, w = decoded.shape[:2]
     polys = orientation.mapped_polys(w, h) if engine.prepass_suffices(orientation.polys, decoded.shape) else None
     lines = engine.recognise(image, polys)
-    if o.trim_memory:
-        release_freed_memory()  # the detector's and recogniser's tensors of this page are freed now
     page = OcrPage(
         index=index, width=image.shape[1], height=image.shape[0], source="ocr", lines=lines, transform=transform
     )

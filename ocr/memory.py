@@ -1,11 +1,14 @@
-"""Give memory freed after a page back to the operating system.
+"""Give memory freed after a file back to the operating system.
 
 onnxruntime runs with its arena off (see ``OcrOptions.disable_memory_arena``), so each inference
 mallocs and frees its tensors. glibc keeps much of what is freed in its per-thread arenas, and
 with pages of different sizes the resident size then swings by 200 MB from page to page (measured
-by ``bench/bench_memory.py``). ``malloc_trim(0)`` hands the free pages back and keeps it flat; it
-costs about 10 ms per page, under 1% of the page's OCR. On a C library without ``malloc_trim``
-(musl, macOS) this does nothing.
+by ``bench/bench_memory.py``). ``malloc_trim(0)`` hands the free pages back and keeps it flat.
+
+Call it between files, not between the stages of one: memory given back is faulted in again by
+the next large allocation, and trimming after each page made the analysis of that page (seal
+detection, classification) 20 ms a page slower (``bench/bench_pipeline.py``). On a C library
+without ``malloc_trim`` (musl, macOS) this does nothing.
 """
 
 from __future__ import annotations

@@ -34,7 +34,9 @@ class OcrOptions(BaseModel):
     # onnxruntime's arena and memory patterns keep the largest buffers ever seen per input shape;
     # with pages of varying size that is the "memory growth" users report, so they are off.
     disable_memory_arena: bool = True
-    # Hand memory freed after each OCR'd page back to the OS (glibc's malloc_trim; see ocr.memory).
+    # Hand freed memory back to the OS after each file (glibc's malloc_trim; see ocr.memory). Done by
+    # the caller that reads many files (intake.prescreen, after a file's analysis, so that the
+    # analysis reuses the OCR's memory rather than faulting in fresh pages).
     trim_memory: bool = True
 
     # --- detection / recognition parameters ------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Memory freed after a page goes back to the operating system (``ocr.memory``)."""
+"""Memory freed after a file goes back to the operating system (``ocr.memory``)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import platform
 import psutil
 import pytest
 
-import ocr.document
-from ocr import OcrEngine, OcrOptions, read_document
+from ocr import OcrEngine, OcrOptions
 from ocr.memory import release_freed_memory
-from tests.ocr.helpers import encode, text_page_image
 
 glibc = pytest.mark.skipif(
     platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's"
@@ -29,18 +27,6 @@ def test_freed_heap_memory_is_returned_to_the_os() -> None:
     assert release_freed_memory() is True
     assert before - rss() > 100 * 2**20
     assert len(survivors) == 100
-
-
-@pytest.mark.parametrize("trim", [True, False])
-def test_read_document_trims_after_each_ocr_page_unless_turned_off(
-    trim: bool, engine: OcrEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[int] = []
-    monkeypatch.setattr(ocr.document, "release_freed_memory", lambda: calls.append(1) or True)
-    eng = engine if trim else OcrEngine(OcrOptions(trim_memory=False))
-    doc = read_document(encode(text_page_image(["诊断证明书", "2024年3月5日"], size=(800, 600)), "PNG"), eng)
-    assert any("诊断证明书" in line.text for line in doc.ocr.pages[0].lines)
-    assert len(calls) == (1 if trim else 0)
 
 
 def test_trim_memory_does_not_change_the_fingerprint() -> None:
