@@ -141,7 +141,8 @@ def upload(
                                     max_files=limits.max_files_per_application, queued=True))
     out = UploadOut(documents=[DocumentOut.of(r.document, duplicate=not r.created) for r in results])
     code = 201 if any(r.created for r in results) else 200
-    remember(session, channel, idempotency_key, digest, code, out.model_dump(mode="json"))
+    body = out.model_dump(mode="json")
+    remember(session, channel, idempotency_key, digest, code, body)
     if (replayed := _commit_or_replay(session, channel, idempotency_key, digest)) is not None:
         return replayed
     # Committed first, enqueued second: if Redis is down the upload still succeeds, the documents
@@ -157,10 +158,10 @@ def upload(
             log.warning("upload of %s stored but not enqueued, and left marked queued", application_id,
                         exc_info=True)
         else:
-            for doc in out.documents:
-                if doc.id in not_sent:
-                    doc.status = "received"
-    return JSONResponse(out.model_dump(mode="json"), status_code=code)
+            # The live answer says what the database now says; the stored replay keeps its own copy.
+            body = {**body, "documents": [{**d, "status": "received"} if d["id"] in not_sent else d
+                                          for d in body["documents"]]}
+    return JSONResponse(body, status_code=code)
 
 
 @router.post("/{application_id}/submit", status_code=status.HTTP_202_ACCEPTED, response_model=ApplicationOut)
