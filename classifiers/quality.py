@@ -115,18 +115,28 @@ def _sharpness(gray: np.ndarray, boxes: np.ndarray, text_height: float) -> float
     """
     factor = float(np.clip(_TEXT_HEIGHT_NORM / max(text_height, 1.0), 0.05, 4.0))
     interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-    scaled = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=interp).astype(np.float32)
-    mask = _text_mask(scaled.shape[:2], (boxes * factor).round().astype(int))
+    scaled = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=interp)
+    h, w = scaled.shape[:2]
+    boxes = (boxes * factor).round().astype(int)
+    # Only the text lines count: work on their extent plus the one pixel the 3x3 kernel reaches
+    # beyond it, which gives the same gradients there as over the whole page.
+    x0, y0 = max(int(boxes[:, 0].min()) - 1, 0), max(int(boxes[:, 1].min()) - 1, 0)
+    x1, y1 = min(int(boxes[:, 2].max()) + 1, w), min(int(boxes[:, 3].max()) + 1, h)
+    if x1 <= x0 or y1 <= y0:
+        return float("nan")
+    crop = scaled[y0:y1, x0:x1]
+    mask = _text_mask(crop.shape[:2], boxes - np.array([x0, y0, x0, y0]))
     if mask.sum() < 100:
         return float("nan")
-    gx = cv2.Sobel(scaled, cv2.CV_32F, 1, 0, ksize=3) / 8.0
-    gy = cv2.Sobel(scaled, cv2.CV_32F, 0, 1, ksize=3) / 8.0
-    grad = np.hypot(gx, gy)[mask]
-    lo, hi = np.percentile(scaled[mask], [2, 98])
+    # On the 8-bit image, 16-bit Sobel sums are exact; the kernel's weight of 8 is divided out at the end.
+    gx = cv2.Sobel(crop, cv2.CV_16S, 1, 0, ksize=3)[mask].astype(np.float32)
+    gy = cv2.Sobel(crop, cv2.CV_16S, 0, 1, ksize=3)[mask].astype(np.float32)
+    grad = np.sqrt(gx * gx + gy * gy)
+    lo, hi = np.percentile(crop[mask], [2, 98])
     contrast = float(hi - lo)
     if contrast < 1.0:
         return 0.0
-    return float(np.percentile(grad, 99) / contrast)
+    return float(np.percentile(grad, 99) / 8.0 / contrast)
 
 
 def _glare_fraction(gray: np.ndarray, text_mask: np.ndarray, content: tuple[int, int, int, int]) -> float:
@@ -140,34 +150,51 @@ def _glare_fraction(gray: np.ndarray, text_mask: np.ndarray, content: tuple[int,
     if region.size == 0 or (region >= 245).mean() > 0.5:
         return 0.0
     saturated = cv2.morphologyEx((gray >= 245).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(saturated, connectivity=8)
     min_area = _GLARE_MIN_BLOB * gray.size
-    ring_kernel = np.ones((31, 31), np.uint8)
+    if cv2.countNonZero(saturated) < min_area:
+        return 0.0  # too little saturated area in all for any one blob to count
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(saturated, connectivity=8)
+    ring_radius = 15
+    ring_kernel = np.ones((2 * ring_radius + 1, 2 * ring_radius + 1), np.uint8)
+    h, w = gray.shape
     inside = np.zeros(gray.shape, dtype=bool)
     inside[y0:y1, x0:x1] = True
+    text_inside = int(np.count_nonzero(text_mask[y0:y1, x0:x1]))
     glare = np.zeros(gray.shape, dtype=bool)
     for i in range(1, count):
-        if stats[i, cv2.CC_STAT_AREA] < min_area:
+        area = int(stats[i, cv2.CC_STAT_AREA])
+        if area < min_area:
             continue
-        blob = labels == i
-        if not (blob & text_mask).any():
+        # Everything about one blob is decided within its bounding box, grown by the reach of the
+        # ring around it: the same answer as over the whole page, for a fraction of the pixels.
+        bx, by = int(stats[i, cv2.CC_STAT_LEFT]), int(stats[i, cv2.CC_STAT_TOP])
+        bw, bh = int(stats[i, cv2.CC_STAT_WIDTH]), int(stats[i, cv2.CC_STAT_HEIGHT])
+        gx0, gy0 = max(bx - ring_radius, 0), max(by - ring_radius, 0)
+        gx1, gy1 = min(bx + bw + ring_radius, w), min(by + bh + ring_radius, h)
+        window = np.s_[gy0:gy1, gx0:gx1]
+        blob = labels[window] == i
+        text, within = text_mask[window], inside[window]
+        if not (blob & text).any():
             continue
         # A saturated blob reaching far beyond the text is the bright sheet itself on a darker desk,
         # not a reflection on the sheet: a reflection lies on the page, amid the text.
-        if (blob & inside).sum() < _GLARE_INSIDE_MIN * blob.sum():
+        blob_inside = blob & within
+        n_blob_inside = int(np.count_nonzero(blob_inside))
+        if n_blob_inside < _GLARE_INSIDE_MIN * area:
             continue
         # Compare with the paper around the spot, not with the desk beyond the page's edge.
-        ring = cv2.dilate(blob.astype(np.uint8), ring_kernel).astype(bool) & ~blob & inside
-        if not (ring.any() and float(np.median(gray[ring])) < _GLARE_PAPER_MAX):
+        ring = cv2.dilate(blob.astype(np.uint8), ring_kernel).astype(bool) & ~blob & within
+        if not (ring.any() and float(np.median(gray[window][ring])) < _GLARE_PAPER_MAX):
             continue
         # A reflection hides the text under it: the OCR found much less text there than on the rest
         # of the page. A brightly lit part of the page whose text was read is not glare.
-        rest = inside & ~blob
-        density_under = float(text_mask[blob & inside].mean())
-        density_rest = float(text_mask[rest].mean()) if rest.any() else 0.0
+        text_under = int(np.count_nonzero(text & blob_inside))
+        n_rest = region.size - n_blob_inside
+        density_under = text_under / n_blob_inside
+        density_rest = (text_inside - text_under) / n_rest if n_rest else 0.0
         if density_rest > 0 and density_under >= _GLARE_TEXT_KEPT * density_rest:
             continue
-        glare |= blob
+        glare[window] |= blob
     return float(glare[y0:y1, x0:x1].mean())
 
 

@@ -86,22 +86,47 @@ def _white_balance(bgr: np.ndarray) -> np.ndarray:
     # noise into chroma. Gains are clipped so a page that is mostly red ink is not "corrected" away.
     gains = np.clip(paper.max() / paper, 0.7, 1.6)
     levels = np.arange(256, dtype=np.float64)
-    luts = [np.clip(levels * g, 0, 255).astype(np.uint8) for g in gains]
-    return cv2.merge([cv2.LUT(ch, lut) for ch, lut in zip(cv2.split(bgr), luts, strict=True)])
+    luts = np.stack([np.clip(levels * g, 0, 255).astype(np.uint8) for g in gains], axis=-1)
+    return cv2.LUT(np.ascontiguousarray(bgr), luts.reshape(256, 1, 3))  # one table per channel
+
+
+def _in_range(channel: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """255 where ``lo <= channel <= hi``, else 0 (OpenCV takes plain numbers; its stubs want arrays)."""
+    return np.asarray(cv2.inRange(channel, lo, hi))  # type: ignore[call-overload]
 
 
 def _ink_masks(bgr_balanced: np.ndarray) -> dict[StampColor, np.ndarray]:
     """Binary masks (uint8 0/255) of red/pink and blue ink."""
     b, g, r = cv2.split(bgr_balanced)
-    value = cv2.max(cv2.max(b, g), r)
+    hue, _, value = cv2.split(cv2.cvtColor(bgr_balanced, cv2.COLOR_BGR2HSV))  # hue 0..179; value = max(b, g, r)
     chroma = cv2.subtract(value, cv2.min(cv2.min(b, g), r))
-    hue = cv2.cvtColor(bgr_balanced, cv2.COLOR_BGR2HSV)[..., 0]  # 0..179
-    inked = (chroma >= _MIN_CHROMA) & (value >= _MIN_VALUE)
+    inked = cv2.bitwise_and(_in_range(chroma, _MIN_CHROMA, 255), _in_range(value, _MIN_VALUE, 255))
     # Red wraps around hue 0; pink/magenta-ish faded seal ink sits at 150–179. Seal ink (印泥) is at
     # most orange-red (≈ 7); skin in ID photos starts around 11, so the upper bound is tight.
-    red = inked & ((hue <= 10) | (hue >= 150))
-    blue = inked & (hue >= 95) & (hue <= 135)
-    return {"red": red.astype(np.uint8) * 255, "blue": blue.astype(np.uint8) * 255}
+    red = cv2.bitwise_and(inked, cv2.bitwise_or(_in_range(hue, 0, 10), _in_range(hue, 150, 255)))
+    blue = cv2.bitwise_and(inked, _in_range(hue, 95, 135))
+    return {"red": red, "blue": blue}
+
+
+def _open_runs(mask: np.ndarray, min_len: int, axis: int) -> np.ndarray:
+    """Morphological opening of ``mask`` by a ``min_len`` segment along ``axis`` (1: rows, 0: columns):
+    the runs at least ``min_len`` long.
+
+    Each row (column) is opened on its own, so only the few that could hold such a run are passed to
+    OpenCV; on a typical page that is none, and the cost of a long kernel is saved. OpenCV's erosion
+    counts the image border as ink, so a run of half ``min_len`` that touches the border survives:
+    lanes with half as many ink pixels are kept to give exactly the opening of the whole mask."""
+    out = np.zeros_like(mask)
+    lanes = np.flatnonzero(np.count_nonzero(mask, axis=axis) >= min_len // 2)
+    if lanes.size == 0:
+        return out
+    if axis == 1:
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (min_len, 1))
+        out[lanes] = cv2.morphologyEx(np.ascontiguousarray(mask[lanes]), cv2.MORPH_OPEN, kernel)
+    else:
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (1, min_len))
+        out[:, lanes] = cv2.morphologyEx(np.ascontiguousarray(mask[:, lanes]), cv2.MORPH_OPEN, kernel)
+    return out
 
 
 def _remove_long_lines(mask: np.ndarray, min_len: int, max_thickness: int) -> np.ndarray:
@@ -110,8 +135,10 @@ def _remove_long_lines(mask: np.ndarray, min_len: int, max_thickness: int) -> np
     A seal ring's flattest stretch is much shorter than a table rule, so the ring survives; where a
     tight crop cuts a ring flat along the image border the ring is still thick, and thick runs are
     kept (a solid header bar is rejected later by its fill anyway)."""
-    h_lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (min_len, 1)))
-    v_lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, min_len)))
+    h_lines = _open_runs(mask, min_len, axis=1)
+    v_lines = _open_runs(mask, min_len, axis=0)
+    if not (h_lines.any() or v_lines.any()):
+        return mask
     t = max_thickness + 1
     h_thick = cv2.morphologyEx(h_lines, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, t)))
     v_thick = cv2.morphologyEx(v_lines, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (t, 1)))

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
+from classifiers import quality
 from classifiers.quality import assess_quality
 from classifiers.types import Outcome
 from fixtures.realworld import REALWORLD
@@ -219,3 +220,113 @@ def test_a_brightly_lit_part_of_the_page_whose_text_was_read_is_not_glare(
     cv2.ellipse(lit, centre, (int((x1 - x0) * 0.3), int((y1 - y0) * 0.3)), 0, 0, 360, (255, 255, 255), -1)
     check = assess_quality([lit], ocr_result(boxes, image.shape[1], image.shape[0]))
     assert "glare" not in check.problems, check
+
+
+# --------------------------------------------------------------------------------------------------
+# The fast measures give what their plain, whole-page definitions give
+
+
+def _plain_sharpness(gray: np.ndarray, boxes: np.ndarray, text_height: float) -> float:
+    factor = float(np.clip(quality._TEXT_HEIGHT_NORM / max(text_height, 1.0), 0.05, 4.0))
+    interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    scaled = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=interp).astype(np.float32)
+    mask = quality._text_mask(scaled.shape[:2], (boxes * factor).round().astype(int))
+    gx = cv2.Sobel(scaled, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(scaled, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    lo, hi = np.percentile(scaled[mask], [2, 98])
+    return float(np.percentile(np.hypot(gx, gy)[mask], 99) / (hi - lo))
+
+
+def _plain_glare_fraction(gray: np.ndarray, text_mask: np.ndarray, content: tuple[int, int, int, int]) -> float:
+    x0, y0, x1, y1 = content
+    if (gray[y0:y1, x0:x1] >= 245).mean() > 0.5:
+        return 0.0
+    saturated = cv2.morphologyEx((gray >= 245).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(saturated, connectivity=8)
+    inside = np.zeros(gray.shape, dtype=bool)
+    inside[y0:y1, x0:x1] = True
+    glare = np.zeros(gray.shape, dtype=bool)
+    for i in range(1, count):
+        blob = labels == i
+        if stats[i, cv2.CC_STAT_AREA] < quality._GLARE_MIN_BLOB * gray.size or not (blob & text_mask).any():
+            continue
+        if (blob & inside).sum() < quality._GLARE_INSIDE_MIN * blob.sum():
+            continue
+        ring = cv2.dilate(blob.astype(np.uint8), np.ones((31, 31), np.uint8)).astype(bool) & ~blob & inside
+        if not (ring.any() and float(np.median(gray[ring])) < quality._GLARE_PAPER_MAX):
+            continue
+        rest = inside & ~blob
+        if text_mask[blob & inside].mean() >= quality._GLARE_TEXT_KEPT * text_mask[rest].mean():
+            continue
+        glare |= blob
+    return float(glare[y0:y1, x0:x1].mean())
+
+
+def _rows(boxes: list[Box]) -> np.ndarray:
+    return np.array([(b.x0, b.y0, b.x1, b.y1) for b in boxes]).round().astype(int)
+
+
+def _spotted(image: np.ndarray, boxes: list[Box]) -> list[tuple[np.ndarray, list[Box]]]:
+    """The photo with 0 to 4 bright spots (over its text, at its edge, across the page), each with
+    the lines an OCR could still read: those not under a spot."""
+    x0, y0 = min(b.x0 for b in boxes), min(b.y0 for b in boxes)
+    x1, y1 = max(b.x1 for b in boxes), max(b.y1 for b in boxes)
+    out = [(image, boxes)]
+    spots: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    for (fx, fy), size in (((0.5, 0.5), 0.3), ((0.15, 0.2), 0.12), ((0.0, 0.9), 0.25), ((0.7, 0.6), 0.08)):
+        centre = (int(x0 + fx * (x1 - x0)), int(y0 + fy * (y1 - y0)))
+        spots.append((centre, (int((x1 - x0) * size), int((y1 - y0) * size))))
+        spotted = image.copy()
+        for c, axes in spots:
+            cv2.ellipse(spotted, c, axes, 0, 0, 360, (255, 255, 255), -1)
+        visible = [
+            b for b in boxes
+            if all(((b.center[0] - c[0]) / a[0]) ** 2 + ((b.center[1] - c[1]) / a[1]) ** 2 > 1 for c, a in spots)
+        ]
+        out.append((cv2.GaussianBlur(spotted, (0, 0), 1.0), visible))
+    return out
+
+
+def test_sharpness_over_the_text_extent_equals_the_whole_page_measure(photo: tuple[np.ndarray, list[Box]]) -> None:
+    image, boxes = photo
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    rows = _rows(boxes)
+    for blur in (0, 1.5, 4):
+        page = cv2.GaussianBlur(gray, (0, 0), blur) if blur else gray
+        for height in (_text_height(boxes), 6.0, 90.0):  # the photo's own scale, enlarged and shrunk
+            assert quality._sharpness(page, rows, height) == pytest.approx(
+                _plain_sharpness(page, rows, height), rel=1e-5
+            )
+
+
+def test_glare_blob_by_blob_equals_the_whole_page_measure(photo: tuple[np.ndarray, list[Box]]) -> None:
+    image, boxes = photo
+    rows = _rows(boxes)
+    content = (int(rows[:, 0].min()), int(rows[:, 1].min()), int(rows[:, 2].max()), int(rows[:, 3].max()))
+    fractions = []
+    for spotted, visible in _spotted(image, boxes):
+        gray = cv2.cvtColor(spotted, cv2.COLOR_BGR2GRAY)
+        for read in (boxes, visible):  # the OCR read the lines under the spots, or missed them
+            text_mask = quality._text_mask(gray.shape, _rows(read))
+            fractions.append(quality._glare_fraction(gray, text_mask, content))
+            assert fractions[-1] == _plain_glare_fraction(gray, text_mask, content)
+    assert max(fractions) > quality._GLARE_FAIL  # some of the cases are glare, some not
+    assert min(fractions) == 0.0
+
+
+def test_a_reflection_with_a_bright_halo_is_judged_by_the_paper_beyond_the_halo() -> None:
+    """GIVEN a saturated patch over the text, ringed by a thin halo just below saturation, on grey
+    paper THEN the paper around it (out to the ring's full width, not just the halo) is darker:
+    glare, as the whole-page measure says too."""
+    gray = np.full((900, 1200), 190, np.uint8)
+    rows = np.array([(100, y, 1100, y + 30) for y in range(100, 800, 50)])
+    for x0, y0, x1, y1 in rows:
+        gray[y0 + 8 : y1 - 8, x0:x1:6] = 40  # strokes
+    gray[246:654, 296:904] = 240  # the halo: bright, not saturated
+    gray[250:650, 300:900] = 255  # the reflection of a window
+    read = rows[(rows[:, 1] <= 250) | (rows[:, 1] >= 650)]  # the lines under it were not read
+    text_mask = quality._text_mask(gray.shape, read)
+    content = (100, 100, 1100, 780)
+    fraction = quality._glare_fraction(gray, text_mask, content)
+    assert fraction == _plain_glare_fraction(gray, text_mask, content)
+    assert fraction > quality._GLARE_FAIL
