@@ -240,7 +240,7 @@ def row(label: str, res: dict) -> str:
             f"{(len(lat)) / res['wall']:8.1f}")
 
 
-# uvicorn workers, DB pool, nodelay fix, git revision ("floor": bench/_service.py's floor_app)
+# uvicorn workers, DB pool, nodelay fix, git revision ("floor": the app of bench/_floor_app.py)
 Config = tuple[int, int | None, bool, str | None]
 
 
