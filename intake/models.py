@@ -69,10 +69,12 @@ class Channel(Base):
     api_key_sha256: Mapped[str] = mapped_column(String(64), unique=True)  # keys are random: sha256 suffices
     callback_secret: Mapped[str] = mapped_column(String(128))  # signs callbacks (HMAC-SHA256)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # its key no longer works
 
 
 class Application(Base):
     __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_channel_ref", "channel_id", "external_ref"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id"), index=True)
@@ -84,6 +86,9 @@ class Application(Base):
     application_date: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(32), default=ApplicationStatus.DRAFT)
     round: Mapped[int] = mapped_column(Integer, default=0)  # submissions so far (1 = first, 2 = first 补正 …)
+    # When the server received the current round's submission: recency and the review deadline are
+    # measured from it, never from the app's application_date (kept as data).
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     callback_url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -106,6 +111,11 @@ class Document(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[str | None] = mapped_column(String(64))
+    error_detail: Mapped[str | None] = mapped_column(Text)  # the technical cause, for operators only
+    # 补正: a document is withdrawn, or replaced by a later upload, from this round on; earlier rounds
+    # keep it (their reports are stored as they were).
+    withdrawn_round: Mapped[int | None] = mapped_column(Integer)
+    replaces_id: Mapped[str | None] = mapped_column(String(32))  # the document this upload replaces
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the document's part of the report
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -132,6 +142,8 @@ class Case(Base):
     problems: Mapped[list[Any]]
     notice: Mapped[str] = mapped_column(Text)
     report: Mapped[dict[str, Any]]
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # the round's submission
+    review_due: Mapped[dt.date | None] = mapped_column(Date)  # last working day of the review SLA
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

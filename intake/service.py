@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from intake.application import Application as ApplicationData
 from intake.assess import document_problems
-from intake.errors import IntakeError, NotFound
+from intake.errors import Conflict, LimitExceeded, NotFound
 from intake.models import (
     Application,
     ApplicationStatus,
@@ -38,14 +38,6 @@ from intake.report import DocumentReport, unknown_checks
 
 TERMINAL = (DocumentStatus.DONE, DocumentStatus.FAILED)
 OPEN_FOR_UPLOADS = (ApplicationStatus.DRAFT, ApplicationStatus.NEEDS_SUPPLEMENT)
-
-
-class Conflict(IntakeError):
-    """The request does not fit the application's state (e.g. uploading while it is assessed)."""
-
-
-class LimitExceeded(IntakeError):
-    pass
 
 
 def worker_name() -> str:

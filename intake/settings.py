@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,12 @@ class Settings(BaseSettings):
 
     registry_path: Path = REPO_ROOT / "fixtures" / "registry" / "hospitals.csv"
     policies_dir: Path = POLICIES_DIR
+    # An application for a region without a policy file: "refuse" it at creation (422 listing the
+    # regions that have one), or assess it under the "default" policy.
+    unknown_region: Literal["refuse", "default"] = "refuse"
+    # Callbacks to loopback, link-local and private addresses are refused (SSRF) unless allowed here,
+    # e.g. for an app that runs inside the same private network.
+    allow_private_callback_urls: bool = False
     # Read the seal's curved text (costs an extra OCR pass on the seal crop, ~0.2 s a seal).
     read_seal_text: bool = True
     ocr: OcrOptions = OcrOptions()

@@ -6,20 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from intake.errors import IntakeError
+from intake.errors import FileTooLarge
 from intake.settings import Settings
 from ocr.decode import check_frames, open_image
 from ocr.errors import EmptyFile, UnsupportedFileType
 from ocr.pdf import open_pdf
 from ocr.sniff import PDF, SUPPORTED_TYPES, sniff_media_type
-
-
-class FileTooLarge(IntakeError):
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(
-            f"文件过大（{size / 1048576:.1f} MB），单个文件不能超过 {limit / 1048576:.0f} MB，请压缩或拆分后上传。"
-        )
-        self.size, self.limit = size, limit
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from api.deps import AppChannel, FilesDep, QueuesDep, SessionDep, SettingsDep
 from api.idempotency import remember, replay
 from api.schemas import ApplicationIn, ApplicationOut, CaseOut, DocumentOut, FileProblem, UploadOut, UploadRefused
 from intake.application import Application as ApplicationData
+from intake.errors import FileTooLarge
 from intake.models import Application, Case
 from intake.service import (
     add_document,
@@ -24,7 +25,7 @@ from intake.service import (
     submit,
     unmark_queued,
 )
-from intake.upload import FileTooLarge, inspect_upload
+from intake.upload import inspect_upload
 from ocr.errors import OcrError
 
 log = logging.getLogger(__name__)
