@@ -9,30 +9,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from intake.errors import IdempotencyKeyReused, IntakeError
 from intake.models import ChannelRef, IdempotencyRecord
 
 
 def replay(session: Session, channel: ChannelRef, key: str | None, request_sha256: str,
-           legacy_sha256: Callable[[], str] | None = None) -> JSONResponse | None:
+           legacy_sha256: Callable[[], str] | None = None,
+           mismatch: Callable[[IdempotencyRecord], IntakeError | None] | None = None) -> JSONResponse | None:
     """The stored answer to a retry of this request, or None for a first try.
 
     ``legacy_sha256``: the request's digest as an earlier version of this service computed it, so a
-    retry that spans an upgrade is still recognised (computed only when a record exists)."""
+    retry that spans an upgrade is still recognised (computed only when a record exists).
+    ``mismatch``: a more precise error for a key reused for another request, if the caller has one."""
     if not key:
         return None
     if len(key) > 200:
-        raise HTTPException(422, "Idempotency-Key is longer than 200 characters")
+        raise IdempotencyKeyReused("Idempotency-Key is longer than 200 characters")
     record = session.get(IdempotencyRecord, (channel.id, key))
     if record is None:
         return None
     if record.request_sha256 != request_sha256 and (legacy_sha256 is None or record.request_sha256 != legacy_sha256()):
-        raise HTTPException(
-            422,
-            "this Idempotency-Key was already used for a different request; use a new key for a new request",
+        raise (mismatch and mismatch(record)) or IdempotencyKeyReused(
+            "this Idempotency-Key was already used for a different request; use a new key for a new request"
         )
     return JSONResponse(record.response, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
 

@@ -361,9 +361,10 @@ def load_and_submit(env: ServiceEnv, apps: list[AppSpec], *, channel: str = "ben
 
     from intake.application import Application as ApplicationData
     from intake.files import LocalFileStore
+    from intake.lifecycle import mark_queued
     from intake.models import Channel
     from intake.queue import Queues
-    from intake.service import add_document, create_application, mark_queued, submit
+    from intake.service import add_document, create_application, submit
     from intake.upload import inspect_upload
 
     settings = env.settings()

@@ -27,7 +27,7 @@ from intake.assess import assess
 from intake.prescreen import Prescreener, ReadOutcome, context_factory, document_report
 from intake.report import DocumentReport
 from intake.settings import REPO_ROOT, Settings
-from intake.store import put_cached_ocr, save_report
+from intake.store import put_cached_ocr
 from ocr import read_document
 from ocr.memory import release_freed_memory
 
@@ -101,11 +101,8 @@ def main() -> None:
                 if engine.options.trim_memory:
                     with watch.time("ours: release freed memory"):  # as analyse_file does after each file
                         release_freed_memory()
-            with watch.time("ours: assess + store report"):
-                assessment = assess(application, policy, reports)
-                with prescreener.sessions.begin() as session:
-                    save_report(session, report={"case_id": folder.name, "verdict": assessment.verdict,
-                                                 "problems": assessment.problems}, source=str(folder))
+            with watch.time("ours: assess"):
+                assess(application, policy, reports, submitted=application.application_date)
 
     # The seal reader's time was counted inside "seal detection" too: move it to the OCR side.
     seal_ocr = watch.totals.get("ocr: seal text", 0.0)

@@ -1,39 +1,211 @@
-"""An application as the applicant submitted it: their details and the files they uploaded."""
+"""An application as the applicant submitted it: their details and the files they uploaded.
+
+Two checks of its fields, for two kinds of input:
+
+- ``validate_application``: a new application sent to the service by an app. Every problem is
+  reported at once (``ApplicationInvalid.errors``), in plain Chinese, with what to do about it.
+- ``check_folder_application``: an application folder given to ``intake prescreen`` by an operator.
+  Its details are trusted operator data; only dates that would break the pre-screening are refused.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, StringConstraints, ValidationError, field_validator
+from stdnum.cn import ric
 
-from intake.errors import ApplicationInvalid
+from intake.clock import local_date
+from intake.errors import ApplicationInvalid, FieldError
+
+if TYPE_CHECKING:
+    from classifiers.diagnosis import DiseaseCatalogue
+    from intake.policy import PolicyBook
 
 APPLICATION_FILE = "application.json"
 # Not uploads: the application itself and the generator's answer key beside the sample files.
 NOT_DOCUMENTS = frozenset({APPLICATION_FILE, "truth.json"})
+APPLICATION_KEYS = "applicant_name, id_number, disease, region and application_date"
+
+# Stripped before the length is checked, so a value of only spaces is refused as empty.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+MAX_AGE_YEARS = 120
+# A folder's date outside these bounds is a typo (9999-12-31) or a number read as a timestamp (0).
+EARLIEST_FOLDER_DATE = dt.date(1990, 1, 1)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class Application(BaseModel):
     """The keys of application.json."""
 
     case_id: str | None = None
-    applicant_name: str = Field(min_length=1)
-    id_number: str = Field(min_length=1)
-    disease: str = Field(min_length=1)  # the claimed 病种
-    region: str = "default"
+    applicant_name: Text
+    id_number: Text
+    disease: Text  # the claimed 病种
+    region: Annotated[str, StringConstraints(strip_whitespace=True)] = "default"
     application_date: dt.date
-
-    @field_validator("applicant_name", "disease", "region", "id_number")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        return value.strip()
 
     @field_validator("id_number")
     @classmethod
     def _upper_x(cls, value: str) -> str:
         return value.upper()
+
+    @field_validator("application_date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        # pydantic reads a number (or "0") as a Unix timestamp: 0 would silently become 1970-01-01.
+        if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DATE.fullmatch(value.strip())):
+            raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-05")
+        return value.strip() if isinstance(value, str) else value
+
+
+# --- a new application sent to the service --------------------------------------------------------
+
+FIELD_LABELS = {
+    "case_id": "案件编号",
+    "applicant_name": "申请人姓名",
+    "id_number": "公民身份号码",
+    "disease": "病种",
+    "region": "参保地区",
+    "application_date": "申请日期",
+}
+
+
+def parse_application(fields: Mapping[str, Any]) -> Application:
+    """The ``Application`` of a request's fields, or ``ApplicationInvalid`` naming each field in plain
+    Chinese (e.g. a name of only spaces, which a length check before stripping lets through)."""
+    try:
+        return Application.model_validate(fields)
+    except ValidationError as exc:
+        errors: dict[str, FieldError] = {}
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "(root)"
+            label = FIELD_LABELS.get(field, field)
+            if field == "application_date":
+                message = f"{label}格式不对，请按YYYY-MM-DD填写，例如2026-03-05。"
+            elif err["type"] in ("missing", "string_too_short"):
+                message = f"{label}为空，请填写{label}。"
+            else:
+                message = f"{label}填写有误（{err['msg']}），请核对后重新填写。"
+            errors.setdefault(field, FieldError(field, message))
+        raise ApplicationInvalid.of(list(errors.values())) from exc
+
+
+
+def validate_application(
+    data: Application,
+    *,
+    policies: PolicyBook,
+    catalogue: DiseaseCatalogue,
+    today: dt.date,
+    unknown_region: str,
+) -> None:
+    """Refuse an application the service cannot pre-screen: ``ApplicationInvalid`` with every problem.
+
+    ``today`` is the date in China (``intake.clock.local_date()``). ``unknown_region`` is the
+    ``INTAKE_UNKNOWN_REGION`` setting: ``"refuse"`` a region without a policy file, or accept it
+    under the ``"default"`` policy.
+    """
+    if unknown_region not in ("refuse", "default"):
+        raise ValueError(f"unknown_region must be 'refuse' or 'default', not {unknown_region!r}")
+    errors: list[FieldError] = []
+    id_problem = id_number_problem(data.id_number, today)
+    if id_problem:
+        errors.append(FieldError("id_number", id_problem))
+    if data.application_date > today:
+        errors.append(
+            FieldError(
+                "application_date",
+                f"申请日期{_chinese_date(data.application_date)}晚于今天（{_chinese_date(today)}），"
+                "请填写实际提出申请的日期。",
+            )
+        )
+    if catalogue.find(data.disease) is None:
+        known = "、".join(d.name for d in catalogue.diseases)
+        errors.append(
+            FieldError("disease", f"病种“{data.disease}”不在门诊慢特病病种目录中，请填写目录中的病种名称：{known}。")
+        )
+    if unknown_region == "refuse" and data.region not in policies.policies:
+        what = f"参保地区“{data.region}”没有对应的门诊慢特病政策" if data.region else "未填写参保地区"
+        errors.append(FieldError("region", f"{what}，请填写以下地区之一：{'、'.join(policies.regions)}。"))
+    if errors:
+        raise ApplicationInvalid.of(errors)
+
+
+def id_number_problem(id_number: str, today: dt.date) -> str | None:
+    """What is wrong with a 公民身份号码 (GB 11643-1999), in plain Chinese, or ``None``.
+
+    Checked: 18 characters, digits with a final digit or X, a real birth date neither in the future
+    nor more than 120 years ago, and the check digit. Not checked: the address code, since the
+    list of 行政区划代码 changes every year and a lagging copy would refuse real numbers.
+    """
+    again = "请对照居民身份证核对后重新填写。"
+    if len(id_number) == 15 and id_number.isdigit():
+        return "15位的第一代身份证号码已停止使用，请填写18位公民身份号码（第二代居民身份证上的号码）。"
+    if len(id_number) != 18:
+        return f"公民身份号码应为18位，填写的是{len(id_number)}位，{again}"
+    if not (id_number[:17].isascii() and id_number[:17].isdigit() and id_number[17] in "0123456789X"):
+        return "公民身份号码只能由数字组成（最后一位可以是X），请去掉空格等其他字符后重新填写。"
+    # The birth date first: a mistyped digit there breaks the check digit too, and naming the date
+    # tells the applicant where to look.
+    try:
+        born = ric.get_birth_date(id_number)
+    except ValueError:  # stdnum's InvalidComponent is a ValueError
+        return f"公民身份号码第7至14位的出生日期“{id_number[6:14]}”不是有效日期，{again}"
+    if born > today:
+        return f"公民身份号码中的出生日期{_chinese_date(born)}晚于今天，{again}"
+    if born < _years_before(today, MAX_AGE_YEARS):
+        return f"公民身份号码中的出生日期{_chinese_date(born)}距今超过{MAX_AGE_YEARS}年，{again}"
+    if ric.calc_check_digit(id_number) != id_number[17]:
+        return "公民身份号码校验位不符，号码中可能有数字填错，请对照居民身份证逐位核对后重新填写。"
+    return None
+
+
+def regions_and_diseases(policies: PolicyBook, catalogue: DiseaseCatalogue) -> dict[str, list[str]]:
+    """What an application may name: the regions with a policy and the 病种 of the catalogue."""
+    return {"regions": policies.regions, "diseases": [d.name for d in catalogue.diseases]}
+
+
+def _chinese_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year - years, day=28)
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+# --- an application folder given to the command line ----------------------------------------------
+
+
+def check_folder_application(data: Application, today: dt.date) -> None:
+    """Refuse only what would break the pre-screening of a folder: an absurd ``application_date``
+    (more than a year after ``today``, or before 1990). The rest is the operator's data, taken as is."""
+    date = data.application_date
+    fix = "write the date the application was made, as YYYY-MM-DD"
+    if date > _years_after(today, 1):
+        raise ApplicationInvalid.of(
+            [FieldError("application_date", f"{date} is more than a year after today ({today}); {fix}")]
+        )
+    if date < EARLIEST_FOLDER_DATE:
+        raise ApplicationInvalid.of(
+            [FieldError("application_date", f"{date} is before {EARLIEST_FOLDER_DATE.year}; {fix}")]
+        )
 
 
 def load_application(directory: Path) -> tuple[Application, list[Path]]:
@@ -41,16 +213,24 @@ def load_application(directory: Path) -> tuple[Application, list[Path]]:
     if not directory.is_dir():
         raise ApplicationInvalid("is not a directory", path=str(directory))
     path = directory / APPLICATION_FILE
+    if path.exists() and not path.is_file():
+        raise ApplicationInvalid("application.json is not a file", path=str(path))
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw: Any = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ApplicationInvalid(
-            "application.json is missing: it must hold applicant_name, id_number, disease, region "
-            "and application_date",
-            path=str(directory),
+            f"application.json is missing: it must hold {APPLICATION_KEYS}", path=str(directory)
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise ApplicationInvalid(f"cannot read application.json: {exc}", path=str(path)) from exc
+    except RecursionError:
+        raise ApplicationInvalid("cannot read application.json: it is nested too deeply", path=str(path)) from None
+    if not isinstance(raw, dict):
+        raise ApplicationInvalid(
+            f"application.json must hold one JSON object {{...}} with {APPLICATION_KEYS}, "
+            f"not {_json_kind(raw)}",
+            path=str(path),
+        )
     try:
         application = Application.model_validate(raw)
     except ValidationError as exc:
@@ -58,7 +238,19 @@ def load_application(directory: Path) -> tuple[Application, list[Path]]:
             f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()
         )
         raise ApplicationInvalid(f"application.json is invalid: {problems}", path=str(path)) from exc
-    files = sorted(
-        p for p in directory.iterdir() if p.is_file() and p.name not in NOT_DOCUMENTS and not p.name.startswith(".")
-    )
+    try:
+        check_folder_application(application, local_date())
+    except ApplicationInvalid as exc:
+        raise ApplicationInvalid(f"application.json is invalid: {exc}", path=str(path), errors=exc.errors) from None
+    try:
+        files = sorted(
+            p for p in directory.iterdir() if p.is_file() and p.name not in NOT_DOCUMENTS and not p.name.startswith(".")
+        )
+    except OSError as exc:
+        raise ApplicationInvalid(f"cannot list the folder: {exc.strerror or exc}", path=str(directory)) from exc
     return application, files
+
+
+def _json_kind(value: object) -> str:
+    kinds = {list: "a list", str: "a string", bool: "true or false", int: "a number", float: "a number"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)

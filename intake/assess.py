@@ -1,14 +1,27 @@
-"""Assessment of a whole application: required materials, problem codes, verdict, and the
-一次性告知 notice that tells the applicant every defect at once."""
+"""Assessment of one submission round: required materials, problem codes, verdict, the review
+deadline and the 一次性告知 notice that tells the applicant every defect at once.
+
+``assess_round`` is the one assessment of the project: the workers call it for uploads, the command
+line for folders (through the same service functions) and the re-scan for the backlog. Everything
+date-dependent is measured from the round's submission date, never from a date the app sent.
+
+补正 (supplements): a problem on a document is cleared only by withdrawing or replacing that
+document, or, for a problem of a material (stale, unsealed, another hospital's seal …), by a
+document of a later round that satisfies the same material and has no problem itself. An `other`
+document satisfies no material, so it clears nothing; an unreadable one names no material, so
+only its withdrawal or replacement clears it.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from classifiers.recency import check_recency
 from classifiers.types import DocType, Outcome
 from intake.application import Application
 from intake.policy import MaterialRule, Policy
-from intake.report import DocumentReport, Verdict
+from intake.report import DocumentReport, Report, Verdict
 
 DOC_TYPE_LABELS = {
     DocType.ID_CARD: "身份证明",
@@ -65,35 +78,97 @@ class Assessment:
     problems: list[str]
     materials: dict[str, list[str]]
     notice: str
+    review_due: dt.date
 
 
-def assess(application: Application, policy: Policy, documents: list[DocumentReport]) -> Assessment:
-    """Verdict, problems and notice for an application whose documents have all been analysed."""
-    rules = policy.materials_for(application.disease)
-    materials = {
-        material: [doc.file for doc in documents if satisfies(doc, rule)] for material, rule in rules.items()
-    }
-    problems = [f"missing:{material}" for material, files in materials.items() if not files]
+def assess(application: Application, policy: Policy, documents: list[DocumentReport], *,
+           submitted: dt.date) -> Assessment:
+    """Verdict, problems, deadline and notice for a round whose documents (those in effect) have
+    all been analysed; ``submitted`` is the round's submission date. Sets each document's problems."""
     for doc in documents:
-        doc.problems = document_problems(doc)
+        _measure_recency(doc, policy, submitted)
+    rules = policy.materials_for(application.disease)
+    materials_of = {id(doc): {m for m, rule in rules.items() if satisfies(doc, rule)} for doc in documents}
+    materials = {material: [doc.file for doc in documents if material in materials_of[id(doc)]] for material in rules}
+    problems = [f"missing:{material}" for material, files in materials.items() if not files]
+    found = {id(doc): document_problems(doc) for doc in documents}
+    for doc in documents:
+        cure = _cured_by(doc, documents, found, materials_of)
+        doc.problems, doc.cleared_by = ([], cure.file) if cure else (found[id(doc)], None)
         problems.extend(doc.problems)
     verdict = Verdict.NEEDS_SUPPLEMENT if problems else Verdict.READY_FOR_REVIEW
-    notice = compose_notice(application, policy, rules, documents, problems)
-    return Assessment(verdict=verdict, problems=problems, materials=materials, notice=notice)
+    due = policy.review_due(submitted)
+    notice = compose_notice(application, rules, documents, problems, review_due=due)
+    return Assessment(verdict=verdict, problems=problems, materials=materials, notice=notice, review_due=due)
+
+
+def _measure_recency(doc: DocumentReport, policy: Policy, submitted: dt.date) -> None:
+    # The worker read the document before it was submitted; its age counts from the submission.
+    if doc.error is None and doc.doc_type is not None:
+        date = doc.fields.get("doc_date") or doc.checks.recency.date
+        doc.checks.recency = check_recency(date, submitted, policy.recency_limit_days.get(doc.doc_type))
+
+
+def _cured_by(doc: DocumentReport, documents: list[DocumentReport], found: dict[int, list[str]],
+              materials_of: dict[int, set[str]]) -> DocumentReport | None:
+    """A later document of the same material without problems, which clears ``doc``'s problems."""
+    if not found[id(doc)] or not materials_of[id(doc)]:
+        return None
+    for later in documents:
+        if later.round > doc.round and not found[id(later)] and materials_of[id(later)] & materials_of[id(doc)]:
+            return later
+    return None
+
+
+def assess_round(
+    application: Application,
+    policy: Policy,
+    documents: list[DocumentReport],
+    *,
+    case_id: str,
+    submitted_at: dt.datetime,
+    submitted: dt.date,
+    fingerprint: str,
+    application_id: str | None = None,
+    round_: int = 1,
+) -> Report:
+    """The report of one submission round: the assessment and every document's part."""
+    assessment = assess(application, policy, documents, submitted=submitted)
+    return Report(
+        case_id=case_id,
+        application_id=application_id,
+        round=round_,
+        verdict=assessment.verdict,
+        problems=assessment.problems,
+        notice=assessment.notice,
+        documents=documents,
+        applicant_name=application.applicant_name,
+        id_number=application.id_number,
+        disease=application.disease,
+        region=application.region,
+        policy=policy.region,
+        application_date=application.application_date.isoformat(),
+        as_of=submitted.isoformat(),
+        submitted_at=submitted_at.isoformat(),
+        review_due=assessment.review_due.isoformat(),
+        materials=assessment.materials,
+        fingerprint=fingerprint,
+    )
 
 
 def compose_notice(
     application: Application,
-    policy: Policy,
     rules: dict[str, MaterialRule],
     documents: list[DocumentReport],
     problems: list[str],
+    *,
+    review_due: dt.date,
 ) -> str:
     """The 一次性告知 notice: every defect and what to upload instead, in plain Chinese."""
     greeting = f"{application.applicant_name}您好："
     claim = f"您申请的门诊慢特病（{application.disease}）待遇认定材料"
     if not problems:
-        due = policy.review_due(application.application_date)
+        due = review_due
         return (
             f"{greeting}{claim}已齐全，预审未发现问题，已转入人工审核，"
             f"预计于{due.year}年{due.month}月{due.day}日前完成审核。"

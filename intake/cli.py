@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from intake.errors import IntakeError
-from intake.settings import REPO_ROOT, get_settings
+from intake.settings import REPO_ROOT, Settings, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="门诊慢特病 application intake and pre-screening.")
 SAMPLES_DIR = REPO_ROOT / "fixtures" / "samples"
@@ -40,31 +40,40 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log prog
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
 
 
+def _local_context(registry: Path | None):  # type: ignore[no-untyped-def]
+    from intake.local import local_context
+
+    return local_context(_prescreener(registry))
+
+
 @app.command()
 def prescreen(
     directory: Annotated[Path, typer.Argument(help="Folder with application.json and the document files.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report (the API contract).")] = False,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Measure recency against this date (YYYY-MM-DD).")
+        str | None,
+        typer.Option("--as-of", help="Assess as if submitted on this date (YYYY-MM-DD); default: the folder's "
+                                     "application_date."),
     ] = None,
     registry: Annotated[
         Path | None, typer.Option("--registry", help="Hospital registry CSV (name,aliases,grade,region).")
     ] = None,
-    store: Annotated[bool, typer.Option(help="Store the report in the database.")] = True,
 ) -> None:
-    """Pre-screen one application folder and print its report."""
+    """Pre-screen one application folder, store it as an upload would be (channel `cli`) and print
+    its report: the same report the API serves for the same files."""
+    from intake.local import prescreen_folder
     from intake.render import render_report
 
     when = _parse_date(as_of)
     try:
-        report = _prescreener(registry).prescreen_dir(directory, as_of=when, store=store)
+        result = prescreen_folder(_local_context(registry), directory, as_of=when)
     except IntakeError as exc:
         Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from None
     if as_json:
-        sys.stdout.write(json.dumps(report.contract(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(result.report, ensure_ascii=False, indent=2) + "\n")
     else:
-        render_report(report, Console())
+        render_report(result.model, Console())
 
 
 @app.command()
@@ -72,7 +81,9 @@ def demo(
     samples: Annotated[Path, typer.Option(help="Folder of sample application folders.")] = SAMPLES_DIR,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON reports, one per line.")] = False,
 ) -> None:
-    """Pre-screen every bundled sample application, print the reports and store them."""
+    """Pre-screen every bundled sample application as of its own date, print the reports and store
+    them (`intake serve` then shows them to reviewers)."""
+    from intake.local import prescreen_folder
     from intake.render import render_report
 
     folders = sorted(p for p in samples.iterdir() if (p / "application.json").is_file()) if samples.is_dir() else []
@@ -80,19 +91,20 @@ def demo(
         Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] no sample applications under {samples}")
         raise typer.Exit(2)
     console = Console()
-    prescreener = _prescreener(None)
+    ctx = _local_context(None)
     summary = Table(title="sample applications")
     for column in ("case", "verdict", "expected", "problems", "documents"):
         summary.add_column(column)
     agree = 0
     for folder in folders:
         try:
-            report = prescreener.prescreen_dir(folder)
+            result = prescreen_folder(ctx, folder)
         except IntakeError as exc:
             console.print(f"[bold red]{folder.name}: {exc}[/]")
             continue
+        report = result.model
         if as_json:
-            sys.stdout.write(json.dumps(report.contract(), ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(result.report, ensure_ascii=False) + "\n")
         else:
             render_report(report, console)
         truth_path = folder / "truth.json"
@@ -104,9 +116,22 @@ def demo(
     if not as_json:
         console.print(summary)
         console.print(
-            f"{agree}/{len(folders)} verdicts agree with the samples' truth; reports stored in "
-            f"{get_settings().db.url}"
+            f"{agree}/{len(folders)} verdicts agree with the samples' truth; stored as applications of channel "
+            f"`cli` in {get_settings().db.url} (`intake serve` shows them to reviewers)"
         )
+
+
+def _settings_checked_at_start() -> Settings:
+    """The settings and the files they name, checked before a long-running command starts anything:
+    on a wrong one, ``error: <what to fix>`` on stderr and exit code 2."""
+    from intake.errors import ConfigurationError
+    from intake.startup import startup_settings
+
+    try:
+        return startup_settings()
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -116,12 +141,15 @@ def serve(
     workers: Annotated[int, typer.Option(help="HTTP worker processes.")] = 1,
 ) -> None:
     """Run the HTTP API (apps, reviewers, operators). OpenAPI docs at /docs."""
+    _settings_checked_at_start()
     import uvicorn
 
     from intake.serving import fix_keepalive_nodelay
+    from intake.startup import uvicorn_log_config
 
     fix_keepalive_nodelay()
-    uvicorn.run("api.app:app", host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run("api.app:app", host=host, port=port, workers=workers, log_level="info",
+                log_config=uvicorn_log_config("info"))
 
 
 @app.command()
@@ -134,45 +162,60 @@ def worker(
     supervise: Annotated[
         bool, typer.Option(help="Recycle the worker process every INTAKE_QUEUE__WORKER_MAX_JOBS jobs.")
     ] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Log warnings and errors only (default: INFO).")] = False,
 ) -> None:
     """Run a queue worker. Start as many as you like, on as many machines, against one Redis,
     one database and one shared file store."""
+    from intake.startup import configure_logging
+
+    level = "WARNING" if quiet else "INFO"
+    configure_logging(level)
+    # Before Redis is reached or a model loaded: a wrong setting is named at once, not in a job.
+    settings = _settings_checked_at_start()
     from intake.worker import run_worker
     from intake.worker import supervise as run_supervised
 
-    settings = get_settings()
     if supervise and not burst and max_jobs is None:
         args = [arg for q in queues or [] for arg in ("--queue", q)]
-        args += ["--max-jobs", str(settings.queue.worker_max_jobs)]
+        args += ["--max-jobs", str(settings.queue.worker_max_jobs)] + (["--quiet"] if quiet else [])
         raise typer.Exit(run_supervised(args))
-    run_worker(settings, queue_names=queues, burst=burst, max_jobs=max_jobs)
+    run_worker(settings, queue_names=queues, burst=burst, max_jobs=max_jobs, logging_level=level)
 
 
 @app.command()
 def reconcile(
     loop: Annotated[bool, typer.Option(help="Keep reconciling every --interval seconds.")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between rounds with --loop.")] = 30.0,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Log warnings and errors only (default: INFO).")] = False,
 ) -> None:
     """Enqueue what the database says must run: documents Redis never got or lost, documents whose
     worker died, finished applications without a verdict, callbacks due."""
     import time
 
+    from intake.startup import configure_logging
+
+    configure_logging("WARNING" if quiet else "INFO")
+    settings = _settings_checked_at_start()
     from intake.db import session_factory
     from intake.queue import Queues
     from intake.reconcile import reconcile as run_reconcile
 
-    settings = get_settings()
+    log = logging.getLogger("intake.reconcile")
     sessions, queues = session_factory(settings.db.url), Queues(settings)
     while True:
         result = run_reconcile(sessions, queues, settings)
         if result.redis_down:
-            Console(stderr=True, soft_wrap=True).print("[yellow]Redis is unreachable; will try again[/]")
+            if loop:  # intake.reconcile has said why
+                log.warning("will try again in %g s", interval)
         elif result.total or result.dead:
-            Console().print(
-                f"enqueued {len(result.enqueued_received)} received, re-queued {len(result.requeued_lost)} lost and "
-                f"{len(result.requeued_stuck)} stuck documents, {len(result.assessments)} assessments, "
-                f"{len(result.callbacks)} callbacks; {len(result.dead)} dead letters"
+            log.info(
+                "enqueued %d received, re-queued %d lost and %d stuck documents, %d assessments, %d callbacks; "
+                "%d dead letters",
+                len(result.enqueued_received), len(result.requeued_lost), len(result.requeued_stuck),
+                len(result.assessments), len(result.callbacks), len(result.dead),
             )
+        else:
+            log.info("nothing to enqueue")
         if not loop:
             break
         time.sleep(interval)
@@ -182,6 +225,13 @@ channel_app = typer.Typer(help="API keys of the calling apps, reviewers and oper
 app.add_typer(channel_app, name="channel")
 
 
+def _channel_error(message: object) -> typer.Exit:
+    from rich.markup import escape
+
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(message))}", highlight=False)
+    return typer.Exit(2)
+
+
 @channel_app.command("add")
 def channel_add(
     channel_id: Annotated[str, typer.Argument(help="Short id, e.g. longjiang-app.")],
@@ -189,26 +239,77 @@ def channel_add(
     role: Annotated[str, typer.Option(help="app, reviewer or operator.")] = "app",
 ) -> None:
     """Create a channel and print its API key and callback secret (shown once; only a hash is kept)."""
-    import secrets
-
     from sqlalchemy.exc import IntegrityError
 
-    from api.deps import hash_key
+    from intake.channels import add_channel
     from intake.db import session_factory
-    from intake.models import Channel, Role
 
-    if role not in {r.value for r in Role}:
-        raise typer.BadParameter(f"role must be one of {[r.value for r in Role]}")
-    key, secret = "mtb_" + secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     try:
         with session_factory(get_settings().db.url).begin() as session:
-            session.add(Channel(id=channel_id, name=name or channel_id, role=role, api_key_sha256=hash_key(key),
-                                callback_secret=secret))
-    except IntegrityError:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] a channel {channel_id!r} exists already")
-        raise typer.Exit(2) from None
-    sys.stdout.write(json.dumps({"channel": channel_id, "role": role, "api_key": key, "callback_secret": secret})
-                     + "\n")
+            issued = add_channel(session, channel_id=channel_id, name=name, role=role, actor="cli")
+    except IntakeError as exc:
+        raise _channel_error(exc) from None
+    except IntegrityError:  # added by someone else between our check and our commit
+        raise _channel_error(f"a channel {channel_id!r} exists already") from None
+    sys.stdout.write(json.dumps(issued.shown(), ensure_ascii=False) + "\n")
+
+
+@channel_app.command("list")
+def channel_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of a table.")] = False,
+) -> None:
+    """List the channels: id, name, role, when created and when revoked (never keys or secrets)."""
+    from intake.channels import describe, list_channels
+    from intake.db import session_factory
+
+    with session_factory(get_settings().db.url)() as session:
+        channels = [describe(channel) for channel in list_channels(session)]
+    if as_json:
+        sys.stdout.write(json.dumps(channels, ensure_ascii=False, indent=2) + "\n")
+        return
+    def minute(iso: str | None) -> str:  # "2026-11-30T09:56:33+00:00" -> "2026-11-30 09:56"
+        return iso[:16].replace("T", " ") if iso else "—"
+
+    table = Table(title="channels (times in UTC)")
+    for column in ("id", "name", "role", "created", "revoked"):
+        table.add_column(column, no_wrap=column != "name")  # ids and times readable whole
+    for channel in channels:
+        table.add_row(channel["id"], channel["name"], channel["role"], minute(channel["created_at"]),
+                      minute(channel["revoked_at"]))
+    Console().print(table)
+
+
+@channel_app.command("revoke")
+def channel_revoke(channel_id: Annotated[str, typer.Argument(help="The channel whose key stops working.")]) -> None:
+    """Revoke a channel's API key for good (within seconds on every API process); its applications stay."""
+    from intake.channels import describe, revoke_channel
+    from intake.db import session_factory
+
+    try:
+        with session_factory(get_settings().db.url).begin() as session:
+            shown = describe(revoke_channel(session, channel_id, actor="cli"))
+    except IntakeError as exc:
+        raise _channel_error(exc) from None
+    sys.stdout.write(json.dumps({"channel": shown["id"], "revoked_at": shown["revoked_at"]}) + "\n")
+
+
+@channel_app.command("rotate")
+def channel_rotate(
+    channel_id: Annotated[str, typer.Argument(help="The channel that gets a new API key.")],
+    callback_secret: Annotated[
+        bool, typer.Option("--callback-secret", help="Replace its callback secret (HMAC of callbacks) too.")
+    ] = False,
+) -> None:
+    """Give a channel a new API key (the old one stops working) and print it, shown once."""
+    from intake.channels import rotate_channel
+    from intake.db import session_factory
+
+    try:
+        with session_factory(get_settings().db.url).begin() as session:
+            issued = rotate_channel(session, channel_id, new_callback_secret=callback_secret, actor="cli")
+    except IntakeError as exc:
+        raise _channel_error(exc) from None
+    sys.stdout.write(json.dumps(issued.shown(), ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

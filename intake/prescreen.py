@@ -1,5 +1,6 @@
-"""Pre-screening of one application: every file read, classified, extracted and checked, then the
-application assessed. No queues or HTTP here: the CLI, the workers and the re-scan all call it.
+"""Pre-screening of one file: read (OCR or the cached result), its seal found, classified, its
+fields extracted and checked against the application and the region policy. No queues or HTTP
+here: the workers call it for every document, whichever path it came by (upload, folder, re-scan).
 
 The stages of one file, in order: hash → OCR (or the cached result) → seal finding → analysis.
 A file that fails any stage becomes a document with an ``error``; the rest are still assessed.
@@ -7,7 +8,6 @@ A file that fails any stage becomes a document with an ``error``; the rest are s
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import time
@@ -25,13 +25,12 @@ from classifiers.hospital import HospitalRegistry
 from classifiers.pipeline import DocumentAnalysis, analyse_document
 from classifiers.seal import find_seal
 from classifiers.types import DocType, DocumentContext, SealFinding
-from intake.application import Application, load_application
-from intake.assess import assess
+from intake.application import Application
 from intake.errors import RegistryInvalid
 from intake.policy import Policy, load_policies
-from intake.report import FIELD_NAMES, DocumentReport, FieldSource, Report, unknown_checks
+from intake.report import FIELD_NAMES, DocumentReport, FieldSource, unknown_checks
 from intake.settings import Settings
-from intake.store import get_cached_ocr, put_cached_ocr, save_report, session_factory
+from intake.store import get_cached_ocr, put_cached_ocr, session_factory
 from ocr import OcrEngine, read_document, render_pages
 from ocr.errors import OcrEngineError, OcrError
 from ocr.memory import release_freed_memory
@@ -44,16 +43,6 @@ log = logging.getLogger(__name__)
 
 # Bump when the seal detector changes what it finds: cached seal findings are then re-made.
 SEAL_FINDING_VERSION = 1
-
-
-def case_id_for(application: Application) -> str:
-    """The application's own case id, or a stable one derived from who applied for what, when."""
-    if application.case_id:
-        return application.case_id
-    key = "|".join(
-        [application.id_number, application.disease, application.region, application.application_date.isoformat()]
-    )
-    return "MTB-" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
 
 
 @dataclass
@@ -161,11 +150,11 @@ class Prescreener:
         except (SQLAlchemyError, OcrEngineError):
             raise  # our fault, not the file's: the job fails and is retried, the document is not failed
         except OcrError as exc:
-            return _failed(name, sha256, str(exc), getattr(exc, "code", "unreadable"))
+            return failed_document(name, sha256, exc.message, exc.code, detail=exc.detail or None)
         except Exception as exc:  # a bug or an engine crash on one file must not sink the application
             log.exception("reading %s failed", name)
-            message = f"文件处理失败，请重新上传清晰的原件照片或PDF（{type(exc).__name__}）"
-            return _failed(name, sha256, message, "internal")
+            message = "文件处理失败，请重新上传清晰的原件照片或PDF。"
+            return failed_document(name, sha256, message, "internal", detail=exc)
 
         try:
             analysis = analyse_document(
@@ -178,82 +167,9 @@ class Prescreener:
             )
         except Exception as exc:
             log.exception("analysing %s failed", name)
-            return _failed(name, sha256, f"材料分析失败（{type(exc).__name__}），已记录，请联系经办机构", "internal")
+            message = "材料分析失败，已记录，工作人员将人工审核该材料。"
+            return failed_document(name, sha256, message, "internal", detail=exc)
         return document_report(name, sha256, outcome, analysis, seconds=time.perf_counter() - started)
-
-    # --- one application --------------------------------------------------------------------------
-
-    def prescreen(
-        self,
-        application: Application,
-        files: list[tuple[str, bytes]],
-        *,
-        as_of: dt.date | None = None,
-        source: str = "",
-        store: bool = True,
-        failed: list[DocumentReport] | None = None,
-    ) -> Report:
-        """Pre-screen an application given its files' names and bytes; stores the report.
-
-        ``failed`` are documents already known to be unreadable (e.g. a file that vanished)."""
-        as_of = as_of or application.application_date
-        # Recency is measured against as_of (the application date unless a re-scan says otherwise).
-        checked = application.model_copy(update={"application_date": as_of})
-        policy = self.policies.for_region(application.region)
-        documents = [self.analyse_file(name, data, checked, policy) for name, data in files]
-        documents += failed or []
-        report = assessed_report(
-            application, policy, documents, as_of=as_of, submitted=application.application_date,
-            fingerprint=self.fingerprint,
-        )
-        if store:
-            with self.sessions.begin() as session:
-                save_report(session, report=report.contract(), source=source)
-        return report
-
-    def prescreen_dir(self, directory: Path, *, as_of: dt.date | None = None, store: bool = True) -> Report:
-        """Pre-screen DIR: application.json plus the document files beside it."""
-        application, paths = load_application(directory)
-        files: list[tuple[str, bytes]] = []
-        unreadable: list[DocumentReport] = []
-        for path in paths:
-            try:
-                files.append((path.name, path.read_bytes()))
-            except OSError as exc:
-                unreadable.append(_failed(path.name, "", f"文件无法读取：{exc.strerror}", "io_error"))
-        return self.prescreen(
-            application, files, as_of=as_of, source=str(directory), store=store, failed=unreadable
-        )
-
-
-def assessed_report(
-    application: Application,
-    policy: Policy,
-    documents: list[DocumentReport],
-    *,
-    as_of: dt.date,
-    submitted: dt.date,
-    fingerprint: str,
-) -> Report:
-    """Assess the analysed documents and put the report together (the CLI and the service alike)."""
-    assessment = assess(application, policy, documents)
-    return Report(
-        case_id=case_id_for(application),
-        verdict=assessment.verdict,
-        problems=assessment.problems,
-        notice=assessment.notice,
-        documents=documents,
-        applicant_name=application.applicant_name,
-        id_number=application.id_number,
-        disease=application.disease,
-        region=application.region,
-        policy=policy.region,
-        application_date=application.application_date.isoformat(),
-        as_of=as_of.isoformat(),
-        review_due=policy.review_due(submitted).isoformat(),
-        materials=assessment.materials,
-        fingerprint=fingerprint,
-    )
 
 
 def context_factory(policy: Policy, application: Application) -> Callable[[DocType], DocumentContext]:
@@ -299,5 +215,10 @@ def document_report(
     )
 
 
-def _failed(name: str, sha256: str, message: str, code: str) -> DocumentReport:
-    return DocumentReport(file=name, sha256=sha256, error=message, error_code=code, checks=unknown_checks(message))
+def failed_document(name: str, sha256: str, message: str, code: str, *,
+                    detail: BaseException | str | None = None) -> DocumentReport:
+    """A document that could not be read: ``message`` for the applicant, ``detail`` for operators."""
+    if isinstance(detail, BaseException):
+        detail = f"{type(detail).__name__}: {detail}"[:2000]
+    return DocumentReport(file=name, sha256=sha256, error=message, error_code=code, error_detail=detail,
+                          checks=unknown_checks(message))

@@ -25,9 +25,10 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake import lifecycle
 from intake.models import Application, ApplicationStatus, CallbackDelivery, Case, Document, DocumentStatus, utcnow
 from intake.queue import Queues
-from intake.service import TERMINAL, audit, mark_dead
+from intake.service import TERMINAL, documents_in_effect
 from intake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -104,33 +105,33 @@ def reconcile(sessions: sessionmaker[Session], queues: Queues, settings: Setting
         for doc in docs:
             if doc.status == DocumentStatus.RECEIVED:
                 report.enqueued_received.append(doc.id)
+                reason = "enqueue"
             elif doc.status == DocumentStatus.QUEUED:
                 retry_at = _as_utc(doc.retry_at)
                 if doc.id in in_redis or (retry_at is not None and retry_at > now):
                     continue  # still on its way, or backing off after a fault
                 report.requeued_lost.append(doc.id)
+                reason = "lost"
             else:  # processing
                 started = _as_utc(doc.started_at) or now
                 timed_out = now - started > dt.timedelta(seconds=q.processing_timeout_seconds)
                 if not (timed_out or _worker_gone(doc.worker)):
                     continue
-                wait = q.retry_backoff_seconds[min(doc.attempts, len(q.retry_backoff_seconds)) - 1]
+                wait = lifecycle.retry_delay(doc.attempts, q.retry_backoff_seconds)
                 if not timed_out and now - started < dt.timedelta(seconds=wait):
                     continue  # back off before the next attempt
                 if doc.attempts >= q.max_attempts:
-                    mark_dead(session, doc, actor="reconciler")
+                    lifecycle.mark_dead(session, doc, actor="reconciler")
                     report.dead.append(doc.id)
                     continue
-                audit(session, actor="reconciler", action="document.requeued", application_id=doc.application_id,
-                      document_id=doc.id, reason="timeout" if timed_out else "worker gone", worker=doc.worker)
                 report.requeued_stuck.append(doc.id)
-            doc.status, doc.queued_at = DocumentStatus.QUEUED, now
+                reason = "timeout" if timed_out else "worker gone"
+            lifecycle.requeue(session, doc, actor="reconciler", reason=reason)
             to_enqueue.append(doc.id)
 
         waiting = session.scalars(select(Application).where(Application.status == ApplicationStatus.PRESCREENING))
         for app in waiting:
-            current = [d for d in app.documents if d.round <= app.round]
-            if not all(d.status in TERMINAL for d in current):
+            if not all(d.status in TERMINAL for d in documents_in_effect(app, app.round)):
                 continue
             has_case = session.scalars(
                 select(Case.id).where(Case.application_id == app.id, Case.round == app.round)

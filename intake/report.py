@@ -35,6 +35,8 @@ class FieldSource(BaseModel):
 class DocumentReport(BaseModel):
     file: str
     sha256: str
+    document_id: str | None = None
+    round: int = 1  # the submission round it was uploaded for
     media_type: str | None = None
     pages: int = 0
     doc_type: DocType | None = None
@@ -42,19 +44,21 @@ class DocumentReport(BaseModel):
     confidence: float = 0.0
     error: str | None = None  # why the file could not be read at all, in plain Chinese
     error_code: str | None = None
+    error_detail: str | None = None  # the technical cause, for operators only: never in the report
     fields: dict[str, str | None] = dict.fromkeys(FIELD_NAMES)
     field_sources: dict[str, FieldSource] = {}  # where on which page each field was read
     extra_fields: dict[str, str] = {}  # ID card: ethnicity, birth_date, address, issuing_authority, …
     checks: DocumentChecks
     seal_color: str | None = None
     problems: list[str] = []
+    # 补正: the later document (same material, no problem) that cleared this one's problems.
+    cleared_by: str | None = None
     ocr_cached: bool = False
     ocr_seconds: float = 0.0
     text: str = ""  # the OCR text, for reviewers and keyword rules
 
     def contract(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json", exclude={"text"})
-        return data
+        return self.model_dump(mode="json", exclude={"text", "error_detail"})
 
 
 def unknown_checks(reason: str) -> DocumentChecks:
@@ -72,6 +76,8 @@ def unknown_checks(reason: str) -> DocumentChecks:
 
 class Report(BaseModel):
     case_id: str
+    application_id: str | None = None
+    round: int = 1
     verdict: Verdict
     problems: list[str]
     notice: str
@@ -81,9 +87,10 @@ class Report(BaseModel):
     disease: str
     region: str
     policy: str  # the policy applied (a region without its own policy gets "default")
-    application_date: str
-    as_of: str
-    review_due: str  # last day of the review SLA, in working days
+    application_date: str  # as the applicant (or the app) wrote it: data, never a clock
+    as_of: str  # the submission date recency is measured against (China time)
+    submitted_at: str | None = None  # when the server received the round's submission
+    review_due: str  # last day of the review SLA, in working days from the submission
     materials: dict[str, list[str]]  # required material -> files that satisfy it
     fingerprint: str  # OCR fingerprint of the run
 

@@ -1,8 +1,8 @@
 """What the intake service does to applications and documents, over the database.
 
 Every function takes the session of the caller's transaction and writes an audit event for each
-state change. No HTTP and no Redis here: the API and the jobs call these, then enqueue ids after
-their transaction has committed.
+state change. No HTTP and no Redis here: the API, the jobs and the command line call these, then
+enqueue ids after their transaction has committed. Document status changes are ``intake.lifecycle``'s.
 """
 
 from __future__ import annotations
@@ -11,14 +11,17 @@ import datetime as dt
 import hashlib
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, case, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from intake import clock, lifecycle
 from intake.application import Application as ApplicationData
-from intake.assess import document_problems
+from intake.assess import assess_round
+from intake.audit import audit
 from intake.errors import Conflict, LimitExceeded, NotFound
 from intake.models import (
     Application,
@@ -29,12 +32,14 @@ from intake.models import (
     ChannelRef,
     Document,
     DocumentStatus,
+    PrescreenReport,
     new_id,
     utcnow,
 )
 from intake.policy import PolicyBook
-from intake.prescreen import assessed_report
 from intake.report import DocumentReport, unknown_checks
+
+__all__ = ["audit"]  # re-exported: older callers import it from here
 
 TERMINAL = (DocumentStatus.DONE, DocumentStatus.FAILED)
 OPEN_FOR_UPLOADS = (ApplicationStatus.DRAFT, ApplicationStatus.NEEDS_SUPPLEMENT)
@@ -42,20 +47,6 @@ OPEN_FOR_UPLOADS = (ApplicationStatus.DRAFT, ApplicationStatus.NEEDS_SUPPLEMENT)
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def audit(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    application_id: str | None = None,
-    document_id: str | None = None,
-    **detail: Any,
-) -> None:
-    session.add(
-        AuditEvent(actor=actor, action=action, application_id=application_id, document_id=document_id, detail=detail)
-    )
 
 
 def get_application(session: Session, application_id: str, *, channel: ChannelRef | None = None) -> Application:
@@ -85,6 +76,50 @@ def create_application(session: Session, *, channel: ChannelRef, data: Applicati
     return app
 
 
+def list_applications(session: Session, *, channel: ChannelRef, status: str | None = None,
+                      external_ref: str | None = None, limit: int = 50,
+                      offset: int = 0) -> tuple[Sequence[Application], int]:
+    """An app's own applications, newest first, with the total that match (for paging)."""
+    where = [Application.channel_id == channel.id]
+    if status:
+        where.append(Application.status == status)
+    if external_ref:
+        where.append(Application.external_ref == external_ref)
+    total = session.scalar(select(func.count()).select_from(Application).where(*where)) or 0
+    rows = session.scalars(
+        select(Application).where(*where).order_by(Application.created_at.desc(), Application.id)
+        .limit(limit).offset(offset)
+    ).all()
+    return rows, total
+
+
+def _open_for_uploads(app: Application) -> None:
+    if app.status not in OPEN_FOR_UPLOADS:
+        raise Conflict(
+            f"application {app.id} is {app.status}: documents can be added, replaced or withdrawn while it is a "
+            f"draft or after a needs_supplement verdict (补正), not now"
+        )
+
+
+def check_capacity(session: Session, *, app: Application, sha256s: list[str], max_files: int) -> None:
+    """Refuse, before anything is stored, a request that would take the application over its cap."""
+    _open_for_uploads(app)
+    held = set(session.scalars(select(Document.sha256).where(Document.application_id == app.id)))
+    adding = len(set(sha256s) - held)
+    if len(held) + adding > max_files:
+        raise LimitExceeded(
+            f"an application holds at most {max_files} documents: application {app.id} has {len(held)} and this "
+            f"request adds {adding}; withdraw documents that are not needed or send fewer files"
+        )
+
+
+def get_document(session: Session, *, app: Application, document_id: str) -> Document:
+    doc = session.get(Document, document_id)
+    if doc is None or doc.application_id != app.id:
+        raise NotFound(f"application {app.id} has no document {document_id}")
+    return doc
+
+
 @dataclass(frozen=True)
 class Added:
     document: Document
@@ -93,35 +128,50 @@ class Added:
 
 def add_document(
     session: Session, *, app: Application, actor: str, filename: str, sha256: str, size: int,
-    media_type: str | None, max_files: int, queued: bool = False,
+    media_type: str | None, max_files: int, queued: bool = False, replaces: Document | None = None,
 ) -> Added:
     """Record an uploaded file (already in the file store) on the application; same bytes → same row.
 
-    ``queued``: the caller enqueues the document right after committing (and calls ``unmark_queued``
-    if that fails), so the row is written ``queued`` at once instead of by a second transaction."""
-    if app.status not in OPEN_FOR_UPLOADS:
-        raise Conflict(
-            f"application {app.id} is {app.status}: documents can be added while it is a draft or after a "
-            f"needs_supplement verdict (补正), not now"
-        )
-    # One round trip for both questions: are these bytes here already, and how many documents are there?
-    count, existing_id = session.execute(
-        select(func.count(), func.max(case((Document.sha256 == sha256, Document.id))))
-        .where(Document.application_id == app.id)
-    ).one()
-    if existing_id is not None:
-        return Added(session.get_one(Document, existing_id), created=False)
+    ``queued``: the caller enqueues the document right after committing (and calls
+    ``lifecycle.unmark_queued`` if that fails), so the row is written ``queued`` at once.
+    ``replaces``: a document of this application that the upload replaces from the next round on."""
+    _open_for_uploads(app)
+    next_round = app.round + 1
+    if replaces is not None and replaces.withdrawn_round is not None and replaces.withdrawn_round <= next_round:
+        raise Conflict(f"document {replaces.id} is already withdrawn or replaced; upload the file as a new document")
+    existing = session.scalars(
+        select(Document).where(Document.application_id == app.id, Document.sha256 == sha256)
+    ).first()
+    if existing is not None:
+        if existing.withdrawn_round is not None:
+            lifecycle.reinstate(session, existing, actor=actor)
+        if replaces is not None and replaces.id != existing.id:
+            lifecycle.withdraw(session, replaces, from_round=next_round, actor=actor, replaced_by=existing.id)
+        return Added(existing, created=False)
+    count = session.scalar(select(func.count()).where(Document.application_id == app.id)) or 0
     if count >= max_files:
-        raise LimitExceeded(f"an application holds at most {max_files} documents; this one has {count}")
+        raise LimitExceeded(f"an application holds at most {max_files} documents; application {app.id} has {count}")
     doc = Document(
         id=new_id(), application_id=app.id, sha256=sha256, filename=_display_name(filename), size_bytes=size,
-        media_type=media_type, round=app.round + 1,
+        media_type=media_type, round=next_round, replaces_id=replaces.id if replaces else None,
         status=DocumentStatus.QUEUED if queued else DocumentStatus.RECEIVED, queued_at=utcnow() if queued else None,
     )
     session.add(doc)  # the id is ours already: no flush needed, both rows are written at commit
     audit(session, actor=actor, action="document.received", application_id=app.id, document_id=doc.id,
-          sha256=sha256, size=size, media_type=media_type)
+          sha256=sha256, size=size, media_type=media_type, replaces=replaces.id if replaces else None)
+    if replaces is not None:
+        lifecycle.withdraw(session, replaces, from_round=next_round, actor=actor, replaced_by=doc.id)
     return Added(doc, created=True)
+
+
+def withdraw_document(session: Session, *, app: Application, document_id: str, actor: str) -> Document:
+    """The app takes a document back (补正): it no longer counts from the next submission on."""
+    _open_for_uploads(app)
+    doc = get_document(session, app=app, document_id=document_id)
+    if doc.withdrawn_round is not None:
+        raise Conflict(f"document {document_id} is already withdrawn or replaced")
+    lifecycle.withdraw(session, doc, from_round=app.round + 1, actor=actor)
+    return doc
 
 
 def _display_name(filename: str) -> str:
@@ -131,103 +181,21 @@ def _display_name(filename: str) -> str:
     return name[:200]
 
 
-def mark_queued(session: Session, document_ids: list[str]) -> None:
-    if document_ids:
-        session.execute(
-            update(Document)
-            .where(Document.id.in_(document_ids), Document.status == DocumentStatus.RECEIVED)
-            .values(status=DocumentStatus.QUEUED, queued_at=utcnow())
-        )
-
-
-def unmark_queued(session: Session, document_ids: list[str]) -> None:
-    """Documents written ``queued`` whose enqueue failed are ``received`` (the reconciler's to send)."""
-    if document_ids:
-        session.execute(
-            update(Document)
-            .where(Document.id.in_(document_ids), Document.status == DocumentStatus.QUEUED)
-            .values(status=DocumentStatus.RECEIVED, queued_at=None)
-        )
-
-
-def submit(session: Session, *, app: Application, actor: str) -> int:
-    """Submit for pre-screening (the first time, or again with supplements after 补正)."""
+def submit(session: Session, *, app: Application, actor: str, at: dt.datetime | None = None) -> int:
+    """Submit for pre-screening (the first time, or again after 补正). ``at``: the submission moment,
+    the server's clock unless a folder is assessed as of its own date."""
     if app.status not in OPEN_FOR_UPLOADS:
         raise Conflict(f"application {app.id} is {app.status}; it can be submitted as a draft or after 补正")
-    new_docs = [d for d in app.documents if d.round == app.round + 1]
-    if app.status == ApplicationStatus.NEEDS_SUPPLEMENT and not new_docs:
-        raise Conflict("upload the supplementary documents (补正材料) before submitting again")
-    if not app.documents:
+    next_round = app.round + 1
+    if not documents_in_effect(app, next_round):
         raise Conflict("upload the application's documents before submitting it")
-    app.round += 1
-    app.status = ApplicationStatus.PRESCREENING
+    changed = any(d.round == next_round or d.withdrawn_round == next_round for d in app.documents)
+    if app.status == ApplicationStatus.NEEDS_SUPPLEMENT and not changed:
+        raise Conflict("upload, replace or withdraw documents (补正材料) before submitting again")
+    app.round, app.status, app.submitted_at = next_round, ApplicationStatus.PRESCREENING, at or clock.now()
     audit(session, actor=actor, action="application.submitted", application_id=app.id, round=app.round,
-          documents=len(app.documents))
+          documents=len(documents_in_effect(app, next_round)), submitted_at=app.submitted_at.isoformat())
     return app.round
-
-
-# --- worker side ------------------------------------------------------------------------------------
-
-
-def mark_dead(session: Session, doc: Document, *, actor: str) -> None:
-    """Every attempt failed on a fault of ours: a dead letter for operators to look at and re-queue."""
-    doc.status = DocumentStatus.DEAD
-    doc.error = (f"processing failed {doc.attempts} times; an operator must look at it "
-                 f"({doc.last_fault or 'worker lost'})")
-    audit(session, actor=actor, action="document.dead", application_id=doc.application_id, document_id=doc.id,
-          attempts=doc.attempts, worker=doc.worker)
-
-
-def claim_document(session: Session, document_id: str, *, worker: str, max_attempts: int) -> Document | None:
-    """Take a queued document for processing; None if it is not ours to process (done, taken, gone).
-
-    The conditional UPDATE makes a repeated delivery of the same job a no-op, on SQLite and
-    PostgreSQL alike. A document claimed ``max_attempts`` times without finishing is a dead letter."""
-    doc = session.get(Document, document_id)
-    if doc is None or doc.status not in (DocumentStatus.QUEUED, DocumentStatus.RECEIVED):
-        return None
-    if doc.attempts >= max_attempts:
-        mark_dead(session, doc, actor=worker)
-        return None
-    claimed = session.execute(
-        update(Document)
-        .where(Document.id == document_id, Document.status == doc.status, Document.attempts == doc.attempts)
-        .values(status=DocumentStatus.PROCESSING, attempts=doc.attempts + 1, started_at=utcnow(), worker=worker)
-        .execution_options(synchronize_session=False)
-    )
-    if cast(CursorResult[Any], claimed).rowcount != 1:
-        return None
-    session.refresh(doc)
-    audit(session, actor=worker, action="document.processing", application_id=doc.application_id,
-          document_id=doc.id, attempt=doc.attempts)
-    return doc
-
-
-def release_document(session: Session, document_id: str, *, worker: str, fault: str,
-                     backoff_seconds: list[int]) -> None:
-    """Give back a claimed document after a fault of ours, to be retried after the backoff."""
-    doc = session.get(Document, document_id)
-    if doc is None or doc.status != DocumentStatus.PROCESSING or doc.worker != worker:
-        return
-    wait = backoff_seconds[min(doc.attempts, len(backoff_seconds)) - 1] if backoff_seconds else 0
-    doc.status, doc.retry_at, doc.last_fault = DocumentStatus.QUEUED, utcnow() + dt.timedelta(seconds=wait), fault
-    audit(session, actor=worker, action="document.retry", application_id=doc.application_id, document_id=doc.id,
-          attempt=doc.attempts, fault=fault, retry_in_seconds=wait)
-
-
-def finish_document(session: Session, document_id: str, *, worker: str, report: DocumentReport) -> bool:
-    """Save a processed document's report; False when another worker took it over meanwhile."""
-    doc = session.get(Document, document_id)
-    if doc is None or doc.status != DocumentStatus.PROCESSING or doc.worker != worker:
-        return False
-    doc.report = report.model_dump(mode="json")
-    doc.media_type = report.media_type or doc.media_type
-    doc.error, doc.error_code = report.error, report.error_code
-    doc.status = DocumentStatus.FAILED if report.error else DocumentStatus.DONE
-    doc.finished_at, doc.retry_at = utcnow(), None
-    audit(session, actor=worker, action=f"document.{doc.status}", application_id=doc.application_id,
-          document_id=doc.id, doc_type=report.doc_type, error=report.error)
-    return True
 
 
 def application_data(app: Application) -> ApplicationData:
@@ -237,56 +205,95 @@ def application_data(app: Application) -> ApplicationData:
     )
 
 
-def documents_in_effect(app: Application) -> list[Document]:
-    """The documents a round is assessed on. A defective document of an earlier round is replaced
-    by any later document of the same type (补正); everything else still counts."""
-    docs = [d for d in app.documents if d.round <= app.round]
-    latest_round_of_type: dict[str | None, int] = {}
-    for d in docs:
-        doc_type = (d.report or {}).get("doc_type")
-        latest_round_of_type[doc_type] = max(latest_round_of_type.get(doc_type, 0), d.round)
-    in_effect = []
-    for d in docs:
-        doc_type = (d.report or {}).get("doc_type")
-        superseded = d.round < latest_round_of_type[doc_type] and (
-            d.status == DocumentStatus.FAILED or document_problems(_report_of(d))
-        )
-        if not superseded:
-            in_effect.append(d)
-    return in_effect
+def documents_in_effect(app: Application, round_: int) -> list[Document]:
+    """The documents a round is assessed on: uploaded for it or before, and not withdrawn or
+    replaced by then."""
+    return [d for d in app.documents
+            if d.round <= round_ and (d.withdrawn_round is None or d.withdrawn_round > round_)]
 
 
-def _report_of(doc: Document) -> DocumentReport:
+def report_of(doc: Document) -> DocumentReport:
+    """A document's part of the report, as its worker saved it (or its failure)."""
     if doc.report:
-        return DocumentReport.model_validate(doc.report)
-    reason = doc.error or "文件处理失败"
-    return DocumentReport(file=doc.filename, sha256=doc.sha256, error=reason, checks=unknown_checks(reason))
+        report = DocumentReport.model_validate(doc.report)
+    else:
+        reason = doc.error or "文件处理失败"
+        report = DocumentReport(file=doc.filename, sha256=doc.sha256, error=reason, error_code=doc.error_code,
+                                checks=unknown_checks(reason))
+    report.document_id, report.round = doc.id, doc.round
+    return report
+
+
+def latest_case(session: Session, app: Application) -> Case | None:
+    return session.scalars(select(Case).where(Case.application_id == app.id).order_by(Case.round.desc())).first()
+
+
+def cases_of(session: Session, app: Application) -> Sequence[Case]:
+    return session.scalars(select(Case).where(Case.application_id == app.id).order_by(Case.round)).all()
+
+
+def latest_cases(session: Session, *, verdict: str | None = None, region: str | None = None, limit: int = 100,
+                 offset: int = 0) -> Sequence[Case]:
+    """The latest assessment of each application, newest first."""
+    stmt = select(Case).join(Application, Application.id == Case.application_id).where(Case.round == Application.round)
+    if verdict:
+        stmt = stmt.where(Case.verdict == verdict)
+    if region:
+        stmt = stmt.where(Application.region == region)
+    return session.scalars(stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit).offset(offset)).all()
+
+
+def audit_trail(session: Session, app: Application) -> Sequence[AuditEvent]:
+    return session.scalars(
+        select(AuditEvent).where(AuditEvent.application_id == app.id).order_by(AuditEvent.id)
+    ).all()
+
+
+def case_report_by_reference(session: Session, reference: str) -> dict[str, Any] | None:
+    """The latest report of the newest application whose case id (external_ref) or id is
+    ``reference``; reports stored by the command line before it stored applications come last."""
+    app = session.scalars(
+        select(Application).where((Application.external_ref == reference) | (Application.id == reference))
+        .order_by(Application.created_at.desc()).limit(1)
+    ).first()
+    case = latest_case(session, app) if app is not None else None
+    if case is not None:
+        return case.report
+    legacy = session.scalars(
+        select(PrescreenReport).where(PrescreenReport.case_id == reference).order_by(PrescreenReport.id.desc())
+    ).first()
+    return legacy.report if legacy is not None else None
 
 
 def assess_if_ready(session: Session, app: Application, *, policies: PolicyBook, actor: str,
                     fingerprint: str) -> Case | None:
-    """Assess the submitted round once every document is processed; None if not ready or done already."""
+    """Assess the submitted round once every document in effect is processed; None if not ready
+    or done already. The one place a case is made, whichever path the documents came by."""
     if app.status != ApplicationStatus.PRESCREENING:
         return None
-    current = [d for d in app.documents if d.round <= app.round]
+    current = documents_in_effect(app, app.round)
     if any(d.status not in TERMINAL for d in current):
         return None  # still reading (or a dead letter that an operator must re-queue first)
     existing = session.scalars(select(Case).where(Case.application_id == app.id, Case.round == app.round)).first()
     if existing is not None:
         return None
-    data = application_data(app)
-    policy = policies.for_region(app.region)
     reports: list[DocumentReport] = []
-    for doc in documents_in_effect(app):
-        doc_report = _report_of(doc)
+    for doc in current:
+        doc_report = report_of(doc)
         doc_report.file = _unique_name(doc, reports)
         reports.append(doc_report)
-    report = assessed_report(data, policy, reports, as_of=app.application_date, submitted=dt.date.today(),
-                             fingerprint=fingerprint)
-    contract = report.contract()
-    contract["application_id"], contract["round"] = app.id, app.round
+    submitted_at = app.submitted_at or app.created_at
+    if submitted_at.tzinfo is None:  # SQLite returns naive datetimes (stored as UTC)
+        submitted_at = submitted_at.replace(tzinfo=dt.UTC)
+    data = application_data(app)
+    report = assess_round(
+        data, policies.for_region(app.region), reports, case_id=data.case_id or app.id, application_id=app.id,
+        round_=app.round, submitted_at=submitted_at, submitted=clock.local_date(submitted_at),
+        fingerprint=fingerprint,
+    )
     case = Case(application_id=app.id, round=app.round, verdict=report.verdict, problems=report.problems,
-                notice=report.notice, report=contract)
+                notice=report.notice, report=report.contract(), submitted_at=submitted_at,
+                review_due=dt.date.fromisoformat(report.review_due))
     session.add(case)
     app.status = ApplicationStatus(report.verdict)
     session.flush()

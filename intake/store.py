@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.db import session_factory
-from intake.models import OcrCacheEntry, PrescreenReport
+from intake.models import OcrCacheEntry
 
-__all__ = ["get_cached_ocr", "latest_report", "put_cached_ocr", "save_report", "session_factory"]
+__all__ = ["get_cached_ocr", "put_cached_ocr", "session_factory"]
 
 
 def get_cached_ocr(session: Session, *, sha256: str, fingerprint: str) -> OcrCacheEntry | None:
@@ -38,25 +37,3 @@ def put_cached_ocr(
         )
     else:  # a re-read with the same models: keep the newest
         entry.result, entry.seal, entry.media_type = result, seal, media_type
-
-
-def save_report(session: Session, *, report: dict[str, Any], source: str) -> PrescreenReport:
-    row = PrescreenReport(
-        case_id=report["case_id"],
-        verdict=report["verdict"],
-        problems=report["problems"],
-        report=report,
-        source=source,
-    )
-    session.add(row)
-    return row
-
-
-def latest_report(session: Session, case_id: str) -> PrescreenReport | None:
-    stmt = (
-        select(PrescreenReport)
-        .where(PrescreenReport.case_id == case_id)
-        .order_by(PrescreenReport.id.desc())
-        .limit(1)
-    )
-    return session.scalars(stmt).first()

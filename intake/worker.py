@@ -26,8 +26,13 @@ log = logging.getLogger(__name__)
 
 
 def run_worker(settings: Settings, *, queue_names: list[str] | None = None, burst: bool = False,
-               max_jobs: int | None = None, context: WorkerContext | None = None) -> int:
-    """Run one worker process until it is told to stop (or, in burst mode, the queues are empty)."""
+               max_jobs: int | None = None, context: WorkerContext | None = None,
+               logging_level: str = "INFO") -> int:
+    """Run one worker process until it is told to stop (or, in burst mode, the queues are empty).
+
+    rq logs each job started and finished at INFO: an operator sees the worker is alive. Its records
+    go to the handlers of the root logger (``intake.startup.configure_logging``) when there are any.
+    """
     context = context or WorkerContext(settings)
     set_context(context)
     queues = Queues(settings)
@@ -40,7 +45,7 @@ def run_worker(settings: Settings, *, queue_names: list[str] | None = None, burs
         prescreener.engine.warm_up()
         prescreener.registry, prescreener.catalogue  # noqa: B018
     worker = SimpleWorker(chosen, connection=queues.connection, name=worker_name())
-    worker.work(burst=burst, max_jobs=max_jobs, logging_level="WARNING")
+    worker.work(burst=burst, max_jobs=max_jobs, logging_level=logging_level)
     return worker.successful_job_count
 
 

@@ -2,53 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
-from sqlalchemy import select
+from fastapi import APIRouter, Query
 
 from api.deps import ReviewerChannel, SessionDep
-from api.schemas import CaseOut
-from intake.models import Application, AuditEvent, Case
-from intake.service import get_application
+from api.schemas import AuditEventOut, CaseOut, ReportOut, ReviewApplicationOut
+from intake.errors import NotFound
+from intake.models import ApplicationStatus
+from intake.service import audit_trail, case_report_by_reference, cases_of, get_application, latest_cases
 
-router = APIRouter(prefix="/v1/review", tags=["reviewers"])
+router = APIRouter(tags=["reviewers"])
 
 
-@router.get("/cases", response_model=list[CaseOut])
-def cases(channel: ReviewerChannel, session: SessionDep, verdict: str | None = None, region: str | None = None,
-          limit: int = 100):
+@router.get("/v1/review/cases", response_model=list[CaseOut])
+def cases(
+    channel: ReviewerChannel,
+    session: SessionDep,
+    verdict: Annotated[ApplicationStatus | None, Query(description="Only this verdict")] = None,
+    region: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
     """The latest assessment of each application, newest first."""
-    stmt = select(Case).join(Application, Application.id == Case.application_id).where(
-        Case.round == Application.round
-    )
-    if verdict:
-        stmt = stmt.where(Case.verdict == verdict)
-    if region:
-        stmt = stmt.where(Application.region == region)
-    rows = session.scalars(stmt.order_by(Case.created_at.desc()).limit(min(limit, 1000))).all()
-    return [CaseOut.of(c) for c in rows]
+    return [CaseOut.of(c) for c in latest_cases(session, verdict=verdict, region=region, limit=limit, offset=offset)]
 
 
-@router.get("/applications/{application_id}")
-def application(application_id: str, channel: ReviewerChannel, session: SessionDep) -> dict[str, Any]:
+@router.get("/v1/review/applications/{application_id}", response_model=ReviewApplicationOut)
+def application(application_id: str, channel: ReviewerChannel, session: SessionDep):
     """One application as a reviewer opens it: the latest report, every round, the audit trail."""
     app = get_application(session, application_id)
-    rounds = session.scalars(select(Case).where(Case.application_id == app.id).order_by(Case.round)).all()
+    rounds = cases_of(session, app)
     if not rounds:
-        raise HTTPException(404, f"application {application_id} has not been assessed yet ({app.status})")
-    events = session.scalars(
-        select(AuditEvent).where(AuditEvent.application_id == app.id).order_by(AuditEvent.id)
-    ).all()
-    return {
-        "application_id": app.id,
-        "status": app.status,
-        "channel": app.channel_id,
-        "report": rounds[-1].report,
-        "rounds": [CaseOut.of(c).model_dump(mode="json") for c in rounds],
-        "audit": [
-            {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "document_id": e.document_id,
-             "detail": e.detail}
-            for e in events
-        ],
-    }
+        raise NotFound(f"application {application_id} has not been assessed yet ({app.status})")
+    return ReviewApplicationOut(
+        application_id=app.id, status=app.status, channel=app.channel_id,
+        report=ReportOut.model_validate(rounds[-1].report),
+        rounds=[CaseOut.of(c) for c in rounds],
+        audit=[AuditEventOut.of(e) for e in audit_trail(session, app)],
+    )
+
+
+@router.get("/v1/cases/{case_id}/report", response_model=ReportOut)
+def case_report(case_id: str, channel: ReviewerChannel, session: SessionDep):
+    """The latest report of a case by its reference: the case id of a folder pre-screened from the
+    command line (``intake prescreen``, ``intake demo``), an app's external_ref, or an application id."""
+    report = case_report_by_reference(session, case_id)
+    if report is None:
+        raise NotFound(f"no pre-screening report for case {case_id!r}")
+    return report

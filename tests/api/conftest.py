@@ -81,6 +81,7 @@ def service(db_url: str, tmp_path: Path, shared_prescreener: Prescreener) -> Ite
         storage={"root": tmp_path / "files"},
         redis={"url": redis_url},
         queue={"retry_backoff_seconds": [0, 0, 0], "processing_timeout_seconds": 60},
+        allow_private_callback_urls=True,  # the tests' callback receivers listen on 127.0.0.1
     )
     keys, callback_secrets = _channels(settings)
     fastapi_app.dependency_overrides[current_settings] = lambda: settings

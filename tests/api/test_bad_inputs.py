@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.ocr]
 
 APPLICATION = {
     "applicant_name": "张三",
-    "id_number": "230102195703152416",
+    "id_number": "230102195703152419",
     "disease": "糖尿病",
     "region": "绥化市",
     "application_date": "2026-03-05",

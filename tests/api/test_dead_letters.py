@@ -27,7 +27,7 @@ def page() -> bytes:
 def test_a_document_failing_every_attempt_is_a_dead_letter_operators_can_requeue(service: Service) -> None:
     headers = service.headers("app-a")
     app = service.client.post("/v1/applications", headers=headers, json={
-        "applicant_name": "张三", "id_number": "230102195703152416", "disease": "糖尿病",
+        "applicant_name": "张三", "id_number": "230102195703152419", "disease": "糖尿病",
         "application_date": "2026-03-05"}).json()
     data = page()
     upload = service.client.post(f"/v1/applications/{app['id']}/documents", headers=headers,

@@ -3,6 +3,7 @@ real OCR, and a case with the right verdict; supplements (补正), callbacks, re
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -12,6 +13,7 @@ from typing import ClassVar
 import pytest
 from sqlalchemy import func, select
 
+from intake import clock
 from intake.callbacks import verify
 from intake.models import AuditEvent, Case, Document
 from tests.api.conftest import Service
@@ -49,7 +51,10 @@ def upload(service: Service, app_id: str, paths: list[Path]) -> None:
 
 
 def submit(service: Service, app_id: str) -> None:
-    response = service.client.post(f"/v1/applications/{app_id}/submit", headers=service.headers("app-a"))
+    """Submit on the sample's own application date: its documents are dated for that day."""
+    day = dt.date.fromisoformat(status(service, app_id)["application_date"])
+    with clock.frozen(day):
+        response = service.client.post(f"/v1/applications/{app_id}/submit", headers=service.headers("app-a"))
     assert response.status_code == 202, response.text
 
 

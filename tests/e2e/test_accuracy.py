@@ -23,6 +23,8 @@ from classifiers.hospital import meets_min_grade
 from intake.prescreen import Prescreener
 from intake.report import DocumentReport, Report
 
+from .conftest import prescreen
+
 pytestmark = [pytest.mark.ocr, pytest.mark.slow]
 
 N_APPLICATIONS = int(os.environ.get("INTAKE_ACCURACY_APPS", "28"))
@@ -104,7 +106,7 @@ def scored(prescreener: Prescreener, tmp_path_factory: pytest.TempPathFactory) -
         folder = root / f"app-{seed}"
         generate_application(seed, folder)
         truth = json.loads((folder / "truth.json").read_text("utf-8"))
-        report: Report = prescreener.prescreen_dir(folder, store=False)
+        report: Report = prescreen(prescreener, folder)
         by_file = {d.file: d for d in report.documents}
         for doc_truth in truth["documents"]:
             score_document(scores, by_file[doc_truth["file"]], doc_truth, prescreener)
@@ -155,5 +157,5 @@ def test_report_of_a_generated_application_keeps_the_contract(tmp_path: Path, pr
     from fixtures.generator import generate_application
 
     generate_application(FIRST_SEED, tmp_path / "app")
-    contract = prescreener.prescreen_dir(tmp_path / "app", store=False).contract()
+    contract = prescreen(prescreener, tmp_path / "app").contract()
     assert json.loads(json.dumps(contract, ensure_ascii=False)) == contract

@@ -10,7 +10,7 @@ import pytest
 from intake.prescreen import Prescreener
 from intake.report import Report, Verdict
 
-from .conftest import SAMPLES
+from .conftest import SAMPLES, prescreen
 
 pytestmark = pytest.mark.ocr
 
@@ -23,7 +23,7 @@ def truth_of(folder: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def reports(prescreener: Prescreener) -> dict[str, Report]:
-    return {folder.name: prescreener.prescreen_dir(folder) for folder in SAMPLE_DIRS}
+    return {folder.name: prescreen(prescreener, folder) for folder in SAMPLE_DIRS}
 
 
 def test_there_are_sample_applications_of_both_verdicts() -> None:
@@ -59,13 +59,13 @@ def test_sample_problem_codes_precision_and_recall(reports: dict[str, Report]) -
 
 def test_second_run_of_the_same_files_does_no_ocr(prescreener: Prescreener, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = SAMPLE_DIRS[0]
-    first = prescreener.prescreen_dir(folder)
+    first = prescreen(prescreener, folder)
 
     def no_ocr(*args: object, **kwargs: object) -> None:
         raise AssertionError("OCR ran although the result was cached")
 
     monkeypatch.setattr("intake.prescreen.read_document", no_ocr)
-    second = prescreener.prescreen_dir(folder)
+    second = prescreen(prescreener, folder)
     assert all(doc.ocr_cached for doc in second.documents if doc.error is None)
     assert second.contract()["problems"] == first.contract()["problems"]
     assert [d.fields for d in second.documents] == [d.fields for d in first.documents]

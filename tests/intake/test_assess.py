@@ -62,7 +62,7 @@ def policy():
 
 
 def test_complete_clean_application_is_ready(policy) -> None:
-    result = assess(APP, policy, complete())
+    result = assess(APP, policy, complete(), submitted=APP.application_date)
     assert result.verdict == Verdict.READY_FOR_REVIEW
     assert result.problems == []
     assert result.materials["clinical_record"] == ["discharge.pdf"]
@@ -80,7 +80,7 @@ def test_every_defect_is_listed_at_once(policy) -> None:
     docs[3] = doc("lab.jpg", DocType.LAB_REPORT, seal=SealCheck(outcome=F, present=False),
                   recency=RecencyCheck(outcome=F, date="2025-10-01", age_days=155, limit_days=90))
     del docs[2]
-    result = assess(APP, policy, docs)
+    result = assess(APP, policy, docs, submitted=APP.application_date)
     assert result.verdict == Verdict.NEEDS_SUPPLEMENT
     assert set(result.problems) == {
         "missing:clinical_record", "id_invalid:id.jpg", "identity_mismatch:id.jpg", "seal_mismatch:cert.jpg",
@@ -97,14 +97,14 @@ def test_unreadable_document_satisfies_nothing_and_says_why(policy) -> None:
     docs = complete()
     docs[3] = doc("lab.jpg", DocType.LAB_REPORT,
                   quality=QualityCheck(outcome=F, problems=["blur"], reason="图片模糊，请对焦后重新拍摄"))
-    result = assess(APP, policy, docs)
+    result = assess(APP, policy, docs, submitted=APP.application_date)
     assert result.problems == ["missing:lab_report", "unreadable:lab.jpg"]
     assert "图片模糊" in result.notice
 
 
 def test_a_file_that_could_not_be_read_is_reported_not_raised(policy) -> None:
     docs = [*complete(), DocumentReport(file="x.zip", sha256="", error="不支持的文件类型", checks=unknown_checks("x"))]
-    result = assess(APP, policy, docs)
+    result = assess(APP, policy, docs, submitted=APP.application_date)
     assert result.problems == ["unreadable:x.zip"]
     assert "不支持的文件类型" in result.notice
 
@@ -112,29 +112,92 @@ def test_a_file_that_could_not_be_read_is_reported_not_raised(policy) -> None:
 def test_other_documents_satisfy_nothing_and_fail_nothing(policy) -> None:
     docs = [*complete()[:3], doc("invoice.jpg", DocType.OTHER, seal=SealCheck(outcome=F, present=False),
                                  recency=RecencyCheck(outcome=F))]
-    result = assess(APP, policy, docs)
+    result = assess(APP, policy, docs, submitted=APP.application_date)
     assert result.problems == ["missing:lab_report"]
 
 
 def test_id_card_back_side_alone_does_not_prove_identity(policy) -> None:
     docs = complete()
     docs[0] = doc("back.jpg", DocType.ID_CARD, "resident_id_back")
-    assert assess(APP, policy, docs).problems == ["missing:identity_proof"]
+    assert assess(APP, policy, docs, submitted=APP.application_date).problems == ["missing:identity_proof"]
     docs[0] = doc("sscard.jpg", DocType.ID_CARD, "social_security_card")
-    assert assess(APP, policy, docs).problems == []
+    assert assess(APP, policy, docs, submitted=APP.application_date).problems == []
 
 
 def test_unknown_hospital_is_its_own_problem(policy) -> None:
     docs = complete()
     docs[1] = doc("cert.jpg", DocType.DIAGNOSIS_CERTIFICATE, seal=SealCheck(outcome=P, present=True),
                   hospital=HospitalCheck(outcome=U))
-    assert assess(APP, policy, docs).problems == ["hospital_unknown:cert.jpg"]
+    assert assess(APP, policy, docs, submitted=APP.application_date).problems == ["hospital_unknown:cert.jpg"]
 
 
 def test_disease_extras_need_their_keyword() -> None:
     lps = PolicyBook.load(POLICIES_DIR).for_region("六盘水市")
     app = APP.model_copy(update={"disease": "恶性肿瘤", "region": "六盘水市"})
-    assert assess(app, lps, complete()).problems == ["missing:pathology_report"]
+    assert assess(app, lps, complete(), submitted=app.application_date).problems == ["missing:pathology_report"]
     docs = [*complete(), doc("path.jpg", DocType.LAB_REPORT, text="病理诊断报告 ...",
                              seal=SealCheck(outcome=P, present=True))]
-    assert assess(app, lps, docs).problems == []
+    assert assess(app, lps, docs, submitted=app.application_date).problems == []
+
+
+# --- one round, measured from its submission; 补正 clears only what it fixes ----------------------------
+
+
+def lab(name: str, date: str, round_: int = 1) -> DocumentReport:
+    report = doc(name, DocType.LAB_REPORT, seal=SealCheck(outcome=P, present=True, matches_issuer=True))
+    report.fields = {**report.fields, "doc_date": date}
+    report.round = round_
+    return report
+
+
+def test_recency_counts_from_the_submission_not_the_date_the_app_sent(policy) -> None:
+    """GIVEN an app that backdates application_date to 2016 and a 2016 lab report
+    WHEN the round was submitted in 2026 THEN the lab report is stale."""
+    backdated = APP.model_copy(update={"application_date": dt.date(2016, 3, 5)})
+    docs = [*complete()[:3], lab("lab.jpg", "2016-03-01")]
+    result = assess(backdated, policy, docs, submitted=dt.date(2026, 3, 5))
+    assert result.problems == ["stale:lab.jpg"]
+    assert docs[3].checks.recency.age_days == (dt.date(2026, 3, 5) - dt.date(2016, 3, 1)).days
+
+
+def test_the_review_deadline_and_the_notice_count_from_the_submission(policy) -> None:
+    submitted = dt.date(2026, 9, 30)  # before the National Day holiday: 3 working days end on 10 October
+    result = assess(APP, policy, [*complete()[:3], lab("lab.jpg", "2026-09-20")], submitted=submitted)
+    assert result.verdict == Verdict.READY_FOR_REVIEW
+    assert result.review_due == policy.review_due(submitted) == dt.date(2026, 10, 10)
+    assert "2026年10月10日" in result.notice
+
+
+def test_a_later_document_of_the_same_material_that_passes_clears_a_stale_one(policy) -> None:
+    docs = [*complete()[:3], lab("old-lab.jpg", "2025-10-01"), lab("new-lab.jpg", "2026-03-02", round_=2)]
+    result = assess(APP, policy, docs, submitted=APP.application_date)
+    assert result.problems == []
+    assert docs[3].cleared_by == "new-lab.jpg"
+
+
+def test_in_the_same_round_every_document_is_checked(policy) -> None:
+    docs = [*complete()[:3], lab("old-lab.jpg", "2025-10-01"), lab("new-lab.jpg", "2026-03-02")]
+    assert assess(APP, policy, docs, submitted=APP.application_date).problems == ["stale:old-lab.jpg"]
+
+
+def test_a_later_document_with_its_own_problem_clears_nothing(policy) -> None:
+    docs = [*complete()[:3], lab("old-lab.jpg", "2025-10-01"), lab("also-old.jpg", "2025-11-01", round_=2)]
+    assert assess(APP, policy, docs, submitted=APP.application_date).problems == [
+        "stale:old-lab.jpg", "stale:also-old.jpg"]
+
+
+def test_an_other_document_clears_nothing(policy) -> None:
+    docs = [*complete()[:3], lab("old-lab.jpg", "2025-10-01"), doc("invoice.jpg", DocType.OTHER)]
+    docs[-1].round = 2
+    assert assess(APP, policy, docs, submitted=APP.application_date).problems == ["stale:old-lab.jpg"]
+
+
+def test_an_unreadable_document_is_cleared_only_by_its_withdrawal_or_replacement(policy) -> None:
+    """A clean retake added beside a truncated photo does not clear it: its material is unknown."""
+    broken = DocumentReport(file="blurry.jpg", sha256="1" * 64, error="文件已损坏", checks=unknown_checks("文件已损坏"))
+    retake = doc("retake.jpg", DocType.ID_CARD, "resident_id_front")
+    retake.round = 2
+    assert assess(APP, policy, [*complete(), broken, retake], submitted=APP.application_date).problems == [
+        "unreadable:blurry.jpg"]
+    # Withdrawn or replaced, it is no longer among the documents in effect:
+    assert assess(APP, policy, [*complete(), retake], submitted=APP.application_date).problems == []

@@ -6,9 +6,10 @@ from fastapi.testclient import TestClient
 
 from api.app import app
 from api.deps import current_settings, hash_key
-from intake.models import Channel
+from intake.models import Channel, PrescreenReport
+from intake.service import case_report_by_reference
 from intake.settings import Settings
-from intake.store import get_cached_ocr, latest_report, put_cached_ocr, save_report, session_factory
+from intake.store import get_cached_ocr, put_cached_ocr, session_factory
 
 
 def test_ocr_cache_round_trip_and_overwrite(tmp_path: Path) -> None:
@@ -23,15 +24,16 @@ def test_ocr_cache_round_trip_and_overwrite(tmp_path: Path) -> None:
         assert get_cached_ocr(s, sha256="ab", fingerprint="other-models") is None
 
 
-def test_latest_report_is_served_to_reviewers(tmp_path: Path) -> None:
+def test_reports_stored_by_the_command_line_before_it_stored_applications_are_still_served(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'b.db'}"
     sessions = session_factory(url)
     with sessions.begin() as s:
-        save_report(s, report={"case_id": "C1", "verdict": "needs_supplement", "problems": ["x"]}, source="d")
-        save_report(s, report={"case_id": "C1", "verdict": "ready_for_review", "problems": []}, source="d")
+        for verdict in ("needs_supplement", "ready_for_review"):
+            report = {"case_id": "C1", "verdict": verdict, "problems": []}
+            s.add(PrescreenReport(case_id="C1", verdict=verdict, problems=[], report=report, source="d"))
     with sessions() as s:
-        row = latest_report(s, "C1")
-        assert row is not None and row.verdict == "ready_for_review"
+        found = case_report_by_reference(s, "C1")
+        assert found is not None and found["verdict"] == "ready_for_review"
     with sessions.begin() as s:
         s.add(Channel(id="rev", name="rev", role="reviewer", api_key_sha256=hash_key("rev-key"), callback_secret="x"))
         s.add(Channel(id="app", name="app", role="app", api_key_sha256=hash_key("app-key"), callback_secret="x"))
@@ -52,12 +54,13 @@ def test_a_document_whose_enqueue_failed_goes_back_to_received_unless_a_worker_h
     import datetime as dt
 
     from intake.application import Application as ApplicationData
+    from intake.lifecycle import unmark_queued
     from intake.models import ChannelRef, Document
-    from intake.service import add_document, create_application, unmark_queued
+    from intake.service import add_document, create_application
 
     sessions = session_factory(f"sqlite:///{tmp_path / 'c.db'}")
     channel: ChannelRef = Channel(id="app", name="app", role="app", api_key_sha256="x" * 64, callback_secret="s")
-    data = ApplicationData(applicant_name="张三", id_number="230102195703152416", disease="糖尿病",
+    data = ApplicationData(applicant_name="张三", id_number="230102195703152419", disease="糖尿病",
                            application_date=dt.date(2026, 3, 5))
     with sessions.begin() as s:
         s.add(channel)
