@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake import clock
+from intake.audit import audit
 from intake.errors import Conflict, InvalidInput, NotFound
 from intake.models import Channel, Role
-from intake.service import audit
 
 KEY_PREFIX = "mtb_"  # makes a leaked key recognisable (secret scanners, logs)
 

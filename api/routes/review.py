@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from api.deps import ReviewerChannel, SessionDep
 from api.schemas import AuditEventOut, CaseOut, ReportOut, ReviewApplicationOut
@@ -50,4 +51,4 @@ def case_report(case_id: str, channel: ReviewerChannel, session: SessionDep):
     report = case_report_by_reference(session, case_id)
     if report is None:
         raise NotFound(f"no pre-screening report for case {case_id!r}")
-    return report
+    return JSONResponse(report)  # as stored: reports of older versions keep their own keys

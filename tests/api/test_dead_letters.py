@@ -52,10 +52,13 @@ def test_a_document_failing_every_attempt_is_a_dead_letter_operators_can_requeue
 
     status = service.client.get(f"/v1/applications/{app['id']}", headers=headers).json()
     assert status["status"] == "prescreening" and status["verdict"] is None  # waits for the operator
-    assert status["documents"][0]["status"] == "dead"
+    assert status["documents"][0]["status"] == "dead" and status["dead_letters"] == [doc["id"]]
+    # The applicant reads, in Chinese, that it is ours to fix; the fault itself is for operators only.
+    assert "无需重新上传" in status["documents"][0]["error"] and "NotFound" not in status["documents"][0]["error"]
     dead = service.client.get("/v1/ops/dead-letters", headers=service.headers("ops")).json()
     assert [d["id"] for d in dead] == [doc["id"]]
-    assert "3 times" in dead[0]["error"] and "NotFound" in dead[0]["error"]
+    assert dead[0]["application_id"] == app["id"] and dead[0]["channel_id"] == "app-a"
+    assert "3 times" in dead[0]["error_detail"] and "NotFound" in dead[0]["error_detail"]
 
     moved.rename(stored)  # the operator fixes the store, then re-queues
     requeued = service.client.post(f"/v1/ops/documents/{doc['id']}/requeue", headers=service.headers("ops"))
