@@ -8,9 +8,7 @@ from dataclasses import dataclass
 
 from intake.errors import FileTooLarge
 from intake.settings import Settings
-from ocr.decode import check_frames, open_image
 from ocr.errors import EmptyFile, UnsupportedFileType
-from ocr.pdf import open_pdf
 from ocr.sniff import PDF, SUPPORTED_TYPES, sniff_media_type
 
 
@@ -32,11 +30,15 @@ def inspect_upload(data: bytes, settings: Settings) -> UploadInfo:
         raise UnsupportedFileType(f"sniffed {media_type}")
     max_pages = settings.ocr.max_pages
     if media_type == PDF:
+        from ocr.pdf import open_pdf  # imported here: keeps NumPy out of the API process until a PDF arrives
+
         doc = open_pdf(data, max_pages)
         try:
             pages = len(doc)
         finally:
             doc.close()
         return UploadInfo(media_type, pages)
+    from ocr.decode import check_frames, open_image  # OpenCV, Pillow, pillow-heif: only when an image arrives
+
     with open_image(data, settings.ocr.max_image_pixels) as image:
         return UploadInfo(media_type, check_frames(image, max_pages))
