@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from intake.models import AuditEvent, Document, IdempotencyRecord
+from intake.models import Application, AuditEvent, Document, IdempotencyRecord
 from intake.service import request_digest
 from tests.api.conftest import Service
 
@@ -282,3 +282,49 @@ def test_openapi_documents_the_three_audiences(service: Service) -> None:
     paths = spec["paths"]
     assert "/v1/applications/{application_id}/documents" in paths
     assert "/v1/review/cases" in paths and "/v1/ops/dead-letters" in paths
+
+
+def test_creation_names_every_bad_field_at_once(service: Service) -> None:
+    bad = {"id_number": "230102195703152416", "application_date": "2099-01-01", "disease": "感冒",
+           "region": "火星市", "callback_url": "http://127.0.0.1:9/hook"}
+    service.settings.allow_private_callback_urls = False
+    response = service.client.post("/v1/applications", json={**APPLICATION, **bad}, headers=service.headers("app-a"))
+    assert response.status_code == 422, response.text
+    fields = {e["loc"][-1]: e["msg"] for e in response.json()["detail"]}
+    assert set(fields) == {"id_number", "application_date", "disease", "region", "callback_url"}
+    assert "糖尿病" in fields["disease"] and "绥化市" in fields["region"]  # what to write instead
+    assert count(service, Application) == 0
+
+
+def test_an_app_lists_its_own_applications_paged_and_by_reference(service: Service) -> None:
+    for n in range(3):
+        create(service, external_ref=f"LJ-{n}")
+    create(service, channel="app-b", external_ref="LJ-1")
+    headers = service.headers("app-a")
+    page = service.client.get("/v1/applications", params={"limit": 2}, headers=headers).json()
+    assert page["total"] == 3 and len(page["items"]) == 2
+    rest = service.client.get("/v1/applications", params={"limit": 2, "offset": 2}, headers=headers).json()
+    assert {a["external_ref"] for a in page["items"] + rest["items"]} == {"LJ-0", "LJ-1", "LJ-2"}
+    found = service.client.get("/v1/applications", params={"external_ref": "LJ-1"}, headers=headers).json()
+    assert found["total"] == 1 and found["items"][0]["external_ref"] == "LJ-1"
+    drafts = service.client.get("/v1/applications", params={"status": "draft"}, headers=headers).json()
+    assert drafts["total"] == 3
+    for params in ({"limit": -1}, {"limit": 100000}, {"offset": -5}, {"status": "nonsense"}):
+        assert service.client.get("/v1/applications", params=params, headers=headers).status_code == 422
+
+
+def test_the_document_cap_names_the_real_counts(service: Service) -> None:
+    service.settings.limits.max_files_per_application = 3
+    app = create(service)
+    assert upload(service, app["id"], [("a.png", png(color="red")), ("b.png", png(color="blue"))]).status_code == 201
+    refused = upload(service, app["id"], [("c.png", png(color="green")), ("d.png", png(color="gray"))])
+    assert refused.status_code == 422
+    assert "at most 3" in refused.json()["detail"] and "has 2" in refused.json()["detail"]
+    assert "adds 2" in refused.json()["detail"]
+    assert count(service, Document) == 2  # nothing of the refused request was stored
+
+
+def test_review_lists_refuse_a_limit_out_of_range(service: Service) -> None:
+    for limit in (-1, 0, 100000):
+        response = service.client.get("/v1/review/cases", params={"limit": limit}, headers=service.headers("reviewer"))
+        assert response.status_code == 422
