@@ -130,23 +130,24 @@ def finish(session: Session, document_id: str, *, worker: str, report: DocumentR
     doc = session.get(Document, document_id)
     if doc is None or doc.status != DocumentStatus.PROCESSING or doc.worker != worker:
         return None
-    doc.report = report.model_dump(mode="json", exclude={"error_detail"})
-    doc.media_type = report.media_type or doc.media_type
-    doc.error, doc.error_code, doc.error_detail = report.error, report.error_code, report.error_detail
-    doc.status = DocumentStatus.FAILED if report.error else DocumentStatus.DONE
-    doc.finished_at, doc.retry_at = utcnow(), None
-    audit(session, actor=worker, action=f"document.{doc.status}", application_id=doc.application_id,
-          document_id=doc.id, doc_type=report.doc_type, error=report.error, detail=report.error_detail)
+    _record(session, doc, report, actor=worker)
     return doc
 
 
 def fail_unread(session: Session, doc: Document, *, report: DocumentReport, actor: str) -> None:
     """A document whose bytes never reached us (a folder's file that cannot be read): failed at once."""
+    _record(session, doc, report, actor=actor)
+
+
+def _record(session: Session, doc: Document, report: DocumentReport, *, actor: str) -> None:
+    # The report as the API serves it; the technical cause stays on the row, for operators.
     doc.report = report.model_dump(mode="json", exclude={"error_detail"})
+    doc.media_type = report.media_type or doc.media_type
     doc.error, doc.error_code, doc.error_detail = report.error, report.error_code, report.error_detail
-    doc.status, doc.finished_at = DocumentStatus.FAILED, utcnow()
-    audit(session, actor=actor, action="document.failed", application_id=doc.application_id, document_id=doc.id,
-          error=report.error, detail=report.error_detail)
+    doc.status = DocumentStatus.FAILED if report.error else DocumentStatus.DONE
+    doc.finished_at, doc.retry_at = utcnow(), None
+    audit(session, actor=actor, action=f"document.{doc.status}", application_id=doc.application_id,
+          document_id=doc.id, doc_type=report.doc_type, error=report.error, detail=report.error_detail)
 
 
 def withdraw(session: Session, doc: Document, *, from_round: int, actor: str, replaced_by: str | None = None) -> None:

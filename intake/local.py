@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,8 @@ from sqlalchemy.orm import Session
 from intake import clock, jobs, lifecycle
 from intake.application import Application as ApplicationData
 from intake.application import load_application
+from intake.channels import add_channel
+from intake.models import Application as ApplicationRow
 from intake.models import Channel, Role
 from intake.prescreen import Prescreener, failed_document
 from intake.report import Report
@@ -63,13 +64,12 @@ def case_id_for(application: ApplicationData) -> str:
 
 
 def cli_channel(session: Session) -> Channel:
-    """The channel folders are submitted through; its API key is one nobody holds."""
+    """The channel folders are submitted through; its API key is never shown, so nobody holds it."""
     channel = session.get(Channel, CLI_CHANNEL)
     if channel is None:
-        channel = Channel(id=CLI_CHANNEL, name="intake command line", role=Role.APP,
-                          api_key_sha256=secrets.token_hex(32), callback_secret=secrets.token_urlsafe(32))
-        session.add(channel)
+        add_channel(session, channel_id=CLI_CHANNEL, name="intake command line", role=Role.APP, actor=CLI_CHANNEL)
         session.flush()
+        channel = session.get_one(Channel, CLI_CHANNEL)
     return channel
 
 
@@ -122,7 +122,7 @@ def prescreen_folder(ctx: jobs.WorkerContext, directory: Path, *, as_of: dt.date
         return FolderResult(application_id, case.report)
 
 
-def _unreadable(session: Session, *, app: Any, name: str, error: OSError) -> None:
+def _unreadable(session: Session, *, app: ApplicationRow, name: str, error: OSError) -> None:
     """A file of the folder that cannot be read from disk: a failed document with the reason."""
     sha256 = hashlib.sha256(f"unreadable:{name}:{error}".encode()).hexdigest()
     added = add_document(session, app=app, actor=CLI_CHANNEL, filename=name, sha256=sha256, size=0,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from intake import clock, lifecycle
@@ -38,8 +38,6 @@ from intake.models import (
 )
 from intake.policy import PolicyBook
 from intake.report import DocumentReport, unknown_checks
-
-__all__ = ["audit"]  # re-exported: older callers import it from here
 
 TERMINAL = (DocumentStatus.DONE, DocumentStatus.FAILED)
 OPEN_FOR_UPLOADS = (ApplicationStatus.DRAFT, ApplicationStatus.NEEDS_SUPPLEMENT)
@@ -139,16 +137,18 @@ def add_document(
     next_round = app.round + 1
     if replaces is not None and replaces.withdrawn_round is not None and replaces.withdrawn_round <= next_round:
         raise Conflict(f"document {replaces.id} is already withdrawn or replaced; upload the file as a new document")
-    existing = session.scalars(
-        select(Document).where(Document.application_id == app.id, Document.sha256 == sha256)
-    ).first()
-    if existing is not None:
+    # One round trip for both questions: are these bytes here already, and how many documents are there?
+    count, existing_id = session.execute(
+        select(func.count(), func.max(case((Document.sha256 == sha256, Document.id))))
+        .where(Document.application_id == app.id)
+    ).one()
+    if existing_id is not None:
+        existing = session.get_one(Document, existing_id)
         if existing.withdrawn_round is not None:
             lifecycle.reinstate(session, existing, actor=actor)
         if replaces is not None and replaces.id != existing.id:
             lifecycle.withdraw(session, replaces, from_round=next_round, actor=actor, replaced_by=existing.id)
         return Added(existing, created=False)
-    count = session.scalar(select(func.count()).where(Document.application_id == app.id)) or 0
     if count >= max_files:
         raise LimitExceeded(f"an application holds at most {max_files} documents; application {app.id} has {count}")
     doc = Document(
@@ -187,14 +187,15 @@ def submit(session: Session, *, app: Application, actor: str, at: dt.datetime | 
     if app.status not in OPEN_FOR_UPLOADS:
         raise Conflict(f"application {app.id} is {app.status}; it can be submitted as a draft or after 补正")
     next_round = app.round + 1
-    if not documents_in_effect(app, next_round):
+    in_effect = documents_in_effect(app, next_round)
+    if not in_effect:
         raise Conflict("upload the application's documents before submitting it")
     changed = any(d.round == next_round or d.withdrawn_round == next_round for d in app.documents)
     if app.status == ApplicationStatus.NEEDS_SUPPLEMENT and not changed:
         raise Conflict("upload, replace or withdraw documents (补正材料) before submitting again")
     app.round, app.status, app.submitted_at = next_round, ApplicationStatus.PRESCREENING, at or clock.now()
     audit(session, actor=actor, action="application.submitted", application_id=app.id, round=app.round,
-          documents=len(documents_in_effect(app, next_round)), submitted_at=app.submitted_at.isoformat())
+          documents=len(in_effect), submitted_at=app.submitted_at.isoformat())
     return app.round
 
 
