@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from intake.errors import ApplicationInvalid, IntakeError, ServiceUnavailable, Unauthorized
-from ocr.errors import OcrError
+from ocr.errors import OcrError, UnsupportedFileType
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def intake_error(request: Request, exc: Exception) -> JSONResponse:
 
 def ocr_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OcrError)
-    status_code = 415 if exc.code == "unsupported_type" else 422
+    status_code = 415 if isinstance(exc, UnsupportedFileType) else 422
     return JSONResponse({"detail": str(exc), "code": exc.code}, status_code=status_code)
 
 

@@ -5,11 +5,16 @@ The tree::
     OcrError                      root; ``.code`` + a plain-Chinese message for the applicant
     ├── EmptyFile                 "empty_file"        zero bytes (or only whitespace)
     ├── UnsupportedFileType       "unsupported_type"  not JPEG/PNG/WebP/TIFF/BMP/HEIC/PDF
+    │   └── AmbiguousFileType     "ambiguous_type"    two containers in one file (a polyglot)
     ├── CorruptFile               "corrupt_file"      truncated or malformed image or PDF
     ├── EncryptedPdf              "encrypted_pdf"     PDF protected by a password
     ├── TooManyPages              "too_many_pages"    more pages than ``max_pages``
-    ├── ImageTooLarge             "image_too_large"   more pixels than ``max_image_pixels``
-    │                                                 (checked from the header, before decoding)
+    ├── ImageTooLarge             "image_too_large"   more pixels than ``max_image_pixels`` in a
+    │                                                 frame or ``max_total_pixels`` in all of them
+    │                                                 (checked from the headers, before decoding)
+    ├── DocumentTooComplex        "too_complex"       reading it took more memory or time than a
+    │                                                 document may (a PDF whose drawings fan out):
+    │                                                 final, never retried
     └── OcrEngineError            "engine_error"      the OCR engine or its models failed (not the
                                                       applicant's fault; retry or alert operators)
 
@@ -75,6 +80,16 @@ class ImageTooLarge(OcrError):
         self.pixels = pixels
         self.max_pixels = max_pixels
         super().__init__(detail)
+
+
+class AmbiguousFileType(UnsupportedFileType):
+    code = "ambiguous_type"
+    default_message = "文件格式无法确定（同时含有多种文件格式），请重新拍照或导出为普通的JPG、PNG或PDF后上传。"
+
+
+class DocumentTooComplex(OcrError):
+    code = "too_complex"
+    default_message = "文件内容过于复杂，系统无法读取，请将该材料打印后重新扫描或拍照上传。"
 
 
 class OcrEngineError(OcrError):

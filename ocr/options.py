@@ -62,7 +62,12 @@ class OcrOptions(BaseModel):
     max_side: int = Field(default=2000, ge=320)  # normalised page long side for OCR'd pages, pixels
     pdf_ocr_dpi: int = Field(default=200, ge=72, le=600)  # raster dpi of PDF pages without a text layer
     max_pages: int = Field(default=50, ge=1)
-    max_image_pixels: int = Field(default=100_000_000, ge=1)  # refused before decoding
+    max_image_pixels: int = Field(default=100_000_000, ge=1)  # per frame or page, refused before decoding
+    max_total_pixels: int = Field(default=300_000_000, ge=1)  # all frames of one file together
+    # Budgets of one document's parsing and rendering (PDF libraries), enforced in a child process:
+    # a document over them fails for good with ``too_complex``.
+    parse_memory_mb: int = Field(default=1024, ge=64)
+    parse_timeout_seconds: float = Field(default=60.0, gt=0)
     correct_orientation: bool = True  # rotate pages photographed sideways / upside down
     deskew: bool = True  # rotate skewed pages level
     min_skew_degrees: float = 0.7  # smaller skews are left alone (rotating blurs a little)

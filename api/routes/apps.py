@@ -48,7 +48,7 @@ from intake.service import (
 )
 from intake.settings import Settings
 from intake.upload import UploadInfo, inspect_upload
-from ocr.errors import OcrError
+from ocr.errors import OcrError, UnsupportedFileType
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/applications", tags=["apps"])
@@ -178,7 +178,7 @@ def _store_uploads(
             status_code = 413
         except OcrError as exc:
             problems.append(FileProblem(file=name, code=exc.code, message=exc.message, detail=exc.detail or None))
-            if exc.code == "unsupported_type" and status_code != 413:
+            if isinstance(exc, UnsupportedFileType) and status_code != 413:
                 status_code = 415
     if problems:
         # Nothing of this request is stored: the app fixes the named files and sends the request again.
