@@ -6,14 +6,22 @@ Two checks of its fields, for two kinds of input:
   reported at once (``ApplicationInvalid.errors``), in plain Chinese, with what to do about it.
 - ``check_folder_application``: an application folder given to ``intake prescreen`` by an operator.
   Its details are trusted operator data; only dates that would break the pre-screening are refused.
+
+And the files of such a folder: ``read_folder`` sorts every entry into a document or a skip with
+its reason, without following or opening anything; ``read_folder_file`` reads a document's bytes,
+never more than the size limit + 1, without blocking.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
+import os
 import re
+import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,7 +29,8 @@ from pydantic import BaseModel, StringConstraints, ValidationError, field_valida
 from stdnum.cn import ric
 
 from intake.clock import local_date
-from intake.errors import ApplicationInvalid, FieldError
+from intake.errors import ApplicationInvalid, FieldError, FileTooLarge
+from intake.names import display_name
 
 if TYPE_CHECKING:
     from classifiers.diagnosis import DiseaseCatalogue
@@ -30,6 +39,18 @@ if TYPE_CHECKING:
 APPLICATION_FILE = "application.json"
 # Not uploads: the application itself and the generator's answer key beside the sample files.
 NOT_DOCUMENTS = frozenset({APPLICATION_FILE, "truth.json"})
+# Left in folders by operating systems, version control and office suites (compared in lower case).
+OS_JUNK_NAMES = frozenset({
+    ".ds_store", ".localized", ".directory", "icon\r", "thumbs.db", "ehthumbs.db", "desktop.ini",
+    "__macosx", ".spotlight-v100", ".trashes", ".fseventsd", ".temporaryitems", ".apdisk",
+    ".gitkeep", ".keep", ".gitignore",
+})
+MAX_APPLICATION_JSON_BYTES = 1024 * 1024
+_READ_CHUNK = 1024 * 1024
+# Where the OS has them (not Windows): never follow a link, never block on opening.
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 APPLICATION_KEYS = "applicant_name, id_number, disease, region and application_date"
 
 # Stripped before the length is checked, so a value of only spaces is refused as empty.
@@ -209,18 +230,215 @@ def check_folder_application(data: Application, today: dt.date) -> None:
 
 
 def load_application(directory: Path) -> tuple[Application, list[Path]]:
-    """Read DIR/application.json and list the document files beside it (sorted by name)."""
+    """Read DIR/application.json and list the document files beside it (sorted by name).
+
+    The paths of ``read_folder``'s documents; what it skips (and why) is not returned here."""
+    folder = read_folder(directory)
+    return folder.application, [document.path for document in folder.documents]
+
+
+@dataclass(frozen=True)
+class FolderDocument:
+    """A file of an application folder that is read as a document."""
+
+    name: str  # its name in the folder (shown through intake.names.display_name)
+    path: Path  # DIR/name
+    source: Path  # what is read: the file itself, or the file inside the folder that a link names
+    identity: tuple[int, int]  # (st_dev, st_ino) when listed: the file opened must still be this one
+    size: int  # bytes when listed
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """An entry of an application folder that is not read, and why (for the operator)."""
+
+    name: str
+    reason: str
+
+    def shown(self) -> dict[str, str]:
+        """The entry of the report's ``skipped`` list: ``{"file", "reason"}``."""
+        return {"file": display_name(self.name), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class ApplicationFolder:
+    application: Application
+    documents: list[FolderDocument]  # sorted by name
+    skipped: list[SkippedFile]  # sorted by name
+
+
+class FolderFileChanged(Exception):
+    """A file of the folder became something else between listing and reading (a race)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(reason)
+        self.skipped = SkippedFile(name, reason)
+
+
+def read_folder(directory: Path) -> ApplicationFolder:
+    """Read DIR/application.json and sort every other entry of DIR into a document or a skip.
+
+    Nothing is followed or opened to decide: each entry is ``lstat``-ed. A regular file is a
+    document, dot-files included; operating-system junk (``.DS_Store``, ``._*`` AppleDouble,
+    ``Thumbs.db`` …), sub-folders, FIFOs, sockets and devices are skipped with the reason. A symlink
+    is a document only if it resolves to a regular file inside DIR (read from there), and is skipped
+    if it leads outside DIR, nowhere, or to anything else. A file reached twice (a link, or a hard
+    link, to a file already listed) is read once. ``application.json`` and ``truth.json`` are not
+    documents and are not listed at all.
+    """
     if not directory.is_dir():
         raise ApplicationInvalid("is not a directory", path=str(directory))
-    path = directory / APPLICATION_FILE
-    if path.exists() and not path.is_file():
-        raise ApplicationInvalid("application.json is not a file", path=str(path))
+    application = _read_application_json(directory)
     try:
-        raw: Any = json.loads(path.read_text(encoding="utf-8"))
+        real_dir = directory.resolve(strict=True)
+        with os.scandir(directory) as scan:
+            names = sorted(entry.name for entry in scan)
+    except (OSError, RuntimeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ApplicationInvalid(f"cannot list the folder: {reason}", path=str(directory)) from exc
+
+    skipped: list[SkippedFile] = []
+    links: list[str] = []
+    read: dict[tuple[int, int], FolderDocument] = {}
+    for name in names:
+        if name in NOT_DOCUMENTS:
+            continue
+        path = directory / name
+        if is_os_junk(name):
+            skipped.append(SkippedFile(name, "left by the operating system or another program, not a document: "
+                                             "not read"))
+            continue
+        try:
+            info = os.lstat(path)
+        except OSError as exc:  # removed since it was listed, or no permission on the folder
+            skipped.append(SkippedFile(name, f"cannot be examined ({exc.strerror or exc}): not read"))
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            links.append(name)  # after the regular files: a link to one of them is then seen as such
+        elif stat.S_ISREG(info.st_mode):
+            _add_document(read, skipped, FolderDocument(name, path, path, _identity(info), info.st_size))
+        else:
+            skipped.append(SkippedFile(name, _not_a_file(info.st_mode, "")))
+    for name in links:
+        document = _link_document(directory, real_dir, name, skipped)
+        if document is not None:
+            _add_document(read, skipped, document)
+    return ApplicationFolder(
+        application=application,
+        documents=sorted(read.values(), key=lambda d: d.name),
+        skipped=sorted(skipped, key=lambda s: s.name),
+    )
+
+
+def read_folder_file(document: FolderDocument, *, max_bytes: int) -> bytes:
+    """The bytes of a folder's document, never more than ``max_bytes`` + 1 of them read.
+
+    Raises ``FileTooLarge`` (nothing read if the listed size is over the limit already),
+    ``FolderFileChanged`` if the file is no longer the regular file that was listed (it is then not
+    read; opening it cannot block, even if it became a FIFO), or ``OSError``.
+    """
+    if document.size > max_bytes:
+        raise FileTooLarge(document.size, max_bytes)
+    try:
+        fd = os.open(document.source, os.O_RDONLY | _O_CLOEXEC | _O_NOFOLLOW | _O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW: it became a link
+            raise FolderFileChanged(document.name, "became a link after the folder was listed: not read") from exc
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or _identity(info) != document.identity:
+            raise FolderFileChanged(document.name, "was replaced after the folder was listed: not read; run again")
+        chunks: list[bytes] = []
+        remaining = max_bytes + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, _READ_CHUNK))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > max_bytes:  # it grew after it was listed
+        raise FileTooLarge(max(info.st_size, len(data)), max_bytes)
+    return data
+
+
+def is_os_junk(name: str) -> bool:
+    """A file that an operating system or another program leaves in a folder, never an applicant's
+    document: macOS ``.DS_Store`` and ``._*`` (AppleDouble), Windows ``Thumbs.db`` and
+    ``desktop.ini``, Office ``~$*`` and LibreOffice ``.~lock.*#`` lock files, git's ``.gitkeep``."""
+    return (
+        name.lower() in OS_JUNK_NAMES
+        or name.startswith(("._", "~$"))
+        or (name.startswith(".~lock.") and name.endswith("#"))
+    )
+
+
+def _add_document(read: dict[tuple[int, int], FolderDocument], skipped: list[SkippedFile],
+                  document: FolderDocument) -> None:
+    first = read.get(document.identity)
+    if first is None:
+        read[document.identity] = document
+    elif document.source != document.path:
+        skipped.append(SkippedFile(document.name, f"a link to {display_name(first.name)}, which is read: read once"))
+    else:
+        skipped.append(SkippedFile(document.name, f"the same file as {display_name(first.name)} (a hard link): "
+                                                  "read once"))
+
+
+def _link_document(directory: Path, real_dir: Path, name: str, skipped: list[SkippedFile]) -> FolderDocument | None:
+    """The document a symlink of the folder stands for, or None (and why, in ``skipped``).
+
+    The link is resolved as a path (``readlink``/``lstat`` of each component), never opened."""
+    path = directory / name
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # missing target; a loop of links is a RuntimeError before Python 3.13
+        skipped.append(SkippedFile(name, "a link to nothing (its target is missing, or links loop): not read"))
+        return None
+    if target == real_dir or not target.is_relative_to(real_dir):
+        skipped.append(SkippedFile(name, "a link to a file outside the folder: not followed, not read"))
+        return None
+    try:
+        info = os.lstat(target)  # resolved: the last component is not a link
+    except OSError as exc:
+        skipped.append(SkippedFile(name, f"a link whose target cannot be examined ({exc.strerror or exc}): not read"))
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        skipped.append(SkippedFile(name, _not_a_file(info.st_mode, "a link to ")))
+        return None
+    if target.parent == real_dir and target.name in NOT_DOCUMENTS:
+        skipped.append(SkippedFile(name, f"a link to {target.name}, which is not a document: not read"))
+        return None
+    return FolderDocument(name, path, target, _identity(info), info.st_size)
+
+
+def _identity(info: os.stat_result) -> tuple[int, int]:
+    return info.st_dev, info.st_ino
+
+
+def _not_a_file(mode: int, link: str) -> str:
+    """Why an entry that is not a regular file is skipped; ``link``: "a link to " or ""."""
+    if stat.S_ISDIR(mode):
+        return "a link to a folder: not followed" if link else "a folder: files in sub-folders are not read"
+    kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+    return f"{link}{kind}, not a regular file: never opened"
+
+
+def _read_application_json(directory: Path) -> Application:
+    path = directory / APPLICATION_FILE
+    try:
+        text = _read_small_file(path, MAX_APPLICATION_JSON_BYTES).decode("utf-8")
+        raw: Any = json.loads(text)
     except FileNotFoundError:
         raise ApplicationInvalid(
             f"application.json is missing: it must hold {APPLICATION_KEYS}", path=str(directory)
         ) from None
+    except _NotAFile:
+        raise ApplicationInvalid("application.json is not a file", path=str(path)) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise ApplicationInvalid(f"cannot read application.json: {exc}", path=str(path)) from exc
     except RecursionError:
@@ -242,13 +460,28 @@ def load_application(directory: Path) -> tuple[Application, list[Path]]:
         check_folder_application(application, local_date())
     except ApplicationInvalid as exc:
         raise ApplicationInvalid(f"application.json is invalid: {exc}", path=str(path), errors=exc.errors) from None
+    return application
+
+
+class _NotAFile(Exception):
+    pass
+
+
+def _read_small_file(path: Path, max_bytes: int) -> bytes:
+    """A regular file's bytes (a link to one is followed: application.json is the operator's own);
+    a FIFO or device is refused before it is opened, and opened without blocking if it became one."""
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise _NotAFile
+    fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | _O_NONBLOCK)
     try:
-        files = sorted(
-            p for p in directory.iterdir() if p.is_file() and p.name not in NOT_DOCUMENTS and not p.name.startswith(".")
-        )
-    except OSError as exc:
-        raise ApplicationInvalid(f"cannot list the folder: {exc.strerror or exc}", path=str(directory)) from exc
-    return application, files
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _NotAFile
+        data = os.read(fd, max_bytes + 1)
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise ValueError(f"it is larger than {max_bytes // 1024} KB")
+    return data
 
 
 def _json_kind(value: object) -> str:

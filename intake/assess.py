@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from classifiers.recency import check_recency
 from classifiers.types import DocType, Outcome
 from intake.application import Application
+from intake.names import display_name
 from intake.policy import MaterialRule, Policy
 from intake.report import DocumentReport, Report, Verdict
 
@@ -190,7 +191,8 @@ def _explain(
         label = rule.label if rule else subject
         return f"缺少{label}，请补充上传。"
     doc = by_file[subject]
-    what = f"《{doc.file}》（{DOC_TYPE_LABELS.get(doc.doc_type, '材料') if doc.doc_type else '材料'}）"
+    # Names are data: one line, no markup, bounded (intake.names), whatever path the report came by.
+    what = f"《{display_name(doc.file)}》（{DOC_TYPE_LABELS.get(doc.doc_type, '材料') if doc.doc_type else '材料'}）"
     checks = doc.checks
     hospital = checks.hospital.canonical_name or doc.fields.get("hospital_name") or "出具医院"
     match kind:

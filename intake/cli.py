@@ -11,9 +11,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from intake.errors import IntakeError
+from intake.names import display_name
 from intake.settings import REPO_ROOT, Settings, get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="门诊慢特病 application intake and pre-screening.")
@@ -68,12 +71,20 @@ def prescreen(
     try:
         result = prescreen_folder(_local_context(registry), directory, as_of=when)
     except IntakeError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}")
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from None
+    shown = result.cli_report()
+    _print_skipped(shown["skipped"])
     if as_json:
-        sys.stdout.write(json.dumps(result.report, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(shown, ensure_ascii=False, indent=2) + "\n")
     else:
         render_report(result.model, Console())
+
+
+def _print_skipped(skipped: list[dict[str, str]], folder: str = "") -> None:
+    """One line on stderr for each entry of a folder that was not read as a document, and why."""
+    for entry in skipped:
+        typer.echo(f"skipped {folder}{entry['file']}: {entry['reason']}", err=True)
 
 
 @app.command()
@@ -88,7 +99,8 @@ def demo(
 
     folders = sorted(p for p in samples.iterdir() if (p / "application.json").is_file()) if samples.is_dir() else []
     if not folders:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] no sample applications under {samples}")
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] no sample applications under "
+                                                   f"{escape(str(samples))}", highlight=False)
         raise typer.Exit(2)
     console = Console()
     ctx = _local_context(None)
@@ -100,18 +112,21 @@ def demo(
         try:
             result = prescreen_folder(ctx, folder)
         except IntakeError as exc:
-            console.print(f"[bold red]{folder.name}: {exc}[/]")
+            console.print(Text(f"{display_name(folder.name)}: {exc}", style="bold red"))
             continue
         report = result.model
+        shown = result.cli_report()
+        _print_skipped(shown["skipped"], f"{display_name(folder.name)}/")
         if as_json:
-            sys.stdout.write(json.dumps(result.report, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(shown, ensure_ascii=False) + "\n")
         else:
             render_report(report, console)
         truth_path = folder / "truth.json"
         expected = json.loads(truth_path.read_text(encoding="utf-8"))["verdict"] if truth_path.is_file() else "—"
         agree += expected == report.verdict
-        summary.add_row(
-            report.case_id, str(report.verdict), expected, "\n".join(report.problems) or "—", str(len(report.documents))
+        summary.add_row(  # Text, not markup: problem codes hold file names, which may hold "[...]"
+            Text(report.case_id), str(report.verdict), Text(expected),
+            Text("\n".join(report.problems) or "—"), str(len(report.documents)),
         )
     if not as_json:
         console.print(summary)

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from intake import clock, jobs, lifecycle
 from intake.application import Application as ApplicationData
-from intake.application import load_application
+from intake.application import FolderFileChanged, SkippedFile, read_folder, read_folder_file
 from intake.channels import add_channel
+from intake.errors import FileTooLarge
 from intake.models import Application as ApplicationRow
 from intake.models import Channel, Role
 from intake.prescreen import Prescreener, failed_document
@@ -77,25 +78,51 @@ def cli_channel(session: Session) -> Channel:
 class FolderResult:
     application_id: str
     report: dict[str, Any]  # the JSON contract, as GET /v1/applications/{id}/report serves it
+    skipped: tuple[SkippedFile, ...] = ()  # entries of the folder that are not documents, and why
 
     @property
     def model(self) -> Report:
         return Report.model_validate(self.report)
+
+    def cli_report(self) -> dict[str, Any]:
+        """What ``intake prescreen --json`` prints: the report and the folder's ``skipped`` entries."""
+        return {**self.report, "skipped": [entry.shown() for entry in self.skipped]}
+
+
+@dataclass(frozen=True)
+class _Unread:
+    """A folder's file whose bytes are not stored: it becomes a failed document with ``message``."""
+
+    message: str  # for the applicant, in plain Chinese
+    code: str
+    detail: str
 
 
 def prescreen_folder(ctx: jobs.WorkerContext, directory: Path, *, as_of: dt.date | None = None) -> FolderResult:
     """Submit DIR (application.json and the files beside it) and pre-screen it in-process.
 
     The folder comes from an operator, not an app, so its ``application_date`` is taken as the
-    submission date; ``as_of`` assesses it as if submitted on another date (evaluation, re-scan)."""
-    application, paths = load_application(directory)
+    submission date; ``as_of`` assesses it as if submitted on another date (evaluation, re-scan).
+    Every entry of DIR ends as a document (failed with a reason if it cannot be read or is over
+    ``limits.max_file_bytes``) or in ``FolderResult.skipped`` with a reason (``read_folder``)."""
+    folder = read_folder(directory)
+    application = folder.application
     submitted_on = as_of or application.application_date
-    files: list[tuple[str, bytes | OSError]] = []
-    for path in paths:
+    skipped = list(folder.skipped)
+    limit = ctx.settings.limits.max_file_bytes
+    files: list[tuple[str, bytes | _Unread]] = []
+    for document in folder.documents:
         try:
-            files.append((path.name, path.read_bytes()))
+            files.append((document.name, read_folder_file(document, max_bytes=limit)))
+        except FolderFileChanged as exc:
+            skipped.append(exc.skipped)
+        except FileTooLarge as exc:
+            message = (f"文件过大（{_size_text(exc.size)}），单个文件不能超过{_size_text(exc.limit)}，"
+                       "请压缩或拆分后重新上传。")
+            files.append((document.name, _Unread(message, "file_too_large", f"{exc.size} bytes > {exc.limit}")))
         except OSError as exc:
-            files.append((path.name, exc))
+            files.append((document.name, _Unread(f"文件无法读取：{exc.strerror or '读取失败'}", "io_error",
+                                                 f"{type(exc).__name__}: {exc}")))
 
     with ctx.sessions.begin() as session:
         channel = cli_channel(session)
@@ -103,12 +130,15 @@ def prescreen_folder(ctx: jobs.WorkerContext, directory: Path, *, as_of: dt.date
                                  callback_url=None)
         application_id = app.id
         for name, data in files:
-            if isinstance(data, OSError):
-                _unreadable(session, app=app, name=name, error=data)
+            if isinstance(data, _Unread):
+                _unreadable(session, app=app, name=name, unread=data)
                 continue
             sha256 = ctx.files.put(data)
-            add_document(session, app=app, actor=CLI_CHANNEL, filename=name, sha256=sha256, size=len(data),
-                         media_type=None, max_files=max(len(files), 1))
+            added = add_document(session, app=app, actor=CLI_CHANNEL, filename=name, sha256=sha256, size=len(data),
+                                 media_type=None, max_files=max(len(files), 1))
+            if not added.created:
+                twin = added.document.filename
+                skipped.append(SkippedFile(name, f"the same content as {twin}: counted as one document"))
     with ctx.sessions.begin() as session:
         app = get_application(session, application_id)
         submit(session, app=app, actor=CLI_CHANNEL, at=clock.start_of_day(submitted_on))
@@ -119,13 +149,21 @@ def prescreen_folder(ctx: jobs.WorkerContext, directory: Path, *, as_of: dt.date
     with ctx.sessions() as session:
         case = latest_case(session, get_application(session, application_id))
         assert case is not None, f"application {application_id} was not assessed"
-        return FolderResult(application_id, case.report)
+        return FolderResult(application_id, case.report, tuple(sorted(skipped, key=lambda s: s.name)))
 
 
-def _unreadable(session: Session, *, app: ApplicationRow, name: str, error: OSError) -> None:
-    """A file of the folder that cannot be read from disk: a failed document with the reason."""
-    sha256 = hashlib.sha256(f"unreadable:{name}:{error}".encode()).hexdigest()
+def _unreadable(session: Session, *, app: ApplicationRow, name: str, unread: _Unread) -> None:
+    """A file of the folder whose bytes are not stored: a failed document with the reason."""
+    sha256 = hashlib.sha256(f"{unread.code}:{name}:{unread.detail}".encode(errors="surrogatepass")).hexdigest()
     added = add_document(session, app=app, actor=CLI_CHANNEL, filename=name, sha256=sha256, size=0,
                          media_type=None, max_files=10**6)
-    report = failed_document(name, sha256, f"文件无法读取：{error.strerror or '读取失败'}", "io_error", detail=error)
+    report = failed_document(added.document.filename, sha256, unread.message, unread.code, detail=unread.detail)
     lifecycle.fail_unread(session, added.document, report=report, actor=CLI_CHANNEL)
+
+
+def _size_text(size: int) -> str:
+    """A file size for the applicant: 20 MB, 1.5 MB, 800 KB, 120 字节."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} 字节"

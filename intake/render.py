@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from classifiers.types import Outcome
+from intake.names import display_name
 from intake.report import DocumentReport, Report, Verdict
 
 OUTCOME_STYLE = {
@@ -73,8 +74,9 @@ def render_report(report: Report, console: Console) -> None:
             kind.append(f"\n{doc.confidence:.2f}", style="dim")
         if doc.ocr_cached:
             kind.append("\ncached OCR", style="dim")
-        fields = "\n".join(f"{k}: {v}" for k, v in doc.fields.items() if v)
-        table.add_row(doc.file, kind, fields, _check_cell(doc))
+        fields = Text("\n".join(f"{k}: {v}" for k, v in doc.fields.items() if v))
+        # Text, never markup: a name or an OCR field holding "[...]" is shown as it is.
+        table.add_row(Text(display_name(doc.file)), kind, fields, _check_cell(doc))
     problems = Text("\n".join(report.problems) if report.problems else "none", style="red" if report.problems else "")
     console.print(
         Panel(

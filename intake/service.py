@@ -36,6 +36,7 @@ from intake.models import (
     new_id,
     utcnow,
 )
+from intake.names import display_name
 from intake.policy import PolicyBook
 from intake.report import DocumentReport, unknown_checks
 
@@ -175,10 +176,8 @@ def withdraw_document(session: Session, *, app: Application, document_id: str, a
 
 
 def _display_name(filename: str) -> str:
-    # Shown to reviewers only, never a path: keep the last component, printable, bounded.
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip() or "upload"
-    return name[:200]
+    # Shown to people (reviewers, the notice, apps), never used as a path: see intake.names.
+    return display_name(filename)
 
 
 def submit(session: Session, *, app: Application, actor: str, at: dt.datetime | None = None) -> int:

@@ -31,6 +31,7 @@ from intake.application import parse_application, validate_application
 from intake.callbacks import check_callback_url
 from intake.errors import ApplicationInvalid, Conflict, FieldError, FileTooLarge, LimitExceeded, NotFound
 from intake.models import Application, ApplicationStatus, IdempotencyRecord
+from intake.names import display_name
 from intake.policy import load_policies
 from intake.service import (
     Added,
@@ -171,13 +172,14 @@ def _store_uploads(
     infos: list[UploadInfo] = []
     status_code = 422
     for name, data, _ in received:
+        shown = display_name(name)
         try:
             infos.append(inspect_upload(data, settings))
         except FileTooLarge as exc:
-            problems.append(FileProblem(file=name, code="file_too_large", message=str(exc)))
+            problems.append(FileProblem(file=shown, code="file_too_large", message=str(exc)))
             status_code = 413
         except OcrError as exc:
-            problems.append(FileProblem(file=name, code=exc.code, message=exc.message, detail=exc.detail or None))
+            problems.append(FileProblem(file=shown, code=exc.code, message=exc.message, detail=exc.detail or None))
             if isinstance(exc, UnsupportedFileType) and status_code != 413:
                 status_code = 415
     if problems:
