@@ -116,7 +116,7 @@ class Prescreener:
             entry = get_cached_ocr(session, sha256=sha256, fingerprint=fingerprint)
             if entry is not None:
                 ocr = OcrResult.model_validate(entry.result)
-                images = render_pages(data, ocr)
+                images = render_pages(data, ocr, options=self.settings.ocr)
                 if entry.seal is not None:
                     return ReadOutcome(ocr, images, SealFinding.model_validate(entry.seal), cached=True)
                 seal = find_seal(images, self.seal_reader)

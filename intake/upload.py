@@ -1,6 +1,10 @@
 """What is checked when a file is uploaded, before it is accepted: cheap checks from the bytes
 (type, size, page count, pixel count) so an app gets a clear 4xx answer at once. Everything that
-needs decoding or OCR happens in the worker and ends as a document-level result."""
+needs decoding or OCR happens in the worker and ends as a document-level result.
+
+A PDF's pages are counted in the ``ocr.sandbox`` child (no page is parsed, a few ms on a warm child),
+under the same memory and time budgets as the worker's reading: over them it is refused at once
+with ``too_complex``."""
 
 from __future__ import annotations
 
@@ -30,15 +34,18 @@ def inspect_upload(data: bytes, settings: Settings) -> UploadInfo:
         raise UnsupportedFileType(f"sniffed {media_type}")
     max_pages = settings.ocr.max_pages
     if media_type == PDF:
-        from ocr.pdf import open_pdf  # imported here: keeps NumPy out of the API process until a PDF arrives
+        # Counted in the PDF sandbox, within the worker's parsing budgets: the PDF libraries never run
+        # in the API process (nor NumPy), and a file that makes them blow up costs a child, not the API.
+        from ocr.sandbox import ParseBudget, count_pages
 
-        doc = open_pdf(data, max_pages)
-        try:
-            pages = len(doc)
-        finally:
-            doc.close()
-        return UploadInfo(media_type, pages)
+        return UploadInfo(media_type, count_pages(data, max_pages=max_pages, budget=ParseBudget.of(settings.ocr)))
     from ocr.decode import check_frames, open_image  # OpenCV, Pillow, pillow-heif: only when an image arrives
 
-    with open_image(data, settings.ocr.max_image_pixels) as image:
-        return UploadInfo(media_type, check_frames(image, max_pages))
+    # Every frame's header, as the worker checks them again: a huge later TIFF page, MPO picture or
+    # a long animation is refused here, with the frame pixel limit and the whole file's.
+    limits = settings.ocr
+    with open_image(data, limits.max_image_pixels, media_type=media_type) as image:
+        pages = check_frames(
+            image, max_pages, max_pixels=limits.max_image_pixels, max_total_pixels=limits.max_total_pixels
+        )
+        return UploadInfo(media_type, pages)

@@ -21,6 +21,7 @@ from intake.jobs import WorkerContext, set_context
 from intake.queue import Queues
 from intake.service import worker_name
 from intake.settings import Settings
+from ocr import sandbox
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ def run_worker(settings: Settings, *, queue_names: list[str] | None = None, burs
         prescreener = context.prescreener
         prescreener.engine.warm_up()
         prescreener.registry, prescreener.catalogue  # noqa: B018
+        sandbox.warm_up(sandbox.ParseBudget.of(settings.ocr))  # the PDF reader's child process
     worker = SimpleWorker(chosen, connection=queues.connection, name=worker_name())
     worker.work(burst=burst, max_jobs=max_jobs, logging_level=logging_level)
     return worker.successful_job_count

@@ -6,17 +6,21 @@ decode at the scale the page needs -> text layer or [decide orientation -> norma
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ocr import decode, pdf
+from ocr import decode, pdf, sandbox
 from ocr.engine import OcrEngine
 from ocr.errors import EmptyFile, UnsupportedFileType
+from ocr.options import OcrOptions
 from ocr.orient import apply_transform, decide_orientation
 from ocr.sniff import IMAGE_TYPES, PDF, SUPPORTED_TYPES, sniff_media_type
 from ocr.types import OcrPage, OcrResult, PageTransform
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,11 +50,12 @@ def _ocr_page(engine: OcrEngine, index: int, decoded: np.ndarray, scale: float) 
         deskew=o.deskew,
         min_skew_degrees=o.min_skew_degrees,
     )
-    transform = PageTransform(rotation=orientation.rotation, skew=orientation.skew, scale=scale)
+    transform = orientation.transform(scale)  # with its mirror flip, if any
     image = apply_transform(decoded, transform)
     # The pre-pass already found the lines of a page with ordinary-sized text: no second detection.
     h, w = decoded.shape[:2]
-    polys = orientation.mapped_polys(w, h) if engine.prepass_suffices(orientation.polys, decoded.shape) else None
+    reuse = orientation.tiled or engine.prepass_suffices(orientation.polys, decoded.shape)  # tiled: full size
+    polys = orientation.mapped_polys(w, h) if reuse else None
     lines = engine.recognise(image, polys)
     page = OcrPage(
         index=index, width=image.shape[1], height=image.shape[0], source="ocr", lines=lines, transform=transform
@@ -67,38 +72,41 @@ def read_document(data: bytes, engine: OcrEngine, *, max_pages: int | None = Non
     pages: list[OcrPage] = []
     images: list[np.ndarray] = []
     if media_type == PDF:
-        doc = pdf.open_pdf(data, max_pages)
-        try:
-            layers = pdf.read_text_layers(data, len(doc))
-            for index, layer in enumerate(layers):
-                if layer.usable:
-                    image = pdf.render_page(doc, index, pdf.TEXT_LAYER_SCALE)
-                    transform = PageTransform(scale=pdf.TEXT_LAYER_SCALE)
-                    pages.append(
-                        OcrPage(
-                            index=index,
-                            width=image.shape[1],
-                            height=image.shape[0],
-                            source="text_layer",
-                            lines=layer.lines,
-                            transform=transform,
-                        )
+        with sandbox.open_document(
+            data,
+            max_pages=max_pages,
+            budget=sandbox.ParseBudget.of(opts),
+            text_layers=True,
+            max_image_pixels=opts.max_image_pixels,
+        ) as document:
+            plan = [(info, _pdf_page_scale(info, opts)) for info in document.pages]
+            rendered = document.render([(info.index, scale) for info, scale in plan])
+            for (info, scale), decoded in zip(plan, rendered, strict=True):
+                layer = info.layer
+                if layer is not None and layer.usable:
+                    image = decoded
+                    page = OcrPage(
+                        index=info.index,
+                        width=image.shape[1],
+                        height=image.shape[0],
+                        source="text_layer",
+                        lines=pdf.scale_lines(layer.lines, scale),
+                        transform=PageTransform(scale=scale),
                     )
                 else:
-                    w, h = pdf.page_size_points(doc, index)
-                    scale = _pdf_ocr_scale(w, h, opts.pdf_ocr_dpi, opts.max_side)
-                    page, image = _ocr_page(engine, index, pdf.render_page(doc, index, scale), scale)
-                    pages.append(page)
+                    if layer is not None and layer.reason.startswith("pdfplumber failed"):
+                        log.warning("page %d: %s; OCR'd", info.index + 1, layer.reason)
+                    page, image = _ocr_page(engine, info.index, decoded, scale)
+                pages.append(page)
                 images.append(image)
-        finally:
-            doc.close()
     else:
         assert media_type in IMAGE_TYPES
-        with decode.open_image(data, opts.max_image_pixels) as im:
-            n = decode.check_frames(im, max_pages)
+        with decode.open_image(data, opts.max_image_pixels, media_type=media_type) as im:
+            n = decode.check_frames(
+                im, max_pages, max_pixels=opts.max_image_pixels, max_total_pixels=opts.max_total_pixels
+            )
             for index in range(n):
-                if index:
-                    im.seek(index)
+                decode.select_page(im, index)
                 w, h = decode.upright_size(im)
                 scale = decode.fit_scale(w, h, opts.max_side)
                 page, image = _ocr_page(engine, index, decode.decode_frame(im, index, scale), scale)
@@ -110,25 +118,43 @@ def read_document(data: bytes, engine: OcrEngine, *, max_pages: int | None = Non
     return ReadDocument(ocr=result, images=images)
 
 
-def _pdf_ocr_scale(width_pt: float, height_pt: float, dpi: int, max_side: int) -> float:
-    return min(dpi / 72, max_side / max(width_pt, height_pt))
+def _pdf_page_scale(info: pdf.PdfPageInfo, opts: OcrOptions) -> float:
+    """Text-layer pages at up to ``TEXT_LAYER_DPI``, OCR'd ones at up to ``pdf_ocr_dpi``; both capped
+    by ``max_side`` and ``max_image_pixels``."""
+    usable = info.layer is not None and info.layer.usable
+    dpi = pdf.TEXT_LAYER_DPI if usable else opts.pdf_ocr_dpi
+    return pdf.page_scale(
+        info.width_pt, info.height_pt, dpi=dpi, max_side=opts.max_side, max_pixels=opts.max_image_pixels
+    )
 
 
-def render_pages(data: bytes, ocr: OcrResult, *, max_image_pixels: int | None = None) -> list[np.ndarray]:
-    """The normalised page images of ``ocr`` (e.g. from a cache) redrawn from the file, without OCR."""
+def render_pages(
+    data: bytes, ocr: OcrResult, *, max_image_pixels: int | None = None, options: OcrOptions | None = None
+) -> list[np.ndarray]:
+    """The normalised page images of ``ocr`` (e.g. from a cache) redrawn from the file, without OCR.
+
+    PDF pages are drawn in the sandbox within the parsing budgets and the pixel cap of ``options``
+    (the defaults if None), at the scale each page was read at: the same pixels ``read_document``
+    returned."""
     media_type = _check_type(data)
     images: list[np.ndarray] = []
     if media_type == PDF:
-        doc = pdf.open_pdf(data, max(len(ocr.pages), 1) + 10**6)
-        try:
-            for page in ocr.pages:
-                decoded = pdf.render_page(doc, page.index, page.transform.scale)
+        pdf_opts = options or OcrOptions()
+        max_pixels = max_image_pixels if max_image_pixels is not None else pdf_opts.max_image_pixels
+        requests = [(page.index, page.transform.scale) for page in ocr.pages]
+        with sandbox.open_document(data, max_pages=max(len(ocr.pages), 1) + 10**6,
+                                   budget=sandbox.ParseBudget.of(pdf_opts), text_layers=False) as document:
+            rendered = document.render(requests, max_pixels=max_pixels)
+            for page, decoded in zip(ocr.pages, rendered, strict=True):
                 images.append(apply_transform(decoded, page.transform))
-        finally:
-            doc.close()
         return images
-    limit = max_image_pixels if max_image_pixels is not None else 10**12
-    with decode.open_image(data, limit) as im:
+    # An image is checked again as read_document checks it: a cache hit is no way around the limits.
+    opts = options or OcrOptions()
+    limit = max_image_pixels if max_image_pixels is not None else opts.max_image_pixels
+    with decode.open_image(data, limit, media_type=media_type) as im:
+        decode.check_frames(
+            im, max(len(ocr.pages), opts.max_pages), max_pixels=limit, max_total_pixels=opts.max_total_pixels
+        )
         for page in ocr.pages:
             decoded = decode.decode_frame(im, page.index, page.transform.scale)
             images.append(apply_transform(decoded, page.transform))

@@ -36,6 +36,9 @@ _NOT_IN_FINGERPRINT = {
     "rec_batch_size",
     "max_pages",
     "max_image_pixels",
+    "max_total_pixels",
+    "parse_memory_mb",
+    "parse_timeout_seconds",
 }
 
 

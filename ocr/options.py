@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 # Bump when decoding / normalisation changes what pixels the engine sees (part of the fingerprint).
-NORMALISATION_VERSION = 1
+# 2: PDF pages within pixel caps and OCR'd unless their text layer covers them; long strips tiled;
+#    mirrored pages flipped (results cached before read those differently).
+NORMALISATION_VERSION = 2
 
 
 class OcrOptions(BaseModel):

@@ -1,8 +1,9 @@
 """The one result type of the ``ocr`` package, shared by the text-layer and the OCR paths.
 
 Coordinates are pixels of the *normalised* page (upright, deskewed, resized), origin top left.
-For text-layer PDF pages the page is the PDF page at ``TEXT_LAYER_DPI`` so both paths share one
-coordinate system and ``render_pages`` can draw the same page for pixel checks (seal, quality).
+For text-layer PDF pages the page is the PDF page drawn at most at ``TEXT_LAYER_DPI``, within the
+pixel caps (``ocr.pdf.page_scale``), so both paths share one coordinate system and ``render_pages``
+can draw the same page for pixel checks (seal, quality).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class PageTransform(BaseModel):
     rotation: int = 0  # degrees clockwise applied: 0, 90, 180 or 270
     skew: float = 0.0  # degrees of deskew applied after the rotation
     scale: float = 1.0  # normalised pixels per decoded pixel
+    mirror: bool = False  # flipped left-right before the rotation (a mirrored selfie-camera photo)
 
 
 class OcrPage(BaseModel):

@@ -29,7 +29,15 @@ from intake import clock, lifecycle
 from intake.application import Application as ApplicationData
 from intake.application import parse_application, validate_application
 from intake.callbacks import check_callback_url
-from intake.errors import ApplicationInvalid, Conflict, FieldError, FileTooLarge, LimitExceeded, NotFound
+from intake.errors import (
+    ApplicationInvalid,
+    Conflict,
+    FieldError,
+    FileTooLarge,
+    LimitExceeded,
+    NotFound,
+    ServiceUnavailable,
+)
 from intake.models import Application, ApplicationStatus, IdempotencyRecord
 from intake.names import display_name
 from intake.policy import load_policies
@@ -49,7 +57,7 @@ from intake.service import (
 )
 from intake.settings import Settings
 from intake.upload import UploadInfo, inspect_upload
-from ocr.errors import OcrError, UnsupportedFileType
+from ocr.errors import OcrEngineError, OcrError, UnsupportedFileType
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/applications", tags=["apps"])
@@ -178,6 +186,9 @@ def _store_uploads(
         except FileTooLarge as exc:
             problems.append(FileProblem(file=shown, code="file_too_large", message=str(exc)))
             status_code = 413
+        except OcrEngineError as exc:  # our reader could not run: not the file's fault
+            raise ServiceUnavailable(f"the file reader is unavailable for a moment ({exc.detail}); nothing of "
+                                     f"this request was stored, retry it", what="file reader") from exc
         except OcrError as exc:
             problems.append(FileProblem(file=shown, code=exc.code, message=exc.message, detail=exc.detail or None))
             if isinstance(exc, UnsupportedFileType) and status_code != 413:
