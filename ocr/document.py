@@ -16,9 +16,9 @@ from ocr import decode, pdf, sandbox
 from ocr.engine import OcrEngine
 from ocr.errors import EmptyFile, UnsupportedFileType
 from ocr.options import OcrOptions
-from ocr.orient import apply_transform, decide_orientation
+from ocr.orient import Orientation, apply_transform, decide_orientation, reads_well, reconsider_mirror
 from ocr.sniff import IMAGE_TYPES, PDF, SUPPORTED_TYPES, sniff_media_type
-from ocr.types import OcrPage, OcrResult, PageTransform
+from ocr.types import OcrLine, OcrPage, OcrResult, PageTransform
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ def _check_type(data: bytes) -> str:
 
 
 def _ocr_page(engine: OcrEngine, index: int, decoded: np.ndarray, scale: float) -> tuple[OcrPage, np.ndarray]:
-    """Decide orientation on the decoded-at-scale page, normalise it and OCR it."""
+    """Decide orientation on the decoded-at-scale page, normalise it and OCR it. Whether the page is
+    mirrored is asked only when its own lines read poorly: an ordinary page pays nothing for it."""
     o = engine.options
     orientation = decide_orientation(
         decoded,
@@ -49,18 +50,27 @@ def _ocr_page(engine: OcrEngine, index: int, decoded: np.ndarray, scale: float) 
         correct_orientation=o.correct_orientation,
         deskew=o.deskew,
         min_skew_degrees=o.min_skew_degrees,
+        check_mirror=False,
     )
-    transform = orientation.transform(scale)  # with its mirror flip, if any
-    image = apply_transform(decoded, transform)
+    image, lines = _recognise(engine, decoded, scale, orientation)
+    if o.correct_orientation and not reads_well(lines):
+        mirrored = reconsider_mirror(decoded, engine, orientation)
+        if mirrored is not None:
+            orientation = mirrored
+            image, lines = _recognise(engine, decoded, scale, orientation)
+    page = OcrPage(index=index, width=image.shape[1], height=image.shape[0], source="ocr", lines=lines,
+                   transform=orientation.transform(scale))
+    return page, image
+
+
+def _recognise(engine: OcrEngine, decoded: np.ndarray, scale: float,
+               orientation: Orientation) -> tuple[np.ndarray, list[OcrLine]]:
+    image = apply_transform(decoded, orientation.transform(scale))  # with its mirror flip, if any
     # The pre-pass already found the lines of a page with ordinary-sized text: no second detection.
     h, w = decoded.shape[:2]
     reuse = orientation.tiled or engine.prepass_suffices(orientation.polys, decoded.shape)  # tiled: full size
     polys = orientation.mapped_polys(w, h) if reuse else None
-    lines = engine.recognise(image, polys)
-    page = OcrPage(
-        index=index, width=image.shape[1], height=image.shape[0], source="ocr", lines=lines, transform=transform
-    )
-    return page, image
+    return image, engine.recognise(image, polys)
 
 
 def read_document(data: bytes, engine: OcrEngine, *, max_pages: int | None = None) -> ReadDocument:

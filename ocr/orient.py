@@ -292,8 +292,12 @@ def decide_orientation(
     correct_orientation: bool,
     deskew: bool,
     min_skew_degrees: float,
+    check_mirror: bool = True,
 ) -> Orientation:
-    """The ``Orientation`` that makes ``img`` upright and level (see the module docstring)."""
+    """The ``Orientation`` that makes ``img`` upright and level (see the module docstring).
+
+    ``check_mirror=False`` leaves step 4 to the caller, who has the page's own recognition scores
+    and needs ``reconsider_mirror`` only for a page that reads poorly."""
     if not (correct_orientation or deskew):
         return Orientation(0, 0.0, [])
     h, w = img.shape[:2]
@@ -322,5 +326,26 @@ def decide_orientation(
         rotation = (rotation + 180) % 360
         levelled = turn(img, rotation, skew)
         mapped = Orientation(rotation, skew, polys).mapped_polys(w, h)
+    if not check_mirror:
+        return Orientation(rotation, skew, polys, tiled=tiled)
     rotation, skew, mirror = _decide_mirror(models, rotation, skew, levelled, mapped)
     return Orientation(rotation, skew, polys, mirror=mirror, tiled=tiled)
+
+
+def reads_well(lines: list[OcrLine]) -> bool:
+    """The page's longest recognised lines read with confidence: no mirror check is needed."""
+    longest = sorted((ln for ln in lines if len(ln.text.strip()) >= 2), key=lambda ln: ln.box.x1 - ln.box.x0,
+                     reverse=True)[:MIRROR_PROBE_LINES]
+    return not longest or sum(ln.score for ln in longest) / len(longest) >= MIRROR_SURE
+
+
+def reconsider_mirror(img: np.ndarray, models: OrientationModels, orientation: Orientation) -> Orientation | None:
+    """Step 4 after recognition, for a page that read poorly: the mirrored orientation if its mirror
+    reads clearly better, else None. ``img`` is the page the orientation was decided on."""
+    if orientation.mirror:
+        return None
+    h, w = img.shape[:2]
+    levelled = turn(img, orientation.rotation, orientation.skew)
+    mapped = orientation.mapped_polys(w, h)
+    rotation, skew, mirror = _decide_mirror(models, orientation.rotation, orientation.skew, levelled, mapped)
+    return orientation._replace(rotation=rotation, skew=skew, mirror=True) if mirror else None
