@@ -23,6 +23,15 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+# The application each bad file is uploaded to (beside one good document).
+APPLICATION = {
+    "applicant_name": "张三",
+    "id_number": "230102195703152419",
+    "disease": "糖尿病",
+    "region": "绥化市",
+    "application_date": "2026-03-05",
+}
+
 REFUSED = "refused"  # 4xx at upload, nothing stored
 FAILED = "failed"  # accepted; the worker records a document-level error with a reason
 DONE = "done"  # accepted and read
@@ -212,10 +221,9 @@ def many_pages_pdf(pages: int = 500) -> bytes:
     return buffer.getvalue()
 
 
-def zero_page_pdf() -> bytes:
-    """A well-formed PDF whose page tree is empty."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]
-    out = bytearray(b"%PDF-1.4\n")
+def raw_pdf(objects: list[bytes]) -> bytes:
+    """A PDF of these objects (object 1 must be the catalog) with a correct xref table."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -226,6 +234,11 @@ def zero_page_pdf() -> bytes:
         out += b"%010d 00000 n \n" % offset
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def zero_page_pdf() -> bytes:
+    """A well-formed PDF whose page tree is empty."""
+    return raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"])
 
 
 def garbage_text_layer_pdf() -> bytes:

@@ -44,6 +44,7 @@ from tests.api.badinputs import (
     BadInput,
     cjk_font_path,
     good_pdf,
+    raw_pdf,
     small_jpeg,
     small_png,
     text_image,
@@ -84,21 +85,6 @@ def _stream(entries: bytes, data: bytes, *, deflate: bool = True) -> bytes:
     if deflate:
         data, entries = zlib.compress(data, 9), entries + b" /Filter /FlateDecode"
     return b"<< %s /Length %d >>\nstream\n" % (entries, len(data)) + data + b"\nendstream"
-
-
-def raw_pdf(objects: list[bytes]) -> bytes:
-    """A PDF of these objects (object 1 must be the catalog) with a correct xref table."""
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def _one_page_pdf(content: bytes, resources: bytes, extra: list[bytes], size: tuple[int, int] = (420, 300)) -> bytes:

@@ -21,19 +21,12 @@ import pytest
 from sqlalchemy import func, select
 
 from intake.models import Case, Document
-from tests.api.badinputs import DONE, FAILED, REFUSED, BadInput, corpus, good_pdf
+from tests.api.badinputs import APPLICATION, DONE, FAILED, REFUSED, BadInput, corpus, good_pdf
 from tests.api.conftest import Service
 from tests.api.faultproxy import service_on_private_redis
 
 pytestmark = [pytest.mark.redis, pytest.mark.ocr]
 
-APPLICATION = {
-    "applicant_name": "张三",
-    "id_number": "230102195703152419",
-    "disease": "糖尿病",
-    "region": "绥化市",
-    "application_date": "2026-03-05",
-}
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 _PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
 

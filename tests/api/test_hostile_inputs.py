@@ -42,7 +42,7 @@ import pytest
 from sqlalchemy import select
 
 from intake.models import Case, Document
-from tests.api.badinputs import DONE, FAILED, REFUSED, good_pdf
+from tests.api.badinputs import APPLICATION, DONE, FAILED, REFUSED, good_pdf
 from tests.api.badinputs import corpus as bad_corpus
 from tests.api.conftest import Service
 from tests.api.faultproxy import service_on_private_redis
@@ -53,13 +53,6 @@ DEADLINE_S = float(os.environ.get("HOSTILE_WORKER_DEADLINE_S", 180))  # one case
 WORKER_RSS_CEILING_MB = float(os.environ.get("HOSTILE_WORKER_RSS_CEILING_MB", 2048))  # asserted
 SAFETY_RSS_MB = float(os.environ.get("HOSTILE_WORKER_SAFETY_RSS_MB", 4096))  # the worker and its children: killed
 
-APPLICATION = {
-    "applicant_name": "张三",
-    "id_number": "230102195703152419",
-    "disease": "糖尿病",
-    "region": "绥化市",
-    "application_date": "2026-03-05",
-}
 ITEMS = corpus()
 _NAME_IDS = dict(zip(HOSTILE_NAMES, ["name-newline", "name-script", "name-500-chars", "name-rtl-override",
                                      "name-path"], strict=True))
