@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 from intake.models import Application, AuditEvent, Case, Document, DocumentStatus
-from intake.report import DocumentReport, Report
+from intake.report import DocumentReport, Evidence, Report
 
 
 class ApplicationIn(BaseModel):
@@ -92,17 +92,32 @@ class ApplicationList(BaseModel):
     items: list[ApplicationOut]
 
 
-class DocumentReportOut(DocumentReport):
-    """A document's part of the report as the API serves it (no OCR text, no operator detail)."""
+class ReviewDocumentReportOut(DocumentReport):
+    """A document's part of the report as reviewers see it (no OCR text, no operator detail)."""
 
     text: str = Field(default="", exclude=True)
     error_detail: str | None = Field(default=None, exclude=True)
 
 
+class ReviewReportOut(Report):
+    """The pre-screening report as reviewers see it: the JSON contract of the README, with the
+    reviewer flags (possible problems too weakly evidenced to tell the applicant)."""
+
+    documents: list[ReviewDocumentReportOut]  # type: ignore[assignment]
+
+
+class DocumentReportOut(ReviewDocumentReportOut):
+    """A document's part of the report as the app sees it: no reviewer flags."""
+
+    review_flags: list[str] = Field(default=[], exclude=True)
+
+
 class ReportOut(Report):
-    """The pre-screening report: the JSON contract of the README."""
+    """The pre-screening report as the app sees it: what the applicant is told and its evidence,
+    never the reviewer flags."""
 
     documents: list[DocumentReportOut]  # type: ignore[assignment]
+    review_flags: list[Evidence] = Field(default=[], exclude=True)
 
 
 class UploadOut(BaseModel):
@@ -155,6 +170,6 @@ class ReviewApplicationOut(BaseModel):
     application_id: str
     status: str
     channel: str
-    report: ReportOut  # the latest round's
+    report: ReviewReportOut  # the latest round's
     rounds: list[CaseOut]
     audit: list[AuditEventOut]

@@ -6,16 +6,30 @@ spacing (``2026 年 3 月 5 日``) and letter/digit confusions (``2O26-03-05``).
 only after a date label (``报告日期:20260305``) or when it is the whole text given to
 ``parse_date``, because bare 8-digit numbers on these pages are far more often specimen or
 record numbers. Impossible dates (``2026-02-30``) are rejected, not corrected.
+
+OCR also misreads the separators: ``2026一03一05`` (the CJK "one"), ``2026-03。05``, ``2026 03 05``,
+``2026年03 05日``. These are read but marked ``repaired``, so whoever relies on them can lower its
+confidence.
+
+The second half picks *the* date of a document from its rows (``date_candidates``,
+``pick_doc_date``): each date gets the class of the label that names it (报告日期, 出院日期, 出生日期 …),
+and each document type accepts only some classes, best first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from classifiers.text import fix_digit_confusions, fold
+from classifiers.types import DocType, FieldValue
+from ocr.types import Box
+
+if TYPE_CHECKING:
+    from classifiers.fields import Row
 
 Precision = Literal["day", "month"]
 
@@ -32,6 +46,9 @@ class ParsedDate:
     year: int
     month: int
     day: int | None = None
+    # Read through a misrecognised separator ("2026一03一05", "2026 03 05"): right more often than
+    # not, but less sure. Not part of equality: the date is the same date.
+    repaired: bool = field(default=False, compare=False)
 
     @property
     def precision(self) -> Precision:
@@ -80,15 +97,29 @@ _YMD_CN_UNITS = re.compile(r"(?<!\d)(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:
 # "。" and "," are how OCR sometimes reads a dot. The day must not run into more digits, except a
 # time OCR glued on without its space ("2016-08-2411:08"); the day is matched lazily so that
 # "2026/2/817:31" is the 8th at 17:31, not an impossible 81st.
+# Beyond "-./" OCR reads the dot or dash as 。 , 、 一 _ · : ' (kept apart as misread separators).
+_SEPARATOR = r"[-./。,、一_·:']"
 _YMD_SEP = re.compile(
-    r"(?<![\d.])(?P<y>\d{4})\s*[-./。,]\s*(?P<m>\d{1,2})\s*[-./。,]\s*(?P<d>\d{1,2}?)(?:(?!\d)|(?=\d{1,2}:\d{2}))"
+    rf"(?<![\d.])(?P<y>\d{{4}})\s*(?P<s1>{_SEPARATOR})\s*(?P<m>\d{{1,2}})\s*(?P<s2>{_SEPARATOR})\s*"
+    r"(?P<d>\d{1,2}?)(?:(?!\d)|(?=\d{1,2}:\d{2}))"
+)
+# "2026 03 05": the separators lost altogether. Only a 19xx/20xx year with two-digit month and day,
+# and not inside a run of numbers (a lab table's "2016 12 35 4.1").
+_YMD_SPACED = re.compile(
+    r"(?<![\d.])(?P<y>(?:19|20)\d{2})\s+(?P<m>[01]\d)\s+(?P<d>[0-3]\d)(?![\d.:]|\s+\d(?!\d?:\d{2}))"
+)
+# "2026年03 05日", "2026年3月5": 月 dropped or misread, the 日 (or 月) still there to say it is a date.
+# "就诊日期: 2026 2 10": one-digit parts only right after a date label.
+_YMD_SPACED_LOOSE = re.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})\s+(?P<m>\d{1,2})\s+(?P<d>\d{1,2})(?![\d.]|\s*\d)")
+_YMD_CN_DAMAGED = re.compile(
+    r"(?<!\d)(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*(?:[^\d\s月]|\s)\s*(?P<d>\d{1,2})\s*[日号曰目]"
 )
 # Month-only with a separator: "2026-03", "2026.03". Not followed by another separator and digit
 # (that would be a full date we rejected) and not part of a decimal number.
 _YM_SEP = re.compile(r"(?<![\d.])(?P<y>\d{4})\s*[-./]\s*(?P<m>\d{1,2})(?![\d]|\s*[-./。]\s*\d)")
 _COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")
 _CN_NUMERALS = re.compile(
-    rf"(?P<y>[{_CN_DIGIT_CLASS}]{{4}})\s*年\s*(?P<m>[{_CN_SMALL_CLASS}]{{1,2}})\s*月"
+    rf"(?P<y>[{_CN_DIGIT_CLASS}]{{4}}|(?<!\d)\d{{4}})\s*年\s*(?P<m>[{_CN_SMALL_CLASS}]{{1,2}})\s*月"
     rf"(?:\s*(?P<d>[{_CN_SMALL_CLASS}]{{1,3}})\s*[日号])?"
 )
 # A label right before a compact 8-digit date makes it a date.
@@ -109,7 +140,7 @@ def _cn_small_number(text: str) -> int | None:
     return tens * 10 + units
 
 
-def _make(year: int, month: int, day: int | None) -> ParsedDate | None:
+def _make(year: int, month: int, day: int | None, *, repaired: bool = False) -> ParsedDate | None:
     if not MIN_YEAR <= year <= MAX_YEAR or not 1 <= month <= 12:
         return None
     if day is not None:
@@ -117,7 +148,14 @@ def _make(year: int, month: int, day: int | None) -> ParsedDate | None:
             dt.date(year, month, day)
         except ValueError:
             return None
-    return ParsedDate(year, month, day)
+    return ParsedDate(year, month, day, repaired=repaired)
+
+
+def _is_repaired(pattern: re.Pattern[str], m: re.Match[str]) -> bool:
+    if pattern is _YMD_SEP:
+        s1, s2 = m.group("s1"), m.group("s2")
+        return s1 != s2 or s1 not in "-./"
+    return pattern in (_YMD_SPACED, _YMD_CN_DAMAGED)
 
 
 def _overlaps(span: Span, taken: list[Span]) -> bool:
@@ -140,12 +178,12 @@ def find_dates(text: str, *, allow_compact: bool = False) -> list[tuple[ParsedDa
         day = m.group("d")
         return int(m.group("y")), int(m.group("m")), int(day) if day else None
 
-    for pattern in (_YMD_CN_UNITS, _YMD_SEP):
+    for pattern in (_YMD_CN_UNITS, _YMD_SEP, _YMD_SPACED, _YMD_CN_DAMAGED):
         for m in pattern.finditer(clean):
             if _overlaps(m.span(), taken):
                 continue
             taken.append(m.span())
-            parsed = _make(*int_groups(m))
+            parsed = _make(*int_groups(m), repaired=_is_repaired(pattern, m))
             if parsed:
                 found.append((parsed, m.span()))
 
@@ -153,13 +191,22 @@ def find_dates(text: str, *, allow_compact: bool = False) -> list[tuple[ParsedDa
         if _overlaps(m.span(), taken):
             continue
         taken.append(m.span())
-        year_digits = [_CN_DIGITS.get(c) for c in m.group("y")]
+        year_text = m.group("y")
+        year_digits = [_CN_DIGITS.get(c) for c in year_text] if not year_text.isdigit() else [int(year_text)]
         month = _cn_small_number(m.group("m"))
         day = _cn_small_number(m.group("d")) if m.group("d") else None
         if None in year_digits or month is None or (m.group("d") and day is None):
             continue
         year = int("".join(str(d) for d in year_digits))
         parsed = _make(year, month, day)
+        if parsed:
+            found.append((parsed, m.span()))
+
+    for m in _YMD_SPACED_LOOSE.finditer(clean):
+        if _overlaps(m.span(), taken) or not _DATE_LABEL_BEFORE.search(clean[max(0, m.start() - 8) : m.start()]):
+            continue
+        taken.append(m.span())
+        parsed = _make(*int_groups(m), repaired=True)
         if parsed:
             found.append((parsed, m.span()))
 
@@ -189,3 +236,491 @@ def parse_date(text: str) -> ParsedDate | None:
     """The first date in ``text``, or None. A text that is only ``20260305`` counts as a date."""
     dates = find_dates(text, allow_compact=bool(re.fullmatch(r"\s*\d{8}\s*", text)))
     return dates[0][0] if dates else None
+
+
+def birth_date_from_id(id_number: str | None) -> dt.date | None:
+    """The birth date written in an 18-digit resident ID number (digits 7-14), or None."""
+    m = re.fullmatch(r"\d{6}(\d{4})(\d{2})(\d{2})\d{3}[\dXx]", id_number or "")
+    if not m:
+        return None
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Which date a label names
+# --------------------------------------------------------------------------------------------
+
+DateKind = Literal[
+    "report",  # 报告日期/报告时间/发布
+    "audit",  # 审核日期/复核
+    "exam",  # 检查日期/检验时间/检测
+    "issue",  # 开具/出具/签发日期, the date beside 医师签名 and the seal
+    "discharge",  # 出院日期/出院时间
+    "visit",  # 就诊日期/门诊日期/挂号
+    "record",  # 记录日期/书写时间
+    "generic",  # 日期/时间/Date with nothing more specific
+    "birth",  # 出生日期
+    "admission",  # 入院日期
+    "stay",  # 住院日期 (a range: admission to discharge)
+    "sampling",  # 采样/采集/送检/采血
+    "receipt",  # 接收/签收/核收/登记
+    "order",  # 开单/申请
+    "appointment",  # 预约/复诊日期/下次随访
+    "onset",  # 发病/确诊/手术: history, not the document
+    "valid",  # 有效期/截止
+    "print",  # 打印/导出
+    "status_bar",  # a phone screenshot's status bar
+]
+
+# Checked all together; the label whose match ends nearest to the date wins, and on a tie the
+# earlier entry (more specific) wins.
+_LABEL_PATTERNS: tuple[tuple[DateKind, str], ...] = (
+    ("birth", r"出\s*生|生\s*日"),
+    ("valid", r"有\s*效\s*期|有\s*效\s*日\s*期|有\s*效\s*至|截\s*止|到\s*期|失\s*效"),
+    ("appointment", r"预\s*约|复\s*诊\s*(?:日|时)|随\s*访\s*(?:日|时)|下\s*次|复\s*查\s*(?:日|时)"),
+    ("admission", r"入\s*院"),
+    ("stay", r"住\s*院\s*(?:日\s*期|时\s*间|期\s*间)"),
+    ("discharge", r"出\s*院"),
+    ("sampling", r"采\s*样|采\s*集|送\s*检|收\s*样|留\s*样|取\s*样|采\s*血|标\s*本\s*(?:日|时)"),
+    ("receipt", r"接\s*收|核\s*收|送\s*达|收\s*到|签\s*收|登\s*记|收\s*费|挂\s*号\s*时"),
+    ("order", r"开\s*单|申\s*请|医\s*嘱"),
+    ("onset", r"发\s*病|起\s*病|确\s*诊|手\s*术"),
+    ("audit", r"审\s*核|复\s*核"),
+    # "告日期" alone: OCR misread the 报 (振告日期).
+    # Not the title's 报告单/报告书, which says what the page is, not what a date is.
+    ("report", r"报\s*告(?!\s*[单书])|发\s*布|告\s*(?:日\s*期|时\s*间)"),
+    ("exam", r"检\s*验|检\s*查|检\s*测|化\s*验|测\s*定|分\s*析|上\s*机|拍\s*片|扫\s*描"),
+    ("visit", r"就\s*诊|门\s*诊|初\s*诊|复\s*诊|挂\s*号|看\s*诊|急\s*诊"),
+    (
+        "issue",
+        r"开\s*具|出\s*具|开\s*证|证\s*明|签\s*名|签\s*字|签\s*发|发\s*放|填\s*写|填\s*报|医\s*师|医\s*生|开\s*票"
+        r"|盖\s*章|诊\s*断\s*(?:日|时)",
+    ),
+    ("print", r"打\s*印|导\s*出|下\s*载|生\s*成"),
+    ("record", r"记\s*录|书\s*写|录\s*入"),
+)
+_DATE_LABEL_CLASSES = tuple((kind, re.compile(pattern)) for kind, pattern in _LABEL_PATTERNS)
+_GENERIC_DATE_LABEL = re.compile(r"日\s*期|时\s*间|[Dd]ate|DATE|年\s*月\s*日")
+_LABEL_WINDOW = 10
+_TITLE = re.compile(
+    r"[\u4e00-\u9fff]{0,6}(?:报\s*告\s*[单书]|化\s*验\s*单|检\s*验\s*单|证\s*明\s*书|病\s*历|记\s*录\s*单|小\s*结)"
+)
+# "…于2025年11月2日入院": a narrative date named by the verb after it.
+_LABEL_AFTER = re.compile(
+    r"^\s*(?:在|于|来|到|至|经)?\s*(?:我|本|外)?\s*院?\s*(?P<w>入院|住院|出院|就诊|门诊|手术|发病|起病|确诊|诊断|出生)"
+)
+_AFTER_KINDS: dict[str, DateKind] = {
+    "入院": "admission",
+    "住院": "admission",
+    "出院": "discharge",
+    "就诊": "visit",
+    "门诊": "visit",
+    "出生": "birth",
+}
+# "2025-11-02至2025-11-15": the second date of a range.
+_RANGE_JOIN = re.compile(r"^\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*(?:至|到|-|~|—|－|起至)\s*$")
+# A phone's status bar: time, network, battery, carrier, weekday.
+_STATUS_TOKENS = re.compile(
+    r"\d{1,3}\s*%|(?<![A-Za-z])(?:[2345]G|LTE|VoLTE|HD|WiFi|Wi-Fi)(?![A-Za-z])|中国移动|中国联通|中国电信"
+    r"|星期[一二三四五六日天]|周[一二三四五六日天]"
+)
+_CLOCK = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
+# Rows of a certificate's signature block: the issue date is printed beside or under them.
+_SIGNATURE_ROW = re.compile(
+    r"签\s*名|签\s*字|签\s*章|盖\s*章|公\s*章|专\s*用\s*章|\(\s*章\s*\)|医\s*师|医\s*生|特\s*此\s*证\s*明|此\s*证"
+)
+_CASE_FRONT_SHEET = re.compile(r"病\s*案\s*首\s*页")
+
+
+def classify_label(text: str) -> DateKind | None:
+    """The kind of date a label names (``报告日期`` → report), judged from the text right before
+    the date; ``generic`` for a bare 日期/时间, None when there is no date label."""
+    # A title (化验报告单, 诊断证明书) says what the page is, not what a date is.
+    text = _TITLE.sub(lambda m: " " * len(m.group(0)), text)
+    best: tuple[int, int, DateKind] | None = None
+    for order, (kind, pattern) in enumerate(_DATE_LABEL_CLASSES):
+        for m in pattern.finditer(text):
+            key = (m.end(), -order)
+            if best is None or key > best[:2]:
+                best = (m.end(), -order, kind)
+    generic = list(_GENERIC_DATE_LABEL.finditer(text))
+    if best and generic and best[0] <= generic[-1].start():
+        # "检验科 日期:" names no exam date: the class word must belong to the 日期's own label
+        # ("报告日期", "报 告 日 期", "报告发出时间"), not to another field before it.
+        gap = text[best[0] : generic[-1].start()]
+        if gap.strip() and (re.search(r"[\s:;,\d]", gap) or len(gap) > 2):
+            return "generic"
+    if best:
+        return best[2]
+    return "generic" if generic else None
+
+
+# --------------------------------------------------------------------------------------------
+# Date candidates on a page
+# --------------------------------------------------------------------------------------------
+
+LabelSource = Literal["before", "after", "above", "column", "range", "place"]
+
+
+@dataclass(frozen=True, slots=True)
+class DateCandidate:
+    """One date on the page, the kind its label names and where it was read.
+
+    ``row_index``/``start``/``end`` index the rows given to ``date_candidates``; a date split over
+    two rows (``2026年03月`` / ``05日``) also names the row and end of its second half."""
+
+    date: ParsedDate
+    kind: DateKind | None
+    row_index: int
+    start: int
+    end: int
+    source: LabelSource | None = None
+    next_row: int | None = None
+    next_start: int = 0
+    next_end: int = 0
+
+    @property
+    def split(self) -> bool:
+        return self.next_row is not None
+
+
+def _label_in_column(rows: Sequence[Row], i: int, start: int, end: int) -> tuple[DateKind | None, LabelSource | None]:
+    """The kind named by a header cell above a date: the row right above, or the header of the
+    table column the date sits in (data rows of dates or numbers in between)."""
+    row = rows[i]
+    column = row.segments.index(row.segments_in(start, end)[0])
+    box = row.box_for(start, end)
+    line_h = max(box.height, 1.0)
+    lowest = box.y0
+    for j in range(i - 1, max(-1, i - 8), -1):
+        above = rows[j]
+        if above.page != rows[i].page or lowest - above.box.y1 > 2.5 * line_h:
+            break
+        if len(above.segments) == len(row.segments) > 1:
+            # A header row of as many cells as the date's row: the cell of the same column.
+            cell = above.segments[column]
+        else:
+            cells = [s for s in above.segments if s.line.box.x1 > box.x0 - 0.5 * line_h and box.x1 > s.line.box.x0]
+            if not cells:
+                lowest = min(lowest, above.box.y0)
+                continue
+            # The cell over the date's column: the most overlap, then the nearest centre.
+            cell = max(
+                cells,
+                key=lambda s: (
+                    min(s.line.box.x1, box.x1) - max(s.line.box.x0, box.x0),
+                    -abs(s.line.box.center[0] - box.center[0]),
+                ),
+            )
+        text = fold(cell.line.text)
+        if find_dates(text) or re.fullmatch(r"[\d\s.:\-/]+", text):
+            lowest = above.box.y0
+            continue  # a data row of the same table
+        if len(re.sub(r"\s+", "", text)) > 12 or re.search(r":\s*\S", text):
+            return None, None  # a filled-in field ("医师签名:李四"), not a column's header
+        kind = classify_label(text)
+        return kind, ("above" if j == i - 1 else "column") if kind else None
+    return None, None
+
+
+def _is_status_bar(rows: Sequence[Row], i: int, page_sizes: Mapping[int, tuple[float, float]] | None) -> bool:
+    """Whether row ``i`` is a phone screenshot's status bar: the page's first rows, at the very
+    top, with a clock and the network/battery/weekday marks (or a clock on a phone-shaped page)."""
+    row = rows[i]
+    first = next(j for j in range(len(rows)) if rows[j].page == row.page)
+    if i - first > 1:
+        return False
+    size = (page_sizes or {}).get(row.page)
+    if size is not None:
+        width, height = size
+        if row.box.y0 > 0.07 * height:
+            return False
+        phone_shaped = height >= 1.7 * width
+    else:
+        phone_shaped = False
+    clock = bool(_CLOCK.search(row.text))
+    tokens = bool(_STATUS_TOKENS.search(row.text))
+    return (clock and (tokens or phone_shaped)) or (tokens and phone_shaped)
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    date: ParsedDate
+    start: int  # in row i
+    end: int  # in row i: the end of the box the first half is in
+    next_row: int
+    next_start: int
+    next_end: int
+
+
+def _split_dates(rows: Sequence[Row], i: int) -> list[_Split]:
+    """A date whose first half ends a box of row ``i`` and whose rest starts the box right below
+    it (``2026年03月`` / ``05日``, ``报告时间:2026年3`` / ``月6日``)."""
+    if i + 1 >= len(rows):
+        return []
+    row, nxt = rows[i], rows[i + 1]
+    line_h = max(row.box.height, 1.0)
+    if nxt.page != row.page or nxt.box.y0 - row.box.y1 > 1.5 * line_h:
+        return []
+    splits: list[_Split] = []
+    for seg in row.segments:
+        box = seg.line.box
+        below = [b for b in nxt.segments if b.line.box.x0 < box.x1 and box.x0 - line_h < b.line.box.x1]
+        if not below:
+            continue
+        first = min(below, key=lambda b: abs(b.line.box.x0 - box.x0))
+        tail_start = max(seg.start, seg.end - 12)
+        tail = row.text[tail_start : seg.end]
+        head = nxt.text[first.start : min(first.end, first.start + 8)]
+        # A number cut in two ("2026.0" / "1.03") joins without a space; anything else with one.
+        glue = "" if tail[-1:].isdigit() and head[:1].isdigit() else " "
+        for date, (s, e) in find_dates(tail + glue + head):
+            if date.day is not None and s < len(tail) and e > len(tail) + len(glue):
+                next_end = first.start + e - len(tail) - len(glue)
+                splits.append(_Split(date, tail_start + s, seg.end, i + 1, first.start, next_end))
+                break
+    return splits
+
+
+def date_candidates(
+    rows: Sequence[Row], *, page_sizes: Mapping[int, tuple[float, float]] | None = None
+) -> list[DateCandidate]:
+    """Every date on the rows with the kind of its label, in reading order.
+
+    The label is looked for in the text right before the date on its row, then right after it
+    (narrative "于…入院"), then in the header cell above it in the same table column. ``page_sizes``
+    (page index → width, height) helps to tell a phone screenshot's status bar."""
+    out: list[DateCandidate] = []
+    continued: dict[int, list[tuple[int, int]]] = {}  # row index → span of a split date's second half
+    for i, row in enumerate(rows):
+        previous: DateCandidate | None = None
+        previous_end = 0
+        status = _is_status_bar(rows, i, page_sizes)
+        found = [(d, s, e) for d, (s, e) in find_dates(row.text)]
+        for cs, ce in continued.get(i, []):
+            # The rest of a date split from the row above is no date of its own.
+            found = [f for f in found if f[2] <= cs or f[1] >= ce]
+        splits = _split_dates(rows, i)
+        for split in splits:
+            # The split date replaces a month-only reading of its first half.
+            found = [f for f in found if f[2] <= split.start or f[1] >= split.end]
+        pending: list[tuple[ParsedDate, int, int, _Split | None]] = [(d, s, e, None) for d, s, e in found]
+        pending += [(split.date, split.start, split.end, split) for split in splits]
+        for date, start, end, part in sorted(pending, key=lambda f: f[1]):
+            kind, source = _kind_of(rows, i, start, end, previous_end, previous, status)
+            if part is None:
+                previous = DateCandidate(date, kind, i, start, end, source)
+            else:
+                previous = DateCandidate(
+                    date, kind, i, start, end, source, part.next_row, part.next_start, part.next_end
+                )
+                continued.setdefault(part.next_row, []).append((part.next_start, part.next_end))
+            out.append(previous)
+            previous_end = end
+            if source == "after":
+                # The verb named this date; it is no label of the next one ("…入院，2024年3月9日出院").
+                after = _LABEL_AFTER.match(row.text[end : end + 12])
+                previous_end += after.end() if after else 0
+    return out
+
+
+def _kind_of(
+    rows: Sequence[Row],
+    i: int,
+    start: int,
+    end: int,
+    previous_end: int,
+    previous: DateCandidate | None,
+    status: bool,
+) -> tuple[DateKind | None, LabelSource | None]:
+    row = rows[i]
+    window = row.text[max(previous_end, start - _LABEL_WINDOW) : start]
+    if previous is not None and _RANGE_JOIN.match(row.text[previous.end : start]):
+        if previous.kind in ("stay", "admission"):
+            return "discharge", "range"
+        return previous.kind, "range"
+    kind = classify_label(window)
+    if kind is not None:
+        return kind, "before"
+    if status:
+        return "status_bar", None
+    after = _LABEL_AFTER.match(row.text[end : end + 12])
+    if after:
+        return _AFTER_KINDS.get(after.group("w"), "onset"), "after"
+    if i > 0:
+        return _label_in_column(rows, i, start, end)
+    return None, None
+
+
+# --------------------------------------------------------------------------------------------
+# The document's date
+# --------------------------------------------------------------------------------------------
+
+# Per type, the kinds that can be the date the recency rule needs, in tiers, best first. None is a
+# date with no label. Kinds in no tier (birth, admission, sampling, receipt, print, valid period,
+# appointment, onset, status bar …) are never the document's date.
+DATE_PREFERENCE: dict[DocType, tuple[tuple[DateKind | None, ...], ...]] = {
+    DocType.LAB_REPORT: (("report",), ("audit",), ("exam",), ("generic",), (None,), ("issue", "record")),
+    DocType.DISCHARGE_SUMMARY: (("discharge",), ("record", "issue"), ("generic",), (None,)),
+    # The issue date: labelled, or the date by the signature and seal, or the last one on the page.
+    DocType.DIAGNOSIS_CERTIFICATE: (("issue",), ("generic", None), ("report", "record")),
+    DocType.MEDICAL_RECORD: (("visit",), ("discharge",), ("record", "issue"), ("generic",), (None,), ("report",)),
+    # Prescriptions, slips, invoices: their 开具/开单/开票 date.
+    DocType.OTHER: (
+        ("issue", "report"),
+        ("order",),
+        ("generic",),
+        (None,),
+        ("visit", "record", "exam", "discharge", "audit"),
+    ),
+}
+# 病案首页: the discharge date (出院时间) is the one that counts.
+_CASE_FRONT_SHEET_PREFERENCE: tuple[tuple[DateKind | None, ...], ...] = (
+    ("discharge",),
+    ("visit",),
+    ("record", "issue"),
+    ("generic",),
+    (None,),
+)
+# How sure a pick is, before the OCR score: by what named the date.
+_SURE_LABELLED_FIRST = 0.98  # the type's own label (报告日期 on a lab report)
+_SURE_LABELLED = 0.9  # another accepted label, or a bare 日期
+_SURE_BY_PLACE = 0.8  # no label, the only date of its place (a certificate's signature block)
+_SURE_UNLABELLED = 0.72  # no label, the latest of the plausible dates
+_SURE_LAST_RESORT = 0.6  # the last tier: a kind that is only sometimes the document's date
+# Dates earlier than this are birth dates, history or misreads, not a recent document's date.
+MIN_DOC_YEAR = 1990
+
+
+def _near_signature(rows: Sequence[Row], c: DateCandidate) -> bool:
+    page_rows = [j for j in range(len(rows)) if rows[j].page == rows[c.row_index].page]
+    lower_half = page_rows.index(c.row_index) >= len(page_rows) / 2
+    nearby = range(max(page_rows[0], c.row_index - 3), min(page_rows[-1], c.row_index + 1) + 1)
+    return lower_half and any(_SIGNATURE_ROW.search(rows[j].text) for j in nearby)
+
+
+def plausible_doc_date(date: ParsedDate, birth_date: dt.date | None) -> bool:
+    """A date that can be a document's date: not before 1990, not the birth date or earlier."""
+    if date.year < MIN_DOC_YEAR:
+        return False
+    if birth_date is not None:
+        if date.day is None:
+            return (date.year, date.month) > (birth_date.year, birth_date.month)
+        return date.as_date() > birth_date
+    return True
+
+
+def pick_doc_date(
+    rows: Sequence[Row],
+    doc_type: DocType,
+    *,
+    birth_date: dt.date | None = None,
+    page_sizes: Mapping[int, tuple[float, float]] | None = None,
+    candidates: Sequence[DateCandidate] | None = None,
+) -> FieldValue | None:
+    """The date the recency rule needs for ``doc_type`` (report, discharge, issue or visit date),
+    with the page and box it was read from, or None.
+
+    Its ``confidence`` is the OCR score of the date's text times how sure the pick is: high for the
+    type's own label, lower for a date chosen by its place or among several unlabelled dates, and
+    lower again for a date read through a misrecognised separator or split over two rows.
+    ``birth_date`` (from the ID number on the same document) rules out the birth date and anything
+    before it. ID cards have no document date.
+    """
+    if doc_type == DocType.ID_CARD or not rows:
+        return None
+    tiers = DATE_PREFERENCE.get(doc_type, DATE_PREFERENCE[DocType.OTHER])
+    if doc_type == DocType.MEDICAL_RECORD and any(_CASE_FRONT_SHEET.search(r.text) for r in rows[:6]):
+        tiers = _CASE_FRONT_SHEET_PREFERENCE
+    found = list(candidates) if candidates is not None else date_candidates(rows, page_sizes=page_sizes)
+    plausible = [c for c in found if plausible_doc_date(c.date, birth_date)]
+    accepted = {kind for tier in tiers for kind in tier}
+    usable = [c for c in plausible if c.kind in accepted]
+    for rank, tier in enumerate(tiers):
+        group = [c for c in usable if c.kind in tier]
+        if not group:
+            continue
+        by_place = doc_type == DocType.DIAGNOSIS_CERTIFICATE and any(c.kind in (None, "generic") for c in group)
+        if by_place:
+            # The issue date sits by the signature and seal; otherwise the last date on the page.
+            best = max(
+                group,
+                key=lambda c: (
+                    _near_signature(rows, c),
+                    c.kind == "generic",
+                    c.date.as_date(),
+                    c.row_index,
+                ),
+            )
+        else:
+            # The latest date of the tier (a report comes after its exam); on a tie the lowest.
+            best = max(group, key=lambda c: (c.date.as_date(), c.date.precision == "day", c.row_index))
+        sure = _pick_certainty(rows, best, group, usable, rank, len(tiers), by_place=by_place)
+        return _candidate_field(rows, best, sure)
+    return None
+
+
+def _pick_certainty(
+    rows: Sequence[Row],
+    best: DateCandidate,
+    group: list[DateCandidate],
+    usable: list[DateCandidate],
+    rank: int,
+    tier_count: int,
+    *,
+    by_place: bool,
+) -> float:
+    if best.kind is None and by_place and _near_signature(rows, best):
+        # The signature block's date, and nothing dated below it: how certificates are dated.
+        last = all(c.row_index <= best.row_index for c in usable if rows[c.row_index].page == rows[best.row_index].page)
+        sure = _SURE_LABELLED if last else _SURE_BY_PLACE
+    elif best.kind is None:
+        sure = _SURE_UNLABELLED
+    elif by_place and best.kind == "generic" and not _near_signature(rows, best):
+        sure = _SURE_BY_PLACE  # a bare 日期 away from the signature block may be the visit's
+    elif rank == 0:
+        sure = _SURE_LABELLED_FIRST
+    else:
+        sure = _SURE_LABELLED
+    if rank == tier_count - 1 and rank > 0 and best.kind is not None:
+        sure = min(sure, _SURE_LAST_RESORT)
+    others = {c.date.value for c in group} - {best.date.value}
+    if others:
+        sure *= 0.9  # several dates of the same standing: the pick rests on the tie-break
+    if {c.date.value for c in usable} == {best.date.value} and len(usable) > 1:
+        # Every usable date on the page says the same: whichever was meant, this is it.
+        sure = max(sure, 0.95)
+    if best.date.repaired:
+        sure *= 0.85
+    if best.split:
+        sure *= 0.9
+    return sure
+
+
+def _candidate_field(rows: Sequence[Row], c: DateCandidate, sure: float) -> FieldValue:
+    row = rows[c.row_index]
+    box = row.box_for(c.start, c.end)
+    raw = row.raw_for(c.start, c.end)
+    score = row.score_for(c.start, c.end)
+    if c.next_row is not None:
+        nxt = rows[c.next_row]
+        b2 = nxt.box_for(c.next_start, c.next_end)
+        box = Box(x0=min(box.x0, b2.x0), y0=min(box.y0, b2.y0), x1=max(box.x1, b2.x1), y1=max(box.y1, b2.y1))
+        raw = f"{raw} {nxt.raw_for(c.next_start, c.next_end)}"
+        score = min(score, nxt.score_for(c.next_start, c.next_end))
+    value = c.date.value
+    return FieldValue(
+        value=value,
+        page=row.page,
+        box=box,
+        raw=raw if raw != value else None,
+        confidence=round(max(0.0, min(1.0, score * sure)), 3),
+    )
+
+
+def candidate_field(rows: Sequence[Row], c: DateCandidate) -> FieldValue:
+    """A candidate as a field (value, page, box, raw), its confidence the OCR score of its text."""
+    return _candidate_field(rows, c, 1.0)

@@ -9,6 +9,15 @@ them (诊断证明苦, 出院小洁) and some pages (a cropped lab table) have n
 ``other`` gets a baseline, so a page with no evidence for anything is ``other``; invoices and
 prescriptions have their own strong titles and money/drug vocabulary so a hospital's invoice
 never passes for a medical document.
+
+A certificate's shared wording (兹证明, 特此证明) makes a diagnosis certificate only on a page with
+medical evidence (医院, 诊断, 科室, 医师 …) and no non-medical issuer (村委会, 居委会, 派出所, 公司,
+学校, 街道办事处): a 村委会's 证明 or an 在职证明 with a red seal is ``other``, never a diagnosis
+certificate whose "hospital" is then unknown. A blank page (``classifiers.quality.blank_page``,
+when the page images are given) is ``other`` with a ``blank`` score.
+
+``confidence`` is the winner's softmax probability over every type's score: near 0.5 or below when
+two types are close, high only when the winner leads clearly.
 """
 
 from __future__ import annotations
@@ -20,11 +29,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 from rapidfuzz import fuzz
 
 from classifiers.dates import find_dates
 from classifiers.fields import Row, build_rows
+from classifiers.quality import blank_page
 from classifiers.text import compact, fix_digit_confusions
 from classifiers.types import Classification, DocType, IdentityKind
 from ocr.types import OcrResult
@@ -51,9 +62,19 @@ class TypeLexicon:
 
 
 @dataclass(frozen=True, slots=True)
+class CertificateLexicon:
+    words: tuple[tuple[str, float], ...]
+    cap: float
+    medical_evidence: tuple[str, ...]
+    non_medical_issuers: tuple[str, ...]
+    issuer_weight: float
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
     title_weight: float
     types: dict[DocType, TypeLexicon]
+    certificate: CertificateLexicon
 
 
 @lru_cache(maxsize=4)
@@ -68,7 +89,15 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
         )
         for name, spec in data["types"].items()
     }
-    return Lexicon(title_weight=float(data.get("title_weight", 6.0)), types=types)
+    cert = data.get("certificate", {})
+    certificate = CertificateLexicon(
+        words=tuple((compact(str(k)), float(w)) for k, w in cert.get("words", [])),
+        cap=float(cert.get("cap", 7.0)),
+        medical_evidence=tuple(compact(str(k)) for k in cert.get("medical_evidence", [])),
+        non_medical_issuers=tuple(compact(str(k)) for k in cert.get("non_medical_issuers", [])),
+        issuer_weight=float(cert.get("issuer_weight", 0.0)),
+    )
+    return Lexicon(title_weight=float(data.get("title_weight", 6.0)), types=types, certificate=certificate)
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,11 +140,24 @@ def _title_scores(rows: Sequence[Row], lexicon: Lexicon, page_heights: dict[int,
     return scores
 
 
-def _body_scores(text: str, lexicon: Lexicon) -> dict[DocType, float]:
+def _body_scores(text: str, lexicon: Lexicon, medical_title: bool) -> dict[DocType, float]:
+    cert = lexicon.certificate
+    certificate = min(sum(weight for word, weight in cert.words if word in text), cert.cap)
+    non_medical_issuer = any(word in text for word in cert.non_medical_issuers)
+    medical = medical_title or any(word in text for word in cert.medical_evidence)
+    # Whose certificate is it? A hospital's when the page names a medical document or shows medical
+    # evidence and no other kind of issuer; an exact medical title outweighs an issuer word in the text
+    # (a diagnosis certificate "供单位/学校请假用").
+    medical_certificate = medical_title or (medical and not non_medical_issuer)
     scores: dict[DocType, float] = {}
     for doc_type, spec in lexicon.types.items():
         total = sum(weight for keyword, weight in spec.body if keyword in text)
+        if certificate and doc_type == DocType.DIAGNOSIS_CERTIFICATE and medical_certificate:
+            total += certificate
         scores[doc_type] = min(total, spec.body_cap)
+    if certificate and not medical_certificate:
+        other = certificate + (cert.issuer_weight if non_medical_issuer else 0.0)
+        scores[DocType.OTHER] = scores.get(DocType.OTHER, 0.0) + other
     return scores
 
 
@@ -186,21 +228,31 @@ def score_types(ocr: OcrResult) -> dict[DocType, float]:
     text = "".join(compact(row.text) for row in rows)
     heights = {page.index: float(page.height or 1) for page in ocr.pages}
     titles = _title_scores(rows, lexicon, heights)
-    body = _body_scores(text, lexicon)
+    medical_title = titles.get(DocType.DIAGNOSIS_CERTIFICATE, 0.0) > 0
+    body = _body_scores(text, lexicon, medical_title)
     structure = _structure_scores(rows, text)
     raw = {t: titles.get(t, 0.0) + body.get(t, 0.0) + structure.get(t, 0.0) for t in DocType}
     raw[DocType.OTHER] += OTHER_BASELINE
     return raw
 
 
-def classify(ocr: OcrResult) -> Classification:
-    """The document type with a confidence (0..1) and every type's probability in ``scores``."""
+def classify(ocr: OcrResult, images: Sequence[np.ndarray | None] | None = None) -> Classification:
+    """The document type with a confidence (0..1) and every type's probability in ``scores``.
+
+    With the page ``images`` (BGR, in page order), a blank or near-blank document is ``other`` with
+    ``scores["blank"]`` set to how sure that is (the key is absent on every other document)."""
     raw = score_types(ocr)
     top = max(raw.values())
     exp = {t: math.exp((s - top) / TEMPERATURE) for t, s in raw.items()}
     total = sum(exp.values())
     probs = {t: exp[t] / total for t in DocType}
     doc_type = max(probs, key=lambda t: probs[t])
+    scores = {t.value: round(p, 4) for t, p in probs.items()}
+    blank = blank_page(images, ocr) if images is not None else None
+    if blank is not None:
+        return Classification(
+            doc_type=DocType.OTHER, confidence=blank.confidence, scores={**scores, "blank": blank.confidence}
+        )
     identity_kind = None
     if doc_type == DocType.ID_CARD:
         identity_kind = _identity_kind("".join(compact(p.text) for p in ocr.pages))
@@ -208,5 +260,5 @@ def classify(ocr: OcrResult) -> Classification:
         doc_type=doc_type,
         confidence=round(probs[doc_type], 4),
         identity_kind=identity_kind,
-        scores={t.value: round(p, 4) for t, p in probs.items()},
+        scores=scores,
     )

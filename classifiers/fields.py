@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
-from classifiers.dates import ParsedDate, find_dates
+from classifiers.dates import (
+    DateCandidate,
+    birth_date_from_id,
+    candidate_field,
+    date_candidates,
+    find_dates,
+    pick_doc_date,
+)
+from classifiers.identity import fold_id_glyphs
 from classifiers.text import CJK, DIGIT_CONFUSIONS, fold, normalize
 from classifiers.types import DocType, ExtractedFields, FieldValue
 from ocr.types import Box, OcrLine, OcrResult
@@ -58,6 +66,10 @@ class Row:
 
     def raw_for(self, start: int, end: int) -> str:
         return " ".join(s.line.text for s in self.segments_in(start, end))
+
+    def score_for(self, start: int, end: int) -> float:
+        """The OCR score of the text the span came from (its weakest box)."""
+        return min(s.line.score for s in self.segments_in(start, end))
 
 
 def union_box(boxes: Iterable[Box]) -> Box:
@@ -161,14 +173,17 @@ def _cut_at_stop_label(text: str) -> str:
 
 def _field(row: Row, start: int, end: int, value: str) -> FieldValue:
     raw = row.raw_for(start, end)
-    return FieldValue(value=value, page=row.page, box=row.box_for(start, end), raw=raw if raw != value else None)
+    return FieldValue(value=value, page=row.page, box=row.box_for(start, end), raw=raw if raw != value else None,
+                      confidence=round(row.score_for(start, end), 3))
 
 
 def _multi_row_field(rows: Sequence[Row], parts: list[tuple[int, int, int]], value: str) -> FieldValue:
     """A value read over several rows: ``parts`` holds (row index, start, end) of each piece."""
     boxes = [rows[i].box_for(s, e) for i, s, e in parts]
     raw = " ".join(rows[i].raw_for(s, e) for i, s, e in parts)
-    return FieldValue(value=value, page=rows[parts[0][0]].page, box=union_box(boxes), raw=raw if raw != value else None)
+    score = min(rows[i].score_for(s, e) for i, s, e in parts)
+    return FieldValue(value=value, page=rows[parts[0][0]].page, box=union_box(boxes), raw=raw if raw != value else None,
+                      confidence=round(score, 3))
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,7 +198,11 @@ _NAME_LABEL = re.compile(
 _NOT_PATIENT_BEFORE = re.compile(
     r"(?:医\s*师|医\s*生|家\s*属|联\s*系\s*人|代\s*理\s*人|监\s*护\s*人|经\s*办\s*人|护\s*士)\s*$"
 )
-_NAME_VALUE = re.compile(rf"[{CJK}·]{{2,}}")
+# A name, with the middle dot of a minority name in any of the forms OCR returns it (·.・).
+_NAME_VALUE = re.compile(rf"[{CJK}](?:[{CJK}]|[·.・](?=[{CJK}]))+")
+# A name OCR returned in several boxes: spaced out (张 建 国) or with a compound surname apart
+# (欧 阳娜娜).
+_SPLIT_NAME = re.compile(rf"[{CJK}](?: [{CJK}](?![{CJK}]))+(?![{CJK}])|[{CJK}] [{CJK}]{{1,3}}(?![{CJK}])")
 
 
 def _extract_name(rows: Sequence[Row]) -> FieldValue | None:
@@ -191,15 +210,19 @@ def _extract_name(rows: Sequence[Row]) -> FieldValue | None:
         row = rows[hit.row_index]
         if _NOT_PATIENT_BEFORE.search(row.text[: hit.start]):
             continue
-        m = _NAME_VALUE.match(row.text, hit.value_start)
+        m = _NAME_VALUE.match(row.text, hit.value_start) or _SPLIT_NAME.match(row.text, hit.value_start)
         if not m:
             continue
-        name = _cut_at_stop_label(m.group(0))
+        text = _cut_at_stop_label(m.group(0)).rstrip()
+        name = re.sub(r"[.・]", "·", text.replace(" ", ""))
         # "张三男" when the gender box touches the name box.
         if len(name) > 2 and name[-1] in "男女":
             name = name[:-1]
+            text = text[:-1].rstrip()
+        if " " in text and name[-1] in "男女":
+            continue  # "张 男": a one-character read and the gender
         if 2 <= len(name) <= 4 or ("·" in name and len(name) <= 12):
-            end = hit.value_start + len(name)
+            end = hit.value_start + len(text)
             return _field(row, hit.value_start, end, name)
     return None
 
@@ -259,33 +282,53 @@ def is_valid_id_number(number: str) -> bool:
     return True
 
 
-def _normalise_id(raw: str) -> tuple[str, bool]:
-    """The ID number and whether its checksum holds; confusions are fixed only if that makes it
-    valid, so a genuinely wrong number is reported as read, not silently "repaired"."""
-    strict = raw[:17] + raw[17].upper().replace("×", "X")
-    if is_valid_id_number(strict):
-        return strict, True
-    fixed = "".join(DIGIT_CONFUSIONS.get(c, c) for c in raw[:17]) + (
-        "X" if raw[17] in "Xx×" else DIGIT_CONFUSIONS.get(raw[17], raw[17])
-    )
-    if is_valid_id_number(fixed):
-        return fixed, True
-    return strict, False
+def _normalise_id(raw: str) -> tuple[str, bool, bool]:
+    """The ID number, whether its checksum holds, and whether letters read for digits were folded
+    (``11O1O5`` → ``110105``: a letter cannot be part of the number). Digits are never changed here:
+    without the application's number a checksum repair would be a guess (see
+    ``classifiers.identity``), so a wrong number is reported as read."""
+    folded, changed = fold_id_glyphs(raw)
+    return folded, is_valid_id_number(folded), changed > 0
 
 
 def _extract_id_number(rows: Sequence[Row]) -> FieldValue | None:
     best: tuple[int, FieldValue] | None = None
     for i, row in enumerate(rows):
         for raw, _, start, end in _id_candidates(row):
-            value, valid = _normalise_id(raw)
+            value, valid, folded = _normalise_id(raw)
             labelled = bool(_ID_LABEL.search(row.text[:start])) or (i > 0 and bool(_ID_LABEL.search(rows[i - 1].text)))
             plain = value[:17].isdigit() and (value[17].isdigit() or value[17] == "X")
             if not valid and not (labelled and plain):
                 continue
             rank = 2 * valid + labelled
             if best is None or rank > best[0]:
-                best = (rank, _field(row, start, end, value))
-    return best[1] if best else None
+                field = _field(row, start, end, value)
+                if folded and field.confidence is not None:
+                    # Letters read for digits: the line was not read cleanly.
+                    field = field.model_copy(update={"confidence": round(field.confidence * 0.9, 3)})
+                best = (rank, field)
+    return best[1] if best else _short_labelled_id(rows)
+
+
+# A number after the 公民身份号码 label that is too short to be one (the last digits cut off by the
+# photo's edge, or a 15-digit first-generation number): reported as printed, so it fails the check.
+_SHORT_ID = re.compile(r"(?<![0-9])([0-9]{15,17})(?![0-9Xx×])")
+
+
+def _short_labelled_id(rows: Sequence[Row]) -> FieldValue | None:
+    for row in rows:
+        label = _ID_LABEL.search(row.text)
+        if label is None:
+            continue
+        rest = row.text[label.end():]
+        compact = rest.replace(" ", "")
+        m = _SHORT_ID.search(compact)
+        if m is None or not re.fullmatch(r"[证号码:：]*", compact[: m.start()]):
+            continue
+        start = label.end() + rest.index(m.group(1)[0])
+        field = _field(row, start, len(row.text), m.group(1))
+        return field.model_copy(update={"confidence": round((field.confidence or 1.0) * 0.9, 3)})
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -562,104 +605,12 @@ def _extract_diagnosis(rows: Sequence[Row], doc_type: DocType) -> FieldValue | N
 # Dates
 # --------------------------------------------------------------------------------------------
 
-# What a date is, from the label before it. Checked in this order only to break ties between
-# labels that end at the same place; otherwise the label nearest to the date wins.
-_DATE_LABEL_CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern))
-    for name, pattern in (
-        ("birth", r"出\s*生|生\s*日"),
-        ("valid", r"有\s*效\s*期|有\s*效\s*日\s*期"),
-        ("admission", r"入\s*院"),
-        ("discharge", r"出\s*院"),
-        ("sample", r"采\s*样|采\s*集|接\s*收|送\s*检|收\s*样|留\s*样|取\s*样|核\s*收|采\s*血|送\s*达|收\s*到|签\s*收"),
-        ("order", r"开\s*单|申\s*请"),
-        ("appointment", r"预\s*约|复\s*诊\s*时\s*间|随\s*访\s*时\s*间"),
-        # "告日期" alone: OCR misread the 报 (振告日期).
-        ("report", r"报\s*告|审\s*核|复\s*核|发\s*布|签\s*发|发\s*放|告\s*(?:日\s*期|时\s*间)"),
-        ("exam", r"检\s*验|检\s*查|检\s*测|化\s*验|测\s*定|分\s*析|上\s*机"),
-        ("visit", r"就\s*诊|门\s*诊|初\s*诊|复\s*诊|挂\s*号|看\s*诊|急\s*诊"),
-        ("issue", r"开\s*具|出\s*具|开\s*证|证\s*明|签\s*名|签\s*字|填\s*写|医\s*师|医\s*生|开\s*票|盖\s*章"),
-        ("print", r"打\s*印"),
-        ("record", r"记\s*录|书\s*写"),
-    )
-)
-_GENERIC_DATE_LABEL = re.compile(r"日\s*期|时\s*间|[Dd]ate|年\s*月\s*日")
-_LABEL_WINDOW = 10
-
-# Which labelled dates answer "the date that matters" per type, best first. None = a date with no
-# label. Birth dates, validity periods and admission dates are never the document's date.
-_DATE_PREFERENCE: dict[DocType, tuple[str | None, ...]] = {
-    DocType.LAB_REPORT: ("report", "exam", "print", "generic", None, "issue", "record", "visit", "sample", "order"),
-    DocType.DISCHARGE_SUMMARY: ("discharge", "record", "issue", "generic", None, "print", "report"),
-    DocType.DIAGNOSIS_CERTIFICATE: ("issue", "generic", None, "report", "print", "record", "visit"),
-    DocType.MEDICAL_RECORD: ("visit", "discharge", "record", "generic", None, "issue", "print", "report"),
-    DocType.OTHER: ("issue", "order", "report", "generic", None, "print", "visit", "record", "exam", "discharge"),
-}
-# Unlabelled dates earlier than this are birth dates or noise, not a recent document's date.
-_MIN_DOC_YEAR = 1990
+# The date logic lives in classifiers/dates.py; these names keep the ID card code below unchanged.
+_DateHit = DateCandidate
 
 
-@dataclass(frozen=True, slots=True)
-class _DateHit:
-    date: ParsedDate
-    kind: str | None
-    row_index: int
-    start: int
-    end: int
-
-
-def _classify_label(text: str) -> str | None:
-    """The kind of date a label names, judged from the label text right before the date."""
-    best: tuple[int, str] | None = None
-    for name, pattern in _DATE_LABEL_CLASSES:
-        for m in pattern.finditer(text):
-            if best is None or m.end() > best[0]:
-                best = (m.end(), name)
-    if best:
-        return best[1]
-    return "generic" if _GENERIC_DATE_LABEL.search(text) else None
-
-
-def _find_dated_rows(rows: Sequence[Row]) -> list[_DateHit]:
-    hits: list[_DateHit] = []
-    for i, row in enumerate(rows):
-        previous_end = 0
-        for date, (start, end) in find_dates(row.text):
-            window = row.text[max(previous_end, start - _LABEL_WINDOW) : start]
-            kind = _classify_label(window)
-            if kind is None and i > 0:
-                kind = _label_above(rows, i, row.box_for(start, end))
-            hits.append(_DateHit(date, kind, i, start, end))
-            previous_end = end
-    return hits
-
-
-def _label_above(rows: Sequence[Row], i: int, box: Box) -> str | None:
-    """The kind named by a header cell right above a date (tables print 报告日期 over the value)."""
-    above = rows[i - 1]
-    if above.page != rows[i].page or box.y0 - above.box.y1 > 2 * box.height:
-        return None
-    for seg in above.segments:
-        b = seg.line.box
-        if b.x1 > box.x0 and box.x1 > b.x0 and len(seg.line.text.strip()) <= 8 and not find_dates(seg.line.text):
-            return _classify_label(fold(seg.line.text))
-    return None
-
-
-def _pick_doc_date(hits: list[_DateHit], doc_type: DocType) -> _DateHit | None:
-    preference = _DATE_PREFERENCE.get(doc_type)
-    if preference is None:
-        return None
-    for kind in preference:
-        group = [h for h in hits if h.kind == kind and (kind is not None or h.date.year >= _MIN_DOC_YEAR)]
-        if group:
-            # The latest date of the kind; on a tie the lowest on the page (the signature line).
-            return max(group, key=lambda h: (h.date.as_date(), h.date.precision == "day", h.row_index))
-    return None
-
-
-def _date_field(rows: Sequence[Row], hit: _DateHit) -> FieldValue:
-    return _field(rows[hit.row_index], hit.start, hit.end, hit.date.value)
+def _date_field(rows: Sequence[Row], hit: DateCandidate) -> FieldValue:
+    return candidate_field(rows, hit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -749,7 +700,7 @@ def extract_fields(ocr: OcrResult, doc_type: DocType, identity_kind: str | None 
     rows = build_rows(ocr)
     if not rows:
         return ExtractedFields()
-    dates = _find_dated_rows(rows)
+    dates = date_candidates(rows, page_sizes={p.index: (float(p.width), float(p.height)) for p in ocr.pages})
     is_identity = doc_type == DocType.ID_CARD
 
     fields = ExtractedFields(
@@ -768,7 +719,6 @@ def extract_fields(ocr: OcrResult, doc_type: DocType, identity_kind: str | None 
     if is_identity:
         fields.extra = _id_card_extra(rows, dates)
     else:
-        picked = _pick_doc_date(dates, doc_type)
-        if picked:
-            fields.doc_date = _date_field(rows, picked)
+        id_number = fields.id_number.value if fields.id_number else None
+        fields.doc_date = pick_doc_date(rows, doc_type, birth_date=birth_date_from_id(id_number), candidates=dates)
     return fields

@@ -13,6 +13,12 @@ tell two hospitals apart count heavily:
 
 Anything that does not pass those gates resolves to ``None``: the check then reports ``unknown``
 and a reviewer looks, instead of the applicant being judged on another hospital's grade.
+
+The check's ``confidence``: a grade outcome is as sure as the match behind it (an exact name or
+alias ≈0.95, an OCR correction less). "Not in the registry" is sure only when a full institution
+name (…医院, …卫生院) was read clearly from the page and nothing in the registry comes close; a name
+read poorly, one without an institution suffix, one only on the seal, one a character or two away
+from a registered hospital, or no name at all, is a question for a reviewer, not a finding.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -390,6 +397,19 @@ class HospitalRegistry:
         cost, idx, key = best
         return self._match(idx, round(100.0 * (1 - cost / max(len(key), 1)), 1), key)
 
+    def closest(self, text: str) -> tuple[str, float] | None:
+        """The registry name most like ``text`` (any of its query forms) and its similarity (0..100),
+        whether or not it is close enough to resolve; ``None`` for an empty registry or text."""
+        best: tuple[str, float] | None = None
+        keys = list(self._exact)
+        if not keys:
+            return None
+        for v, _ in _query_variants(text):
+            hit = process.extractOne(v, keys, scorer=fuzz.ratio)
+            if hit is not None and (best is None or hit[1] > best[1]):
+                best = (self._entries[self._exact[hit[0]]].canonical_name, float(hit[1]))
+        return best
+
     def _match(self, idx: int, score: float, key: str) -> HospitalMatch:
         e = self._entries[idx]
         names = (e.canonical_name, *e.aliases)
@@ -448,14 +468,63 @@ def _correction_cost(query: str, key: _Key, q_types: frozenset[str]) -> float | 
 
 # --- the check ---------------------------------------------------------------------------------
 
+# A grade outcome resting on an exact name or alias; an OCR-corrected match scales down from it.
+_EXACT_MATCH_CONFIDENCE = 0.95
+# Below this similarity (fuzz.ratio, 0..100) to every registered name, nothing in the registry is
+# "close"; above _CLOSE_NAME the name is probably a registered hospital misread past correction.
+_FAR_NAME = 70.0
+_CLOSE_NAME = 90.0
+# The OCR score of a name read clearly.
+_CLEAR_READ = 0.95
+_POOR_READ = 0.6
+# When nothing measured how well the name was read (e.g. a caller with text only).
+_UNMEASURED_READ = 0.85
+_NAME_END_RE = re.compile(_INSTITUTION_END.pattern + "$")
+
+
+def _match_confidence(match: HospitalMatch, read_confidence: float | None, from_seal: bool) -> float:
+    if match.score >= 100.0:
+        # A misreading rarely spells another registered name exactly: the read hardly matters.
+        return _EXACT_MATCH_CONFIDENCE
+    # An accepted correction scores about 70-90; the fewer characters changed, the surer.
+    confidence = 0.55 + 0.35 * min(max((match.score - 70.0) / 25.0, 0.0), 1.0)
+    read = _UNMEASURED_READ if read_confidence is None or from_seal else read_confidence
+    confidence *= 0.7 + 0.3 * min(max(read, 0.0), 1.0)
+    return round(min(confidence, 0.9), 3)
+
+
+def _not_found_confidence(
+    hospital_text: str | None, seal_text: str | None, registry: HospitalRegistry, read_confidence: float | None
+) -> float:
+    """How sure "not in the registry" is; low unless a full name was read clearly and is far from every
+    registered one."""
+    name = hospital_text if hospital_text and hospital_text.strip() else None
+    if name is None:
+        # No name on the page; at best the seal's curved text, which OCR reads worst of all.
+        return 0.35 if seal_text and seal_text.strip() else 0.2
+    variants = [v for v, _ in _query_variants(name)]
+    if not any(len(v) >= _MIN_FUZZY_LEN and _NAME_END_RE.search(v) for v in variants):
+        return 0.35  # a fragment, a department, another kind of organisation: not a hospital's full name
+    read = _UNMEASURED_READ if read_confidence is None else read_confidence
+    clear = min(max((read - _POOR_READ) / (_CLEAR_READ - _POOR_READ), 0.0), 1.0)
+    closest = registry.closest(name)
+    similarity = closest[1] if closest else 0.0
+    far = min(max((_CLOSE_NAME - similarity) / (_CLOSE_NAME - _FAR_NAME), 0.0), 1.0)
+    return round(0.35 + 0.6 * clear * far, 3)
+
 
 def check_hospital(
     hospital_text: str | None,
     seal_text: str | None,
     registry: HospitalRegistry,
     min_grade: str | None,
+    *,
+    read_confidence: float | None = None,
 ) -> HospitalCheck:
-    """Resolve the issuer from the header name, else from the seal, and compare its grade."""
+    """Resolve the issuer from the header name, else from the seal, and compare its grade.
+
+    ``read_confidence`` is the OCR score of ``hospital_text`` (its ``FieldValue.confidence``); it
+    decides how sure an unresolved or corrected name is."""
     match: HospitalMatch | None = None
     matched_from: str | None = None
     for text in (hospital_text, seal_text):
@@ -468,21 +537,36 @@ def check_hospital(
         seen = "、".join(t for t in (hospital_text, seal_text) if t and t.strip())
         reason = f"“{seen}”未在定点医疗机构名录中找到" if seen else "未识别到医疗机构名称，未在定点医疗机构名录中找到"
         # Unknown is a problem only where the policy sets a minimum grade for this document type.
-        outcome = Outcome.UNKNOWN if min_grade is not None else Outcome.NOT_APPLICABLE
-        return HospitalCheck(outcome=outcome, matched_from=hospital_text or seal_text, reason=reason)
+        if min_grade is None:
+            return HospitalCheck(outcome=Outcome.NOT_APPLICABLE, matched_from=hospital_text or seal_text, reason=reason)
+        return HospitalCheck(
+            outcome=Outcome.UNKNOWN,
+            confidence=_not_found_confidence(hospital_text, seal_text, registry, read_confidence),
+            matched_from=hospital_text or seal_text,
+            reason=reason,
+        )
 
-    found = {"canonical_name": match.canonical_name, "grade": match.grade, "matched_from": matched_from}
+    found: dict[str, Any] = {
+        "canonical_name": match.canonical_name,
+        "grade": match.grade,
+        "matched_from": matched_from,
+    }
     if min_grade is None:
         return HospitalCheck(outcome=Outcome.NOT_APPLICABLE, **found)
+    confidence = _match_confidence(match, read_confidence, from_seal=matched_from != hospital_text)
     ok = meets_min_grade(match.grade, min_grade)
     if ok is None:
         return HospitalCheck(
-            outcome=Outcome.UNKNOWN, reason=f"无法比较医院等级“{match.grade}”与要求的“{min_grade}”", **found
+            outcome=Outcome.UNKNOWN,
+            confidence=0.9,  # the registry's grade cannot be compared: sure, whoever reads the page
+            reason=f"无法比较医院等级“{match.grade}”与要求的“{min_grade}”",
+            **found,
         )
     if not ok:
         return HospitalCheck(
             outcome=Outcome.FAIL,
+            confidence=confidence,
             reason=f"{match.canonical_name}为{match.grade}医院，须由{min_grade}及以上医院出具",
             **found,
         )
-    return HospitalCheck(outcome=Outcome.PASS, **found)
+    return HospitalCheck(outcome=Outcome.PASS, confidence=confidence, **found)

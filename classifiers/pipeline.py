@@ -19,7 +19,7 @@ from classifiers.hospital import HospitalRegistry, check_hospital
 from classifiers.identity import check_identity
 from classifiers.quality import assess_quality
 from classifiers.recency import check_recency
-from classifiers.seal import check_seal
+from classifiers.seal import check_seal, page_read_confidence
 from classifiers.types import (
     Classification,
     DiagnosisCheck,
@@ -53,32 +53,55 @@ def analyse_document(
     catalogue: DiseaseCatalogue,
 ) -> DocumentAnalysis:
     """Classify, extract and run every check; ``context_for`` gives the policy for the found type."""
-    classification = classify(ocr)
+    classification = classify(ocr, images)
     doc_type = classification.doc_type
     fields = extract_fields(ocr, doc_type, classification.identity_kind)
     ctx = context_for(doc_type)
 
     hospital_text = fields.hospital_name.value if fields.hospital_name else None
-    hospital = check_hospital(hospital_text, seal.text, registry, ctx.min_grade)
+    hospital = check_hospital(
+        hospital_text,
+        seal.text,
+        registry,
+        ctx.min_grade,
+        read_confidence=fields.hospital_name.confidence if fields.hospital_name else None,
+    )
     registry_match: bool | None = None
+    registry_confidence: float | None = None
     if hospital.canonical_name:
         issuer_names = registry.names_for(hospital.canonical_name)
         seal_hospital = registry.resolve(seal.text) if seal.present and seal.text else None
         if seal_hospital is not None:
             registry_match = seal_hospital.canonical_name == hospital.canonical_name
+            registry_confidence = seal_hospital.score / 100
     else:
         issuer_names = [hospital_text] if hospital_text else []
 
     if doc_type in DIAGNOSIS_BEARING:
-        diagnosis = check_diagnosis(fields.diagnosis.value if fields.diagnosis else None, ctx.disease, catalogue)
+        diagnosis = check_diagnosis(
+            fields.diagnosis.value if fields.diagnosis else None,
+            ctx.disease,
+            catalogue,
+            read_confidence=fields.diagnosis.confidence if fields.diagnosis else None,
+        )
     else:
         diagnosis = DiagnosisCheck(outcome=Outcome.NOT_APPLICABLE, disease=ctx.disease)
 
     checks = DocumentChecks(
-        seal=check_seal(seal, issuer_names, ctx.seal_required, registry_match=registry_match),
+        seal=check_seal(
+            seal,
+            issuer_names,
+            ctx.seal_required,
+            registry_match=registry_match,
+            registry_confidence=registry_confidence,
+            read_confidence=page_read_confidence(ocr),
+        ),
         hospital=hospital,
         recency=check_recency(
-            fields.doc_date.value if fields.doc_date else None, ctx.application_date, ctx.recency_limit_days
+            fields.doc_date.value if fields.doc_date else None,
+            ctx.application_date,
+            ctx.recency_limit_days,
+            confidence=fields.doc_date.confidence if fields.doc_date else None,
         ),
         identity=check_identity(fields, ctx, is_identity_document=doc_type == DocType.ID_CARD),
         quality=assess_quality(images, ocr),

@@ -14,10 +14,23 @@ construction and skip the pixel measures.
 
 Thresholds were set on the phone photos in /work/shared/realworld (all pass) against heavily
 blurred, downscaled, darkened and glare-covered versions of them (all fail); see the tests.
+
+A blank or near-blank page (an extra sheet, the back of a form, a page with only a page number or
+punch holes) is not an unreadable photo: ``blank_page`` tells it apart by its ink (almost no marks
+darker than the paper around them, away from the page's edges and the desk) together with the OCR
+(nothing, or a few characters, read). It passes, with ``blank`` in ``problems``; the document type
+is ``other`` (see ``classifiers.doctype``). A blurred photo of a real page has plenty of ink and
+still fails.
+
+Every outcome carries a ``confidence``. A FAIL is confident only when a pixel measure is far past
+its threshold and the OCR, too, read little or read it poorly; a measure just past its threshold,
+or a page the OCR read well despite it, gives a lower confidence (a reviewer flag, not a request to
+the applicant). A PASS is less sure with each warning and with a mediocre OCR score.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -26,7 +39,7 @@ import numpy as np
 from classifiers.types import Outcome, QualityCheck
 from ocr.types import OcrPage, OcrResult
 
-__all__ = ["REASONS", "assess_quality"]
+__all__ = ["REASONS", "BlankPage", "PageInk", "assess_quality", "blank_page", "measure_ink"]
 
 # Sharpness is measured after scaling the page so its median text line is this tall: blur is
 # judged relative to the characters, which makes it independent of the photo's resolution.
@@ -52,6 +65,7 @@ _LOW_SCORE = 0.6
 _OCR_POOR_MEAN = 0.75
 _OCR_POOR_LOW_FRACTION = 0.4
 _OCR_FAIL_MEAN = 0.55
+_WELL_READ = 0.8  # a line read at this score or better is legible text
 
 REASONS: dict[str, str] = {
     "no_text": "未能识别到文字，请确认上传的是所需材料，并将材料平铺、完整拍摄",
@@ -267,7 +281,7 @@ def _ocr_evidence(ocr: OcrResult) -> dict[str, float]:
     lines = [line for _, line in ocr.lines if line.text.strip()]
     chars = sum(len(line.text.strip()) for line in lines)
     if not lines:
-        return {"lines": 0.0, "chars": 0.0, "mean_score": 0.0, "low_confidence_fraction": 1.0}
+        return {"lines": 0.0, "chars": 0.0, "mean_score": 0.0, "low_confidence_fraction": 1.0, "well_read_chars": 0.0}
     weights = np.array([len(line.text.strip()) for line in lines], dtype=float)
     scores = np.array([line.score for line in lines])
     return {
@@ -275,19 +289,205 @@ def _ocr_evidence(ocr: OcrResult) -> dict[str, float]:
         "chars": float(chars),
         "mean_score": round(float((scores * weights).sum() / weights.sum()), 4),
         "low_confidence_fraction": round(float((scores < _LOW_SCORE).mean()), 4),
+        "well_read_chars": float(weights[scores >= _WELL_READ].sum()),
     }
 
 
+# --- blank pages ----------------------------------------------------------------------------
+
+# Ink is measured on the page scaled to this long side: enough for a page number, cheap for a photo.
+_INK_LONG_SIDE = 600
+# Paper is estimated by a max filter this wide (px at the working scale): wider than a stroke, so
+# strokes vanish from it; its box-blur smooths the steps between neighbouring windows.
+_PAPER_KERNEL = 15
+# A mark is this much darker than the paper around it (grey levels, and share of the paper level):
+# well above sensor and JPEG noise, well below blurred print.
+_INK_DELTA = 24
+_INK_DELTA_SHARE = 0.12
+_NOT_PAPER = 0.6  # background this far below the bright paper is the desk, a scanner lid, a shadow
+_EDGE_MARGIN = 0.02  # of the long side: a scan's dark border and the photo's frame are never ink
+_EDGE_BAND = 0.12  # a long mark within this band of the border is the page's edge or a shadow line
+_MIN_MARK_AREA = 4  # px at the working scale; smaller specks are noise
+# A blank page: at most this many marks, covering at most this share of the paper, and at most this
+# much text read by the OCR (a page number, "此页空白"). Printed pages measure 150+ marks and 4%+ of
+# the paper even blurred beyond reading; blank sheets photographed on a desk or scanned, with punch
+# holes or a page number, 0-10 marks and under 0.1%.
+_BLANK_MAX_MARKS = 30
+_BLANK_MAX_INK = 0.006
+_BLANK_MAX_CHARS = 12
+_BLANK_MAX_LINES = 3
+# Ink at which a page without readable text is clearly a document the OCR could not read.
+_CLEAR_CONTENT_MARKS = 120
+_CLEAR_CONTENT_INK = 0.03
+
+
+@dataclass(frozen=True)
+class PageInk:
+    """Marks on a page darker than the paper around them, away from its edges and the desk."""
+
+    marks: int  # separate marks of glyph size or more (characters merge at the working scale)
+    ink_fraction: float  # share of the paper under those marks
+
+
+@dataclass(frozen=True)
+class BlankPage:
+    """Evidence that every page of a document is blank or nearly so."""
+
+    confidence: float
+    marks: int  # on the page with the most
+    ink_fraction: float
+    chars: int  # characters the OCR read on all pages
+
+
+def measure_ink(image: np.ndarray) -> PageInk:
+    """Count the marks on a page image (BGR or grey) that stand out from the paper around them.
+
+    The paper level is a local maximum (strokes are thinner than its window), so uneven light,
+    a shadow's gradient and a tinted sheet are paper, not ink. Not counted: the frame of the image,
+    large areas outside the paper (a desk, a scanner lid: much darker than the page), a long thin
+    mark near the border (the page's edge, a shadow's step), and a ring around the page.
+    """
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    h, w = gray.shape[:2]
+    factor = _INK_LONG_SIDE / max(h, w, 1)
+    if factor < 1:
+        gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    h, w = gray.shape[:2]
+    kernel = np.ones((_PAPER_KERNEL, _PAPER_KERNEL), np.uint8)
+    paper_level = cv2.blur(cv2.dilate(gray, kernel), (_PAPER_KERNEL, _PAPER_KERNEL))
+    darker = paper_level.astype(np.int16) - gray.astype(np.int16)
+    bright = float(np.percentile(paper_level, 90))
+    paper = cv2.erode((paper_level >= _NOT_PAPER * bright).astype(np.uint8), kernel).astype(bool)
+    m = int(_EDGE_MARGIN * max(h, w)) + 1
+    paper[:m], paper[h - m :], paper[:, :m], paper[:, w - m :] = False, False, False, False
+    n_paper = int(np.count_nonzero(paper))
+    if n_paper == 0:
+        return PageInk(marks=0, ink_fraction=0.0)
+    threshold = np.maximum(_INK_DELTA, _INK_DELTA_SHARE * paper_level)
+    ink = ((darker > threshold) & paper).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    marks, area_sum = 0, 0
+    for x, y, bw, bh, area in stats[1:count].tolist():
+        if area < _MIN_MARK_AREA:
+            continue
+        touches_frame = x <= m + 1 or y <= m + 1 or x + bw >= w - m - 1 or y + bh >= h - m - 1
+        if touches_frame and area > 0.002 * w * h:
+            continue  # the desk or a scanner's border reaching into the picture
+        if bw > 0.25 * w and bh > 0.25 * h and area < 0.3 * bw * bh:
+            continue  # a ring around the page: the desk's edge along a photographed sheet
+        long = bw > 0.25 * w or bh > 0.25 * h
+        in_band = (
+            x + bw < _EDGE_BAND * w or x > (1 - _EDGE_BAND) * w or y + bh < _EDGE_BAND * h or y > (1 - _EDGE_BAND) * h
+        )
+        if long and (in_band or area / max(bw, bh) < 6):
+            continue  # the page's edge, a fold or a shadow's step: long and thin
+        marks += 1
+        area_sum += area
+    return PageInk(marks=marks, ink_fraction=area_sum / n_paper)
+
+
+def blank_page(images: Sequence[np.ndarray | None], ocr: OcrResult) -> BlankPage | None:
+    """The evidence that the document is blank (every page), or ``None`` when it is not or when a
+    page has no image to look at (no text alone cannot tell a blank page from an unreadable one)."""
+    lines = [line for _, line in ocr.lines if line.text.strip()]
+    chars = sum(len(line.text.strip()) for line in lines)
+    if chars > _BLANK_MAX_CHARS or len(lines) > _BLANK_MAX_LINES or not ocr.pages:
+        return None
+    if len(images) < len(ocr.pages) or any(img is None or img.size == 0 for img in images[: len(ocr.pages)]):
+        return None
+    inks = [measure_ink(img) for img in images[: len(ocr.pages)] if img is not None]
+    marks = max(i.marks for i in inks)
+    ink_fraction = max(i.ink_fraction for i in inks)
+    if marks > _BLANK_MAX_MARKS or ink_fraction > _BLANK_MAX_INK:
+        return None
+    # Surest when nothing at all is on the page; less so the nearer it comes to the limits.
+    nearness = max(marks / _BLANK_MAX_MARKS, ink_fraction / _BLANK_MAX_INK, chars / _BLANK_MAX_CHARS)
+    return BlankPage(
+        confidence=round(0.97 - 0.3 * nearness, 3), marks=marks, ink_fraction=round(ink_fraction, 5), chars=chars
+    )
+
+
+# --- the check ---------------------------------------------------------------------------------
+
 _ORDER = ("no_text", "blur", "too_small", "too_dark", "glare", "cropped", "low_confidence")
+_PIXEL_PROBLEMS = frozenset({"blur", "too_small", "too_dark", "glare"})
 
 
-def assess_quality(images: list[np.ndarray], ocr: OcrResult) -> QualityCheck:
-    """Whether the document can be read; ``images`` are the BGR page images, in page order."""
+def _clip01(value: float) -> float:
+    return float(min(max(value, 0.0), 1.0))
+
+
+def _severity(problem: str, metrics: dict[str, float]) -> float:
+    """How far past its fail threshold the measure behind ``problem`` is: 0 at (or before) the
+    threshold, 1 clearly beyond it (what a heavily degraded copy of a readable photo measures)."""
+    match problem:
+        case "blur" if "sharpness" in metrics:
+            # The threshold is already far below sharp photos (0.24+): two thirds of it is unmistakable.
+            return _clip01((_BLUR_FAIL - metrics["sharpness"]) / (0.35 * _BLUR_FAIL))
+        case "too_small" if "text_height" in metrics:
+            return _clip01((_TEXT_HEIGHT_FAIL - metrics["text_height"]) / 4.0)
+        case "too_dark":
+            dark = _clip01((_DARK_FAIL - metrics.get("mean_brightness", 255.0)) / 25.0)
+            flat = _clip01((_CONTRAST_FAIL - metrics.get("contrast", 255.0)) / 8.0)
+            return max(dark, flat)
+        case "glare" if "glare_fraction" in metrics:
+            return _clip01((metrics["glare_fraction"] - _GLARE_FAIL) / _GLARE_FAIL)
+        case "low_confidence":
+            return _clip01((_OCR_FAIL_MEAN - metrics["mean_score"]) / 0.2)
+        case "no_text" if "ink_marks" in metrics:
+            return max(
+                _clip01(metrics["ink_marks"] / _CLEAR_CONTENT_MARKS),
+                _clip01(metrics["ink_fraction"] / _CLEAR_CONTENT_INK),
+            )
+    return 0.0
+
+
+def _ocr_badness(metrics: dict[str, float]) -> float:
+    """0 when the OCR read plenty of text well, 1 when it read little or read it poorly."""
+    weak = _clip01((0.92 - metrics["mean_score"]) / 0.25)
+    few = _clip01((40.0 - metrics["well_read_chars"]) / 40.0)
+    return max(weak, few)
+
+
+def _fail_confidence(fail: set[str], metrics: dict[str, float]) -> float:
+    if fail == {"no_text"} and "ink_marks" not in metrics:
+        return 0.6  # no pixels to look at: a blank page and an unreadable one look the same to the OCR
+    severity = max(_severity(p, metrics) for p in fail)
+    confidence = 0.5 + 0.25 * severity + 0.22 * _ocr_badness(metrics)
+    if fail == {"low_confidence"}:
+        # Sharp, bright, well-sized text the OCR could not read is handwriting or an unusual print
+        # more often than an unreadable photo: a reviewer should look first.
+        confidence = min(confidence, 0.75)
+    return round(min(confidence, 0.97), 3)
+
+
+def _pass_confidence(warn: set[str], metrics: dict[str, float]) -> float:
+    confidence = 0.95 - sum(0.04 if p == "cropped" else 0.08 for p in warn)
+    if metrics["lines"] > 0:
+        confidence -= 0.2 * _clip01((0.92 - metrics["mean_score"]) / 0.25)
+    return round(max(confidence, 0.5), 3)
+
+
+def assess_quality(images: Sequence[np.ndarray | None], ocr: OcrResult) -> QualityCheck:
+    """Whether the document can be read; ``images`` are the BGR page images, in page order.
+
+    A blank document passes (``blank`` in ``problems``): there is nothing to read, not an unreadable
+    photo of something."""
     metrics = _ocr_evidence(ocr)
+    blank = blank_page(images, ocr)
+    if blank is not None:
+        metrics |= {"ink_marks": float(blank.marks), "ink_fraction": blank.ink_fraction, "blank": 1.0}
+        return QualityCheck(outcome=Outcome.PASS, confidence=blank.confidence, problems=["blank"], metrics=metrics)
+
     fail: set[str] = set()
     warn: set[str] = set()
     if metrics["lines"] < _MIN_LINES and metrics["chars"] < _MIN_CHARS:
         fail.add("no_text")
+        pages = [img for img in images if img is not None and img.size > 0]
+        if pages:
+            inks = [measure_ink(img) for img in pages]
+            metrics["ink_marks"] = float(max(i.marks for i in inks))
+            metrics["ink_fraction"] = round(max(i.ink_fraction for i in inks), 5)
 
     pages_measured = 0
     for page, image in zip(ocr.pages, images, strict=False):
@@ -322,6 +522,18 @@ def assess_quality(images: list[np.ndarray], ocr: OcrResult) -> QualityCheck:
     if fail:
         # Tell the applicant about the failing problems first; one sentence each.
         fail_reason = "；".join(REASONS[p] for p in _ORDER if p in fail)
-        return QualityCheck(outcome=Outcome.FAIL, problems=problems, metrics=metrics, reason=fail_reason)
+        return QualityCheck(
+            outcome=Outcome.FAIL,
+            confidence=_fail_confidence(fail, metrics),
+            problems=problems,
+            metrics=metrics,
+            reason=fail_reason,
+        )
     hint = "；".join(REASONS[p] for p in problems) if problems else None
-    return QualityCheck(outcome=Outcome.PASS, problems=problems, metrics=metrics, reason=hint)
+    return QualityCheck(
+        outcome=Outcome.PASS,
+        confidence=_pass_confidence(warn, metrics),
+        problems=problems,
+        metrics=metrics,
+        reason=hint,
+    )

@@ -3,6 +3,11 @@
 Ages are calendar days from the document's date to the application date. When only the month is
 known the document is dated to the *last* day of that month: an ambiguous date must not count
 against the applicant.
+
+A verdict is only as sure as the date it rests on: the check's ``confidence`` is the date's own
+(``FieldValue.confidence``: OCR score times how sure the pick was), lowered further when a small
+misreading would flip the outcome (a few days over the limit) or when the date lies in the future,
+which is more often a misread or a wrong date on the page than a forgery.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import re
 
 from classifiers.types import Outcome, RecencyCheck
 
-__all__ = ["FUTURE_GRACE_DAYS", "check_recency", "parse_doc_date"]
+__all__ = ["BORDERLINE_DAYS", "FUTURE_GRACE_DAYS", "check_recency", "parse_doc_date"]
 
 # A document dated a day or two after the application is a clock or time-zone slip (or a report
 # printed the next morning), not a forgery; more than that is.
@@ -42,8 +47,21 @@ def parse_doc_date(value: str) -> tuple[dt.date, bool] | None:
         return None
 
 
-def check_recency(doc_date: str | None, as_of: dt.date, limit_days: int | None) -> RecencyCheck:
-    """Age of the document on ``as_of`` (the application date) against ``limit_days``."""
+# A stale FAIL within this many days of the limit turns on a single misread digit of the day.
+BORDERLINE_DAYS = 7
+_BORDERLINE_FACTOR = 0.85
+_FUTURE_FACTOR = 0.8
+
+
+def check_recency(
+    doc_date: str | None, as_of: dt.date, limit_days: int | None, *, confidence: float | None = None
+) -> RecencyCheck:
+    """Age of the document on ``as_of`` (the application date) against ``limit_days``.
+
+    ``confidence`` is how sure the date itself is (None: not measured, taken as certain); the
+    outcome's confidence follows it.
+    """
+    sure = 1.0 if confidence is None else max(0.0, min(1.0, confidence))
     if not doc_date or not doc_date.strip():
         return RecencyCheck(outcome=Outcome.UNKNOWN, limit_days=limit_days, reason="未识别到材料日期")
     parsed = parse_doc_date(doc_date)
@@ -61,22 +79,36 @@ def check_recency(doc_date: str | None, as_of: dt.date, limit_days: int | None) 
     if limit_days is None:
         reason = "日期晚于申请日期" if future else None
         return RecencyCheck(
-            outcome=Outcome.NOT_APPLICABLE, reason=reason, date=date_text, age_days=age, limit_days=limit_days
+            outcome=Outcome.NOT_APPLICABLE,
+            confidence=_round(sure),
+            reason=reason,
+            date=date_text,
+            age_days=age,
+            limit_days=limit_days,
         )
     if future:
         return RecencyCheck(
             outcome=Outcome.FAIL,
+            confidence=_round(sure * _FUTURE_FACTOR),
             reason=f"日期晚于申请日期（材料日期{doc_date}，申请日期{as_of.isoformat()}）",
             date=date_text,
             age_days=age,
             limit_days=limit_days,
         )
     if age > limit_days:
+        borderline = age - limit_days <= BORDERLINE_DAYS and not month_only
         return RecencyCheck(
             outcome=Outcome.FAIL,
+            confidence=_round(sure * (_BORDERLINE_FACTOR if borderline else 1.0)),
             reason=f"材料日期{doc_date}距申请日期已{age}天，超过{limit_days}天的时限，请提供近期材料",
             date=date_text,
             age_days=age,
             limit_days=limit_days,
         )
-    return RecencyCheck(outcome=Outcome.PASS, date=date_text, age_days=age, limit_days=limit_days)
+    return RecencyCheck(
+        outcome=Outcome.PASS, confidence=_round(sure), date=date_text, age_days=age, limit_days=limit_days
+    )
+
+
+def _round(value: float) -> float:
+    return round(value, 3)

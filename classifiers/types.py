@@ -2,6 +2,11 @@
 
 Their JSON form is the per-document part of the report contract in DESIGN.md; keys may be added,
 never renamed.
+
+Every check carries a ``confidence``: how sure its outcome is, given how well what it rests on was
+read (a field's own ``confidence`` is the OCR score of the text it came from). The assessment sends
+a FAIL to the applicant only at or above the policy's ``problem_confidence``; a weaker one becomes
+a reviewer flag.
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ class FieldValue(BaseModel):
     page: int
     box: Box | None = None
     raw: str | None = None  # the OCR text it was parsed from, when different from value
+    # How sure the reading is (0..1): the OCR score of the text it came from, lowered when the value
+    # had to be repaired or chosen among candidates. None when nothing measured it.
+    confidence: float | None = None
 
 
 class ExtractedFields(BaseModel):
@@ -90,6 +98,7 @@ class SealFinding(BaseModel):
 
 class SealCheck(BaseModel):
     outcome: Outcome
+    confidence: float = 1.0  # how sure the outcome is, 0..1 (see the module docstring)
     present: bool
     text: str | None = None
     matches_issuer: bool | None = None  # None when there is no seal text or no issuer to compare
@@ -98,6 +107,7 @@ class SealCheck(BaseModel):
 
 class HospitalCheck(BaseModel):
     outcome: Outcome
+    confidence: float = 1.0  # how sure the outcome is, 0..1 (see the module docstring)
     canonical_name: str | None = None
     grade: str | None = None  # as written in the registry: 三级甲等, 二级乙等, 一级, 未定级 …
     matched_from: str | None = None  # the text it was resolved from
@@ -106,6 +116,7 @@ class HospitalCheck(BaseModel):
 
 class RecencyCheck(BaseModel):
     outcome: Outcome
+    confidence: float = 1.0  # how sure the outcome is, 0..1 (see the module docstring)
     date: str | None = None
     age_days: int | None = None
     limit_days: int | None = None
@@ -114,6 +125,7 @@ class RecencyCheck(BaseModel):
 
 class IdentityCheck(BaseModel):
     outcome: Outcome
+    confidence: float = 1.0  # how sure the outcome is, 0..1 (see the module docstring)
     id_valid: bool | None = None  # GB 11643 checksum and birth date of the ID number on the document
     name_matches: bool | None = None
     id_matches: bool | None = None
@@ -122,6 +134,7 @@ class IdentityCheck(BaseModel):
 
 class QualityCheck(BaseModel):
     outcome: Outcome
+    confidence: float = 1.0  # how sure the outcome is, 0..1 (see the module docstring)
     problems: list[str] = []  # blur, too_small, too_dark, glare, cropped, no_text
     metrics: dict[str, float] = {}
     reason: str | None = None  # what to tell the applicant, in Chinese
@@ -129,6 +142,7 @@ class QualityCheck(BaseModel):
 
 class DiagnosisCheck(BaseModel):
     outcome: Outcome
+    confidence: float = 1.0  # how sure the outcome is, 0..1 (see the module docstring)
     disease: str | None = None  # the claimed 病种
     matched_term: str | None = None
     icd10: str | None = None

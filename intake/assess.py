@@ -22,7 +22,7 @@ from classifiers.types import DocType, Outcome
 from intake.application import Application
 from intake.names import display_name
 from intake.policy import MaterialRule, Policy
-from intake.report import DocumentReport, Report, Verdict
+from intake.report import DocumentReport, Evidence, Report, Verdict
 
 DOC_TYPE_LABELS = {
     DocType.ID_CARD: "身份证明",
@@ -38,31 +38,95 @@ def is_readable(doc: DocumentReport) -> bool:
     return doc.error is None and doc.checks.quality.outcome != Outcome.FAIL
 
 
-def document_problems(doc: DocumentReport) -> list[str]:
-    """Problem codes of one document, from its checks (the checks already applied the policy)."""
+# A possible problem read off an UNKNOWN outcome (something was read but could not be placed) is
+# never surer than this: it is for a reviewer to look at, not for the applicant to fix.
+UNCERTAIN = 0.5
+
+
+def document_findings(doc: DocumentReport, policy: Policy, application: Application) -> list[Evidence]:
+    """Every possible problem of one document, each with its evidence and confidence; the policy's
+    ``problem_confidence`` later decides which the applicant is told of and which are flags."""
     name = doc.file
     if not is_readable(doc):
-        return [f"unreadable:{name}"]
+        quality = doc.checks.quality
+        read = doc.error or quality.reason or "、".join(quality.problems) or "无法识别"
+        return [Evidence(code=f"unreadable:{name}", file=name, page=0, read=read, expected="清晰、完整、可辨认的材料",
+                         rule="材料须清晰可辨（图像质量检查）", confidence=1.0 if doc.error else quality.confidence,
+                         reason=read)]
     if doc.doc_type in (None, DocType.OTHER):  # `other` documents satisfy nothing and fail nothing
         return []
-    checks = doc.checks
-    problems: list[str] = []
-    if checks.identity.id_valid is False and doc.doc_type == DocType.ID_CARD:
-        problems.append(f"id_invalid:{name}")
-    if checks.identity.name_matches is False or checks.identity.id_matches is False:
-        problems.append(f"identity_mismatch:{name}")
-    if checks.seal.outcome == Outcome.FAIL:
-        problems.append(f"seal_mismatch:{name}" if checks.seal.matches_issuer is False else f"seal_missing:{name}")
+    checks, label = doc.checks, DOC_TYPE_LABELS[doc.doc_type]
+    found: list[Evidence] = []
+
+    def add(kind: str, field: str | None, *, read: str | None, expected: str | None, rule: str,
+            confidence: float, reason: str | None) -> None:
+        source = doc.field_sources.get(field) if field else None
+        found.append(Evidence(code=f"{kind}:{name}", file=name, page=source.page if source else None,
+                              box=source.box if source else None, read=read, expected=expected, rule=rule,
+                              confidence=round(confidence, 3), reason=reason))
+
+    identity = checks.identity
+    id_read, name_read = doc.fields.get("id_number"), doc.fields.get("patient_name")
+    if identity.id_valid is False and doc.doc_type == DocType.ID_CARD:
+        add("id_invalid", "id_number", read=id_read, expected="校验位与出生日期均有效的18位公民身份号码",
+            rule="GB 11643 公民身份号码校验", confidence=identity.confidence, reason=identity.reason)
+    mismatch = identity.name_matches is False or identity.id_matches is False
+    if mismatch or (identity.outcome == Outcome.UNKNOWN and (name_read or id_read)):
+        field = "patient_name" if identity.name_matches is False or (not mismatch and name_read) else "id_number"
+        add("identity_mismatch", field, read=f"{name_read or '—'} {id_read or '—'}",
+            expected=f"{application.applicant_name} {application.id_number}", rule="材料须为申请人本人的材料",
+            confidence=identity.confidence if mismatch else min(identity.confidence, UNCERTAIN),
+            reason=identity.reason)
+
+    seal = checks.seal
+    seal_rule = f"{label}须加盖出具医院公章（本地区政策）"
+    if seal.outcome == Outcome.FAIL:
+        kind = "seal_mismatch" if seal.matches_issuer is False else "seal_missing"
+        add(kind, "seal" if seal.present else None, read=seal.text or ("有印章" if seal.present else "未见红色公章"),
+            expected=checks.hospital.canonical_name or doc.fields.get("hospital_name") or "出具医院的红色公章",
+            rule=seal_rule, confidence=seal.confidence, reason=seal.reason)
+    elif seal.outcome == Outcome.UNKNOWN and doc.doc_type in policy.seal_required and seal.reason:
+        add("seal_mismatch" if seal.present else "seal_missing", "seal" if seal.present else None,
+            read=seal.text, expected=checks.hospital.canonical_name or "出具医院的红色公章", rule=seal_rule,
+            confidence=min(seal.confidence, UNCERTAIN), reason=seal.reason)
+
     # The hospital check is not_applicable unless the policy sets a minimum grade for this type.
-    if checks.hospital.outcome == Outcome.FAIL:
-        problems.append(f"grade_too_low:{name}")
-    elif checks.hospital.outcome == Outcome.UNKNOWN:
-        problems.append(f"hospital_unknown:{name}")
-    if checks.recency.outcome == Outcome.FAIL:
-        problems.append(f"stale:{name}")
-    if checks.diagnosis.outcome == Outcome.FAIL:
-        problems.append(f"diagnosis_mismatch:{name}")
-    return problems
+    hospital = checks.hospital
+    min_grade = policy.min_grade.get(doc.doc_type)
+    grade_rule = f"{label}须由{min_grade}及以上定点医院出具"
+    if hospital.outcome == Outcome.FAIL:
+        add("grade_too_low", "hospital_name", read=f"{hospital.canonical_name or '—'}（{hospital.grade or '未定级'}）",
+            expected=f"{min_grade}及以上", rule=grade_rule, confidence=hospital.confidence, reason=hospital.reason)
+    elif hospital.outcome == Outcome.UNKNOWN:
+        add("hospital_unknown", "hospital_name", read=doc.fields.get("hospital_name"),
+            expected="定点医疗机构名录中的医院", rule=grade_rule, confidence=hospital.confidence,
+            reason=hospital.reason)
+
+    recency = checks.recency
+    if recency.limit_days is not None:
+        recency_rule = f"{label}须为提交前{recency.limit_days}天内出具"
+        if recency.outcome == Outcome.FAIL:
+            add("stale", "doc_date", read=recency.date, expected=f"不早于提交前{recency.limit_days}天",
+                rule=recency_rule, confidence=recency.confidence, reason=recency.reason)
+        elif recency.outcome == Outcome.UNKNOWN:
+            add("stale", "doc_date", read=recency.date, expected=f"不早于提交前{recency.limit_days}天",
+                rule=recency_rule, confidence=min(recency.confidence, UNCERTAIN), reason=recency.reason)
+
+    diagnosis = checks.diagnosis
+    diagnosis_read = doc.fields.get("diagnosis")
+    claim = f"{application.disease}" + (f"（{diagnosis.icd10}）" if diagnosis.icd10 else "")
+    if diagnosis.outcome == Outcome.FAIL:
+        add("diagnosis_mismatch", "diagnosis", read=diagnosis_read, expected=claim, rule="诊断须与申请病种相符",
+            confidence=diagnosis.confidence, reason=diagnosis.reason)
+    elif diagnosis.outcome == Outcome.UNKNOWN and diagnosis_read:
+        add("diagnosis_mismatch", "diagnosis", read=diagnosis_read, expected=claim, rule="诊断须与申请病种相符",
+            confidence=min(diagnosis.confidence, UNCERTAIN), reason=diagnosis.reason)
+    return found
+
+
+def document_problems(doc: DocumentReport, policy: Policy, application: Application) -> list[str]:
+    """Problem codes of one document that the applicant is to be told of."""
+    return [f.code for f in document_findings(doc, policy, application) if policy.tells_applicant(f.code, f.confidence)]
 
 
 def satisfies(doc: DocumentReport, rule: MaterialRule) -> bool:
@@ -73,6 +137,14 @@ def satisfies(doc: DocumentReport, rule: MaterialRule) -> bool:
     return not rule.keywords or any(word in doc.text for word in rule.keywords)
 
 
+def missing_finding(material: str, rule: MaterialRule, documents: list[DocumentReport]) -> Evidence:
+    """A required material no document satisfies; as sure as no readable document was nearly typed as one."""
+    doubt = max((sum(doc.type_scores.get(t, 0.0) for t in rule.doc_types)
+                 for doc in documents if is_readable(doc) and doc.doc_type not in rule.doc_types), default=0.0)
+    return Evidence(code=f"missing:{material}", read="未找到", expected=rule.label, rule=f"必备材料：{rule.label}",
+                    confidence=round(1.0 - doubt, 3), reason=f"缺少{rule.label}")
+
+
 @dataclass(frozen=True)
 class Assessment:
     verdict: Verdict
@@ -80,40 +152,55 @@ class Assessment:
     materials: dict[str, list[str]]
     notice: str
     review_due: dt.date
+    evidence: list[Evidence]
+    review_flags: list[Evidence]
 
 
 def assess(application: Application, policy: Policy, documents: list[DocumentReport], *,
            submitted: dt.date) -> Assessment:
-    """Verdict, problems, deadline and notice for a round whose documents (those in effect) have
-    all been analysed; ``submitted`` is the round's submission date. Sets each document's problems."""
+    """Verdict, problems, reviewer flags, deadline and notice for a round whose documents (those in
+    effect) have all been analysed; ``submitted`` is the round's submission date. Sets each
+    document's problems and flags."""
     for doc in documents:
         _measure_recency(doc, policy, submitted)
     rules = policy.materials_for(application.disease)
     materials_of = {id(doc): {m for m, rule in rules.items() if satisfies(doc, rule)} for doc in documents}
     materials = {material: [doc.file for doc in documents if material in materials_of[id(doc)]] for material in rules}
-    problems = [f"missing:{material}" for material, files in materials.items() if not files]
-    found = {id(doc): document_problems(doc) for doc in documents}
+    findings = [missing_finding(material, rules[material], documents) for material, files in materials.items()
+                if not files]
+    per_doc = {id(doc): document_findings(doc, policy, application) for doc in documents}
+    found = {key: [f.code for f in fs if policy.tells_applicant(f.code, f.confidence)] for key, fs in per_doc.items()}
     for doc in documents:
-        cure = _cured_by(doc, documents, found, materials_of)
-        doc.problems, doc.cleared_by = ([], cure.file) if cure else (found[id(doc)], None)
-        problems.extend(doc.problems)
+        cure = _cured_by(doc, documents, found, materials_of) if per_doc[id(doc)] else None
+        doc.cleared_by = cure.file if cure else None
+        own = [] if cure else per_doc[id(doc)]
+        doc.problems = [f.code for f in own if policy.tells_applicant(f.code, f.confidence)]
+        doc.review_flags = [f.code for f in own if not policy.tells_applicant(f.code, f.confidence)]
+        findings.extend(own)
+    evidence = [f for f in findings if policy.tells_applicant(f.code, f.confidence)]
+    flags = [f for f in findings if not policy.tells_applicant(f.code, f.confidence)]
+    problems = [f.code for f in evidence]
     verdict = Verdict.NEEDS_SUPPLEMENT if problems else Verdict.READY_FOR_REVIEW
     due = policy.review_due(submitted)
     notice = compose_notice(application, rules, documents, problems, review_due=due)
-    return Assessment(verdict=verdict, problems=problems, materials=materials, notice=notice, review_due=due)
+    return Assessment(verdict=verdict, problems=problems, materials=materials, notice=notice, review_due=due,
+                      evidence=evidence, review_flags=flags)
 
 
 def _measure_recency(doc: DocumentReport, policy: Policy, submitted: dt.date) -> None:
     # The worker read the document before it was submitted; its age counts from the submission.
     if doc.error is None and doc.doc_type is not None:
         date = doc.fields.get("doc_date") or doc.checks.recency.date
-        doc.checks.recency = check_recency(date, submitted, policy.recency_limit_days.get(doc.doc_type))
+        source = doc.field_sources.get("doc_date")
+        doc.checks.recency = check_recency(date, submitted, policy.recency_limit_days.get(doc.doc_type),
+                                           confidence=source.confidence if source else None)
 
 
 def _cured_by(doc: DocumentReport, documents: list[DocumentReport], found: dict[int, list[str]],
               materials_of: dict[int, set[str]]) -> DocumentReport | None:
-    """A later document of the same material without problems, which clears ``doc``'s problems."""
-    if not found[id(doc)] or not materials_of[id(doc)]:
+    """A later document of the same material without problems, which clears ``doc``'s problems and
+    flags."""
+    if not materials_of[id(doc)]:
         return None
     for later in documents:
         if later.round > doc.round and not found[id(later)] and materials_of[id(later)] & materials_of[id(doc)]:
@@ -154,6 +241,8 @@ def assess_round(
         review_due=assessment.review_due.isoformat(),
         materials=assessment.materials,
         fingerprint=fingerprint,
+        evidence=assessment.evidence,
+        review_flags=assessment.review_flags,
     )
 
 

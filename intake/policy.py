@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
 
 from classifiers.types import DocType, DocumentContext
 from intake.errors import PolicyError
@@ -40,6 +40,23 @@ class Policy(BaseModel):
     seal_required: list[DocType]
     min_grade: dict[DocType, str] = {}
     recency_limit_days: dict[DocType, int | None] = {}
+    # The confidence a possible problem needs before the applicant is told of it, by problem kind
+    # ("stale", "identity_mismatch" …) with "default" for the others; below it, a reviewer flag.
+    problem_confidence: dict[str, float] = {"default": 0.8}
+
+    @field_validator("problem_confidence")
+    @classmethod
+    def _confidences_are_fractions(cls, value: dict[str, float]) -> dict[str, float]:
+        if "default" not in value:
+            raise ValueError("problem_confidence needs a 'default' entry")
+        if bad := {kind: c for kind, c in value.items() if not 0.0 <= c <= 1.0}:
+            raise ValueError(f"problem_confidence values must lie between 0 and 1: {bad}")
+        return value
+
+    def tells_applicant(self, code: str, confidence: float) -> bool:
+        """Whether a possible problem is sure enough to send to the applicant (else it is a flag)."""
+        kind = code.partition(":")[0]
+        return confidence >= self.problem_confidence.get(kind, self.problem_confidence["default"])
 
     def materials_for(self, disease: str | None) -> dict[str, MaterialRule]:
         """Required materials for an application claiming ``disease`` (defaults plus its extras)."""

@@ -34,7 +34,7 @@ from intake.store import get_cached_ocr, put_cached_ocr, session_factory
 from ocr import OcrEngine, read_document, render_pages
 from ocr.errors import OcrEngineError, OcrError
 from ocr.memory import release_freed_memory
-from ocr.types import OcrResult
+from ocr.types import Box, OcrResult
 
 if TYPE_CHECKING:
     from ocr.seal_text import SealTextReader
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when the seal detector changes what it finds: cached seal findings are then re-made.
-SEAL_FINDING_VERSION = 1
+SEAL_FINDING_VERSION = 2
 
 
 @dataclass
@@ -192,10 +192,13 @@ def document_report(
 ) -> DocumentReport:
     fields = analysis.fields
     sources = {
-        key: FieldSource(page=fv.page, box=[fv.box.x0, fv.box.y0, fv.box.x1, fv.box.y1] if fv.box else None)
+        key: FieldSource(page=fv.page, box=_corners(fv.box), confidence=fv.confidence)
         for key in FIELD_NAMES
         if (fv := getattr(fields, key)) is not None
     }
+    seal = analysis.seal
+    if seal.page is not None and seal.box is not None:
+        sources["seal"] = FieldSource(page=seal.page, box=_corners(seal.box), confidence=round(seal.score, 3))
     return DocumentReport(
         file=name,
         sha256=sha256,
@@ -204,6 +207,7 @@ def document_report(
         doc_type=analysis.classification.doc_type,
         identity_kind=analysis.classification.identity_kind,
         confidence=round(analysis.classification.confidence, 3),
+        type_scores={str(k): round(v, 3) for k, v in analysis.classification.scores.items()},
         fields=fields.values(),
         field_sources=sources,
         extra_fields={key: fv.value for key, fv in fields.extra.items()},
@@ -213,6 +217,10 @@ def document_report(
         ocr_seconds=round(seconds, 3),
         text=outcome.ocr.text,
     )
+
+
+def _corners(box: Box | None) -> list[float] | None:
+    return [box.x0, box.y0, box.x1, box.y1] if box else None
 
 
 def failed_document(name: str, sha256: str, message: str, code: str, *,

@@ -78,10 +78,13 @@ def render_report(report: Report, console: Console) -> None:
         # Text, never markup: a name or an OCR field holding "[...]" is shown as it is.
         table.add_row(Text(display_name(doc.file)), kind, fields, _check_cell(doc))
     problems = Text("\n".join(report.problems) if report.problems else "none", style="red" if report.problems else "")
+    flags = Text("\n".join(f"{flag.code} ({flag.confidence:.2f}): {flag.reason or flag.read or ''}"
+                           for flag in report.review_flags) or "none", style="yellow" if report.review_flags else "")
     console.print(
         Panel(
-            Group(header, table, Text("problems:", style="bold"), problems, Text("notice:", style="bold"),
-                  Text(report.notice)),
+            Group(header, table, Text("problems:", style="bold"), problems,
+                  Text("review flags (for reviewers, not sent to the applicant):", style="bold"), flags,
+                  Text("notice:", style="bold"), Text(report.notice)),
             title=title,
             title_align="left",
         )

@@ -30,6 +30,22 @@ class Verdict(StrEnum):
 class FieldSource(BaseModel):
     page: int
     box: list[float] | None = None  # x0, y0, x1, y1 in normalised page pixels
+    confidence: float | None = None  # how well the text it was read from was recognised, 0..1
+
+
+class Evidence(BaseModel):
+    """What a problem or a reviewer flag rests on: where it was seen, what was read there, what the
+    rule expected, which rule, and how sure the pre-screen is (0..1)."""
+
+    code: str  # the problem code, e.g. "stale:化验单.jpg"
+    file: str | None = None  # None for a missing material
+    page: int | None = None
+    box: list[float] | None = None  # x0, y0, x1, y1 in normalised page pixels
+    read: str | None = None
+    expected: str | None = None
+    rule: str
+    confidence: float
+    reason: str | None = None  # in plain words, for the reviewer
 
 
 class DocumentReport(BaseModel):
@@ -42,15 +58,18 @@ class DocumentReport(BaseModel):
     doc_type: DocType | None = None
     identity_kind: str | None = None
     confidence: float = 0.0
+    type_scores: dict[str, float] = {}  # every document type's probability, from the classifier
     error: str | None = None  # why the file could not be read at all, in plain Chinese
     error_code: str | None = None
     error_detail: str | None = None  # the technical cause, for operators only: never in the report
     fields: dict[str, str | None] = dict.fromkeys(FIELD_NAMES)
-    field_sources: dict[str, FieldSource] = {}  # where on which page each field was read
+    # Where on which page each field (and the seal, as "seal") was read, and how well.
+    field_sources: dict[str, FieldSource] = {}
     extra_fields: dict[str, str] = {}  # ID card: ethnicity, birth_date, address, issuing_authority, …
     checks: DocumentChecks
     seal_color: str | None = None
     problems: list[str] = []
+    review_flags: list[str] = []  # possible problems too weakly evidenced to tell the applicant
     # 补正: the later document (same material, no problem) that cleared this one's problems.
     cleared_by: str | None = None
     ocr_cached: bool = False
@@ -79,9 +98,12 @@ class Report(BaseModel):
     application_id: str | None = None
     round: int = 1
     verdict: Verdict
-    problems: list[str]
+    problems: list[str]  # what the applicant is told to fix (and only that)
     notice: str
     documents: list[DocumentReport]
+    evidence: list[Evidence] = []  # one per problem, in the same order
+    # Possible problems whose evidence is too weak to tell the applicant: for reviewers only.
+    review_flags: list[Evidence] = []
     applicant_name: str
     id_number: str
     disease: str

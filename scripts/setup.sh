@@ -22,6 +22,19 @@ FONTS=(
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc fonts-noto-cjk"
     "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc fonts-noto-cjk"
     "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc fonts-noto-cjk"
+    # fixtures/heldout/fonts.py (the kept-apart test family prints with other faces)
+    "/usr/share/fonts/truetype/arphic/uming.ttc fonts-arphic-uming"
+    "/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf fonts-arphic-gbsn00lp"
+    "/usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf fonts-arphic-gkai00mp"
+    "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf fonts-lxgw-wenkai"
+    "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Bold.ttf fonts-lxgw-wenkai"
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc fonts-wqy-microhei"
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf fonts-droid-fallback"
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Light.ttc fonts-noto-cjk-extra"
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Medium.ttc fonts-noto-cjk-extra"
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Black.ttc fonts-noto-cjk-extra"
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Medium.ttc fonts-noto-cjk-extra"
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Black.ttc fonts-noto-cjk-extra"
 )
 if [[ "${1:-}" == "--test" ]]; then
     missing=()

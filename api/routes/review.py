@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import ReviewerChannel, SessionDep
-from api.schemas import AuditEventOut, CaseOut, ReportOut, ReviewApplicationOut
+from api.schemas import AuditEventOut, CaseOut, ReviewApplicationOut, ReviewReportOut
 from intake.errors import NotFound
 from intake.models import ApplicationStatus
 from intake.service import audit_trail, case_report_by_reference, cases_of, get_application, latest_cases
@@ -38,13 +38,13 @@ def application(application_id: str, channel: ReviewerChannel, session: SessionD
         raise NotFound(f"application {application_id} has not been assessed yet ({app.status})")
     return ReviewApplicationOut(
         application_id=app.id, status=app.status, channel=app.channel_id,
-        report=ReportOut.model_validate(rounds[-1].report),
+        report=ReviewReportOut.model_validate(rounds[-1].report),
         rounds=[CaseOut.of(c) for c in rounds],
         audit=[AuditEventOut.of(e) for e in audit_trail(session, app)],
     )
 
 
-@router.get("/v1/cases/{case_id}/report", response_model=ReportOut)
+@router.get("/v1/cases/{case_id}/report", response_model=ReviewReportOut)
 def case_report(case_id: str, channel: ReviewerChannel, session: SessionDep):
     """The latest report of a case by its reference: the case id of a folder pre-screened from the
     command line (``intake prescreen``, ``intake demo``), an app's external_ref, or an application id."""

@@ -6,7 +6,19 @@ import datetime as dt
 
 import pytest
 
-from classifiers.dates import ParsedDate, find_dates, parse_date
+from classifiers.dates import (
+    ParsedDate,
+    birth_date_from_id,
+    classify_label,
+    date_candidates,
+    find_dates,
+    parse_date,
+    pick_doc_date,
+)
+from classifiers.fields import build_rows
+from classifiers.types import DocType
+from ocr.types import Box, OcrLine, OcrPage, OcrResult
+from tests.classifiers.doc_samples import page, page_lines
 
 
 @pytest.mark.parametrize(
@@ -98,3 +110,290 @@ def test_parsed_date_value_and_str() -> None:
 )
 def test_a_time_glued_to_the_day_is_split_off(text: str, value: str) -> None:
     assert [d.value for d, _ in find_dates(text)] == [value]
+
+
+# --------------------------------------------------------------------------------------------
+# OCR-damaged forms: misread separators, dropped units, split boxes
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2024一03一05", "2024-03-05"),  # the dash read as the CJK "one"
+        ("2024-03。05", "2024-03-05"),
+        ("2024.03,05", "2024-03-05"),
+        ("2024、03、05", "2024-03-05"),
+        ("2024 03 05", "2024-03-05"),
+        ("报告日期 2024 03 05 14:32", "2024-03-05"),
+        ("2024年03 05日", "2024-03-05"),  # 月 lost
+    ],
+)
+def test_misread_separators_are_read_and_marked_repaired(text: str, value: str) -> None:
+    parsed = parse_date(text)
+    assert parsed is not None and parsed.value == value
+    assert parsed.repaired
+
+
+@pytest.mark.parametrize(
+    "text", ["2024年3月5日", "2024-03-05", "2024/3/5", "2024.03.05", "报告日期:20240305", "2024年03月05 日"]
+)
+def test_ordinary_forms_are_not_marked_repaired(text: str) -> None:
+    [(parsed, _)] = find_dates(text)
+    assert parsed.value == "2024-03-05" and not parsed.repaired
+
+
+def test_repaired_flag_does_not_change_equality() -> None:
+    assert ParsedDate(2024, 3, 5, repaired=True) == ParsedDate(2024, 3, 5)
+
+
+def test_arabic_year_with_chinese_month_and_day() -> None:
+    assert [d.value for d, _ in find_dates("2024年三月五日")] == ["2024-03-05"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "白细胞 2016 12 35",  # not a day
+        "2016 12 05 4.1 3.2",  # a run of numbers in a table row
+        "血红蛋白 120 160 2024",
+        "14:32 5G 87%",
+    ],
+)
+def test_spaced_numbers_that_are_not_dates(text: str) -> None:
+    assert find_dates(text) == []
+
+
+def test_birth_date_from_id_number() -> None:
+    assert birth_date_from_id("320102195001011234") == dt.date(1950, 1, 1)
+    assert birth_date_from_id("37078219870917024X") == dt.date(1987, 9, 17)
+    assert birth_date_from_id("320102195013011234") is None
+    assert birth_date_from_id(None) is None
+
+
+# --------------------------------------------------------------------------------------------
+# Label classes
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "kind"),
+    [
+        ("报告日期:", "report"),
+        ("报 告 时 间", "report"),
+        ("振告日期", "report"),  # 报 misread
+        ("审核日期:", "audit"),
+        ("检查日期", "exam"),
+        ("检验时间", "exam"),
+        ("出院日期:", "discharge"),
+        ("出院时间", "discharge"),
+        ("就诊日期", "visit"),
+        ("门诊日期:", "visit"),
+        ("开具日期", "issue"),
+        ("医师签名:李四", "issue"),
+        ("出生日期", "birth"),
+        ("入院日期", "admission"),
+        ("住院日期", "stay"),
+        ("采样时间", "sampling"),
+        ("采集时间:", "sampling"),
+        ("送检日期", "sampling"),
+        ("接收时间", "receipt"),
+        ("打印时间", "print"),
+        ("有效期限", "valid"),
+        ("复诊日期", "appointment"),
+        ("确诊日期", "onset"),
+        ("日期:", "generic"),
+        ("科室:检验科 日期:", "generic"),  # 检验 names the department, not the date
+        ("化验报告单", None),  # a title, not a date label
+        ("姓名:张三", None),
+    ],
+)
+def test_label_classes(label: str, kind: str | None) -> None:
+    assert classify_label(label) == kind
+
+
+def _kinds(*page_rows: str | list[str]) -> list[tuple[str, str | None]]:
+    return [(c.date.value, c.kind) for c in date_candidates(build_rows(page(*page_rows)))]
+
+
+def test_candidates_from_the_label_before_after_and_above() -> None:
+    assert _kinds(["采样时间:2024-03-01 08:00", "报告时间:2024-03-02 15:00"]) == [
+        ("2024-03-01", "sampling"),
+        ("2024-03-02", "report"),
+    ]
+    # Narrative: the verb after the date names it.
+    assert _kinds("患者于2024年3月1日入院，2024年3月9日出院。") == [
+        ("2024-03-01", "admission"),
+        ("2024-03-09", "discharge"),
+    ]
+    # A header cell above, and the header of a table column over several data rows.
+    assert _kinds(["送检日期", "审核日期"], ["2024-03-01", "2024-03-04"]) == [
+        ("2024-03-01", "sampling"),
+        ("2024-03-04", "audit"),
+    ]
+    assert _kinds(["项目", "结果", "出院时间"], ["甲", "1.0", "2024-03-01"], ["乙", "2.0", "2024-03-05"]) == [
+        ("2024-03-01", "discharge"),
+        ("2024-03-05", "discharge"),
+    ]
+
+
+def test_a_stay_range_gives_admission_then_discharge() -> None:
+    assert _kinds("住院时间:2024-03-01至2024-03-09") == [("2024-03-01", "stay"), ("2024-03-09", "discharge")]
+
+
+def test_a_date_split_over_two_rows_is_one_date() -> None:
+    """GIVEN 报告日期 with "2024年03月" at a line end and "05日" on the next line THEN one day date."""
+    rows = build_rows(page(["报告日期:2024年03月"], "05日 审核:王五"))
+    [c] = date_candidates(rows)
+    assert (c.date.value, c.kind, c.split) == ("2024-03-05", "report", True)
+    field = pick_doc_date(rows, DocType.LAB_REPORT)
+    assert field is not None and field.value == "2024-03-05"
+    assert field.box is not None and field.box.y1 > rows[0].box.y1  # the box spans both lines
+
+
+def test_status_bar_of_a_phone_screenshot_is_never_the_date() -> None:
+    """GIVEN a 医保 app screenshot whose status bar reads "14:32 2024/03/20 5G 87%" and whose
+    record shows 就诊日期 2024-03-05 THEN the visit date is picked, the status bar never."""
+    lines = page_lines(["14:32 2024/03/20 5G 87%", "门诊就诊记录", "就诊日期:2024-03-05", "诊断:高血压"], top=8)
+    ocr = OcrResult(
+        media_type="image/png",
+        pages=[OcrPage(index=0, width=1080, height=2340, source="ocr", lines=lines)],
+        fingerprint="t",
+    )
+    rows = build_rows(ocr)
+    found = date_candidates(rows, page_sizes={0: (1080.0, 2340.0)})
+    assert [(c.date.value, c.kind) for c in found] == [("2024-03-20", "status_bar"), ("2024-03-05", "visit")]
+    field = pick_doc_date(rows, DocType.MEDICAL_RECORD, page_sizes={0: (1080.0, 2340.0)})
+    assert field is not None and field.value == "2024-03-05"
+    # Without the visit date there is no document date at all rather than the screenshot's.
+    bare = build_rows(page("14:32 2024/03/20 5G 87%", "门诊就诊记录", "诊断:高血压"))
+    assert pick_doc_date(bare, DocType.MEDICAL_RECORD) is None
+
+
+# --------------------------------------------------------------------------------------------
+# The document's date per type
+# --------------------------------------------------------------------------------------------
+
+
+def _pick(doc_type: DocType, *page_rows: str | list[str], birth: dt.date | None = None):
+    return pick_doc_date(build_rows(page(*page_rows)), doc_type, birth_date=birth)
+
+
+def test_lab_report_never_takes_sampling_receipt_or_print_dates() -> None:
+    picked = _pick(
+        DocType.LAB_REPORT,
+        "某医院检验报告单",
+        ["采集时间:2024-03-01", "接收时间:2024-03-01", "送检日期:2024-03-01"],
+        ["检验结果见下表"],
+        ["打印时间:2024-03-20 08:00"],
+    )
+    assert picked is None
+    picked = _pick(DocType.LAB_REPORT, ["采样时间:2024-03-01", "审核日期:2024-03-02"], ["打印时间:2024-03-20"])
+    assert picked is not None and picked.value == "2024-03-02"
+
+
+def test_discharge_summary_takes_the_discharge_date_not_admission() -> None:
+    picked = _pick(DocType.DISCHARGE_SUMMARY, "出院记录", ["入院日期:2024-02-20", "出院日期:2024-03-01"])
+    assert picked is not None and picked.value == "2024-03-01"
+    assert picked.confidence is not None and picked.confidence >= 0.9
+
+
+def test_case_front_sheet_takes_the_discharge_time() -> None:
+    picked = _pick(
+        DocType.MEDICAL_RECORD,
+        "住院病案首页",
+        ["入院时间:2024年02月20日10时", "出院时间:2024年03月01日09时"],
+        ["门(急)诊诊断:冠心病"],
+    )
+    assert picked is not None and picked.value == "2024-03-01"
+
+
+def test_outpatient_record_takes_the_visit_date_not_the_appointment() -> None:
+    picked = _pick(DocType.MEDICAL_RECORD, "门诊病历", "就诊时间:2024-03-05 09:12", "复诊日期:2024-04-05")
+    assert picked is not None and picked.value == "2024-03-05"
+
+
+def test_certificate_takes_the_date_by_the_signature_and_seal() -> None:
+    """GIVEN an unlabelled narrative date near the top and an unlabelled date under 医师签名
+    THEN the one in the signature block is the issue date."""
+    picked = _pick(
+        DocType.DIAGNOSIS_CERTIFICATE,
+        "疾病诊断证明书",
+        "姓名:张三",
+        "诊断:2型糖尿病",
+        "2024年1月3日起规律用药",
+        "建议:门诊随访",
+        "特此证明",
+        ["医师签名:李四", "(医院盖章)"],
+        "2023年12月30日",
+    )
+    assert picked is not None and picked.value == "2023-12-30"
+    assert picked.confidence is not None and 0.7 <= picked.confidence < 0.9  # chosen by place
+
+
+def test_the_birth_date_and_earlier_dates_are_never_the_date() -> None:
+    picked = _pick(
+        DocType.DIAGNOSIS_CERTIFICATE, "诊断证明书", "1992年3月4日", "2024年3月4日", birth=dt.date(1992, 3, 4)
+    )
+    assert picked is not None and picked.value == "2024-03-04"
+    assert _pick(DocType.LAB_REPORT, "日期:2000-01-01", birth=dt.date(2001, 5, 5)) is None
+
+
+def test_dates_before_1990_are_implausible() -> None:
+    assert _pick(DocType.LAB_REPORT, "报告日期:1985-03-05") is None
+
+
+def test_confidence_is_high_for_the_right_label_and_lower_when_chosen_or_repaired() -> None:
+    labelled = _pick(DocType.LAB_REPORT, "报告日期:2024-03-05")
+    by_place = _pick(DocType.LAB_REPORT, "某医院检验报告单", "2024-03-05", "2024-02-01")
+    repaired = _pick(DocType.LAB_REPORT, "报告日期:2024一03一05")
+    assert labelled is not None and by_place is not None and repaired is not None
+    assert labelled.value == by_place.value == repaired.value == "2024-03-05"
+    assert labelled.confidence is not None and labelled.confidence >= 0.95
+    assert by_place.confidence is not None and by_place.confidence < 0.8
+    assert repaired.confidence is not None and repaired.confidence < labelled.confidence
+
+
+def test_confidence_carries_the_ocr_score() -> None:
+    lines = [OcrLine(text="报告日期:2024-03-05", score=0.6, box=Box(x0=10, y0=10, x1=300, y1=40))]
+    ocr = OcrResult(
+        media_type="image/png",
+        pages=[OcrPage(index=0, width=1240, height=1700, source="ocr", lines=lines)],
+        fingerprint="t",
+    )
+    picked = pick_doc_date(build_rows(ocr), DocType.LAB_REPORT)
+    assert picked is not None and picked.confidence is not None and 0.55 <= picked.confidence <= 0.6
+
+
+def test_id_cards_have_no_document_date() -> None:
+    assert _pick(DocType.ID_CARD, "签发日期:2020-01-01") is None
+
+
+def test_dates_split_mid_row_and_mid_number_onto_the_line_below() -> None:
+    """GIVEN a discharge summary row "入院日期:2025年4 出院日期:2025年5 住院天数:14天" whose day parts
+    wrapped under each value ("月26日", "月10日"), and a lab row whose report time wrapped inside
+    the month ("2026.0" / "1.03 16:38") THEN each is one whole date with its own label."""
+    lines = page_lines([["入院日期:2025年4", "出院日期:2025年5", "住院天数:14天"]])
+    below = page_lines(["月26日"], top=72)
+    below += [OcrLine(text="月10日", score=0.99, box=Box(x0=lines[1].box.x0, y0=72, x1=lines[1].box.x0 + 80, y1=102))]
+    ocr = OcrResult(
+        media_type="image/png",
+        pages=[OcrPage(index=0, width=1240, height=1700, source="ocr", lines=lines + below)],
+        fingerprint="t",
+    )
+    rows = build_rows(ocr)
+    assert [(c.date.value, c.kind) for c in date_candidates(rows)] == [
+        ("2025-04-26", "admission"),
+        ("2025-05-10", "discharge"),
+    ]
+    picked = pick_doc_date(rows, DocType.DISCHARGE_SUMMARY)
+    assert picked is not None and picked.value == "2025-05-10" and picked.raw == "出院日期:2025年5 月10日"
+
+    lab = build_rows(page(["报告时间:2026.0", "检验者:梁钧伟"], "1.03 16:38"))
+    picked = pick_doc_date(lab, DocType.LAB_REPORT)
+    assert picked is not None and picked.value == "2026-01-03"
+
+
+def test_spaced_one_digit_parts_only_after_a_label() -> None:
+    assert [d.value for d, _ in find_dates("就诊日期: 2026 2 10")] == ["2026-02-10"]
+    assert find_dates("结果 2026 2 10") == []

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
 
 from classifiers.doctype import classify
 from classifiers.types import DocType
 from fixtures.realworld import REALWORLD
+from ocr.types import Box, OcrLine, OcrPage, OcrResult
 from tests.classifiers import doc_samples as samples
 from tests.classifiers.doc_samples import page, recorded
 
@@ -142,6 +145,186 @@ def test_pathology_report() -> None:
         "报告日期:2026-03-01",
     )
     assert classify(ocr).doc_type == DocType.LAB_REPORT
+
+
+# --------------------------------------------------------------------------------------------
+# Certificates of non-medical organisations are `other`; a diagnosis certificate needs medical evidence
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        pytest.param(
+            (
+                "证明",
+                "兹证明我村村民张三，身份证号320102195001011234，",
+                "系我村常住人口，情况属实。",
+                "特此证明。",
+                "某某县某某镇某某村民委员会",
+                "2026年3月1日",
+            ),
+            id="村委会证明",
+        ),
+        pytest.param(
+            (
+                "证明",
+                "兹证明李四居住在本社区，家庭生活困难。",
+                "特此证明",
+                "某某街道某某社区居民委员会",
+                "2026年2月8日",
+            ),
+            id="居委会证明",
+        ),
+        pytest.param(
+            (
+                "在职证明",
+                "兹证明张三同志系我公司正式员工，",
+                "自2015年起在我公司工作至今。",
+                "特此证明。",
+                "某某科技有限公司（盖章）",
+                "2026年1月5日",
+            ),
+            id="在职证明",
+        ),
+        pytest.param(
+            ("收入证明", "兹证明张三为我单位职工，月收入人民币5000元。", "特此证明", "某某有限公司人力资源部"),
+            id="收入证明",
+        ),
+        pytest.param(
+            (
+                "户籍证明",
+                "兹证明王五，男，1960年5月1日出生，",
+                "系我辖区常住户口。",
+                "特此证明",
+                "某某市公安局某某派出所",
+            ),
+            id="派出所户籍证明",
+        ),
+        pytest.param(
+            (
+                "证明",
+                "兹证明我村村民赵六因患尿毒症，",
+                "长期在县人民医院透析治疗，家庭困难。",
+                "特此证明",
+                "某某村民委员会",
+                "2026年4月2日",
+            ),
+            id="村委会证明提到医院",
+        ),
+        pytest.param(("证明", "兹证明张三确系本人。", "特此证明", "2026年4月2日"), id="无出具单位的证明"),
+        pytest.param(
+            ("证明", "兹证明张三系我校2024级学生。", "特此证明", "某某市第一中学", "2026年3月3日"), id="学校证明"
+        ),
+    ],
+)
+def test_certificate_of_a_non_medical_organisation_is_other(rows: tuple[str, ...]) -> None:
+    result = classify(page(*rows))
+    assert result.doc_type == DocType.OTHER, result.scores
+    assert result.scores["diagnosis_certificate"] < 0.1
+    assert result.confidence > 0.8
+
+
+def test_untitled_hospital_certificate_is_still_a_diagnosis_certificate() -> None:
+    """GIVEN a bare 证明 from a hospital WHEN the page shows medical evidence THEN it is a diagnosis certificate."""
+    ocr = page(
+        "苏州市立医院",
+        "证明",
+        "兹证明患者张三于2026年1月10日在我院内分泌科就诊，",
+        "诊断为2型糖尿病。",
+        "特此证明",
+        "医师：王五",
+    )
+    assert classify(ocr).doc_type == DocType.DIAGNOSIS_CERTIFICATE
+
+
+def test_certificate_with_its_title_cut_off_is_a_diagnosis_certificate_but_unsure() -> None:
+    """GIVEN a hospital's certificate whose title row was cut off: diagnosis, advice, signature THEN
+    it is a diagnosis certificate, with a confidence that asks for a reviewer's look."""
+    ocr = page(
+        "盘州市人民医院",
+        ["姓名：戴庆", "性别：男", "年龄：77岁"],
+        ["就诊科室：普外科", "门诊号：01235329"],
+        "诊断结果：",
+        "1、急性阑尾炎",
+        "建议：",
+        "需长期门诊治疗，定期复查。",
+        "医师：袁韵黛",
+    )
+    result = classify(ocr)
+    assert result.doc_type == DocType.DIAGNOSIS_CERTIFICATE
+    assert result.confidence < 0.8
+
+
+def test_diagnosis_certificate_for_a_school_or_employer_stays_one() -> None:
+    """An exact medical title outweighs an issuer word in the text ("供学校请假用")."""
+    ocr = page(
+        "苏州市立医院",
+        "疾病诊断证明书",
+        ["姓名：张三", "科室：呼吸内科"],
+        "诊断：支气管哮喘",
+        "建议休息一周，仅供学校请假用。",
+        "特此证明",
+    )
+    result = classify(ocr)
+    assert result.doc_type == DocType.DIAGNOSIS_CERTIFICATE and result.confidence > 0.9
+
+
+def test_two_types_equally_supported_give_a_low_confidence() -> None:
+    result = classify(page("出院记录", "门诊病历"))
+    assert result.doc_type in (DocType.DISCHARGE_SUMMARY, DocType.MEDICAL_RECORD)
+    assert result.confidence < 0.6
+
+
+def test_confidence_grows_with_the_margin() -> None:
+    sparse = classify(page("某某医院", "出院小洁", "姓名:张三"))  # a misread title alone
+    full = classify(samples.discharge_summary())
+    assert sparse.doc_type == full.doc_type == DocType.DISCHARGE_SUMMARY
+    assert sparse.confidence < full.confidence
+
+
+# --------------------------------------------------------------------------------------------
+# Blank pages
+# --------------------------------------------------------------------------------------------
+
+
+def _white(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    paper = np.clip(np.full((1754, 1240, 1), 248.0) + rng.normal(0, 3, (1754, 1240, 1)), 0, 255)
+    return np.repeat(paper.astype(np.uint8), 3, axis=2)
+
+
+def test_blank_page_is_other_with_a_blank_score() -> None:
+    ocr = OcrResult(
+        media_type="image/jpeg",
+        pages=[OcrPage(index=0, width=1240, height=1754, source="ocr", lines=[])],
+        fingerprint="t",
+    )
+    result = classify(ocr, [_white()])
+    assert result.doc_type == DocType.OTHER and result.identity_kind is None
+    assert result.scores["blank"] >= 0.85 and result.confidence == result.scores["blank"]
+
+
+def test_page_number_only_is_blank_but_a_blurred_printed_page_is_not() -> None:
+    numbered = _white()
+    cv2.putText(numbered, "- 3 -", (580, 1700), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (30, 30, 30), 2)
+    line = OcrLine(text="-3-", score=0.9, box=Box(x0=575, y0=1682, x1=650, y1=1706))
+    ocr = OcrResult(
+        media_type="image/jpeg",
+        pages=[OcrPage(index=0, width=1240, height=1754, source="ocr", lines=[line])],
+        fingerprint="t",
+    )
+    assert "blank" in classify(ocr, [numbered]).scores
+
+    printed = _white()
+    for i in range(30):
+        cv2.putText(printed, "Patient 2026-01-10", (80, 120 + 50 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2)
+    blurred = cv2.GaussianBlur(printed, (0, 0), 8)
+    assert "blank" not in classify(ocr, [blurred]).scores
+
+
+def test_without_images_no_page_is_called_blank() -> None:
+    assert "blank" not in classify(page()).scores
 
 
 # --------------------------------------------------------------------------------------------

@@ -64,11 +64,11 @@ def test_real_id_card_front() -> None:
 
 
 def test_id_card_number_with_a_junk_check_character_is_not_invented() -> None:
-    """GIVEN OCR read the last character of the number as ">" THEN no number is reported rather
-    than a made-up check digit."""
+    """GIVEN OCR read the last character of the number as ">" THEN the digits are reported as read
+    (so the number fails its check) rather than with a made-up check digit."""
     got = values(recorded("idcard_front_specimen_chineseocr_weixiaobao.jpg"), DocType.ID_CARD, "resident_id_front")
     assert got["patient_name"] == "韦小宝"
-    assert got["id_number"] is None
+    assert got["id_number"] == "11204416541220243"
 
 
 # --------------------------------------------------------------------------------------------
@@ -200,6 +200,13 @@ def test_invalid_labelled_id_number_is_reported_as_read() -> None:
     assert got["id_number"] == "320102195001011231"
 
 
+def test_labelled_number_cut_short_is_reported_as_read() -> None:
+    # The 韦小宝 specimen: the photo's edge cut the last digit off; the card shows no valid number.
+    got = values(page("公民身份证号码11204416541220243"), DocType.ID_CARD, "resident_id_front")
+    assert got["id_number"] == "11204416541220243"
+    assert values(page("门诊号 1120441654122024"), DocType.MEDICAL_RECORD)["id_number"] is None
+
+
 def test_unlabelled_invalid_18_digit_number_is_ignored() -> None:
     got = values(page("条码:320102195001011231"), DocType.LAB_REPORT)
     assert got["id_number"] is None
@@ -252,3 +259,68 @@ def test_full_width_text_is_normalised() -> None:
 def test_empty_ocr_gives_empty_fields() -> None:
     ocr = page()
     assert all(v is None for v in values(ocr, DocType.OTHER).values())
+
+
+# --------------------------------------------------------------------------------------------
+# The document's date (classifiers/dates.py picks it)
+# --------------------------------------------------------------------------------------------
+
+LAB_PHOTOS_2016 = [
+    "lab_np2016_bloodtest2_upright_photo.jpg",
+    "lab_np2016_region_crop.jpg",
+    "lab_np2016_bloodtest1_rot90_photo.jpg",
+    "lab_np2016_bloodtest4_rot90b_photo.jpg",
+    "lab_np2016_bloodtest5_skewed_photo.jpg",
+    "lab_np2016_bloodtest6_skewed_photo.jpg",
+]
+
+
+@pytest.mark.parametrize("name", LAB_PHOTOS_2016)
+def test_real_lab_photos_report_date_with_confidence(name: str) -> None:
+    """GIVEN PaddleOCR's lines of the real 2016 blood tests (upright, rotated, skewed, cropped),
+    which print 接收时间, 检验时间 and 打印时间 side by side
+    THEN the date is 2016-08-24, read from a label that counts (never 接收 or 打印), and sure."""
+    doc_date = extract_fields(recorded(name), DocType.LAB_REPORT).doc_date
+    assert doc_date is not None and doc_date.value == "2016-08-24"
+    assert doc_date.confidence is not None and doc_date.confidence >= 0.85
+    assert "打印" not in (doc_date.raw or "") and "接收" not in (doc_date.raw or "")
+
+
+def test_birth_date_in_the_id_number_on_the_page_is_never_the_doc_date() -> None:
+    """GIVEN a certificate whose only unlabelled dates are the birth date written in its ID number
+    and the issue date THEN the issue date; with the birth date alone, no date."""
+    ocr = page("疾病诊断证明书", ["姓名：张三", "身份证号：320102195001011234"], "1950年1月1日", "2026年3月1日")
+    assert values(ocr, DocType.DIAGNOSIS_CERTIFICATE)["doc_date"] == "2026-03-01"
+    ocr = page("疾病诊断证明书", ["姓名：张三", "身份证号：320102195001011234"], "1950年1月1日")
+    assert values(ocr, DocType.DIAGNOSIS_CERTIFICATE)["doc_date"] is None
+
+
+def test_doc_date_confidence_by_how_it_was_found() -> None:
+    labelled = extract_fields(samples.discharge_summary(), DocType.DISCHARGE_SUMMARY).doc_date
+    by_place = extract_fields(samples.diagnosis_certificate(), DocType.DIAGNOSIS_CERTIFICATE).doc_date
+    assert labelled is not None and labelled.confidence is not None and labelled.confidence >= 0.95
+    # The unlabelled date under the signature and seal, the last on the page: sure, if less so.
+    assert (
+        by_place is not None and by_place.confidence is not None and 0.85 <= by_place.confidence < labelled.confidence
+    )
+
+
+def test_screenshot_status_bar_date_is_not_the_doc_date() -> None:
+    ocr = page("14:32 2026/03/20 5G 87%", "检验报告", "姓名:李雷", "报告日期:2026-03-02")
+    got = values(ocr, DocType.LAB_REPORT)
+    assert got["doc_date"] == "2026-03-02"
+
+
+@pytest.mark.ocr
+def test_real_skewed_lab_photo_date_with_real_ocr() -> None:
+    """The real OCR engine on a skewed phone photo (the recorded test above runs without it)."""
+    ocr_pkg = pytest.importorskip("ocr")
+    from fixtures.realworld import REALWORLD
+
+    path = REALWORLD / "lab_np2016_bloodtest5_skewed_photo.jpg"
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    result = ocr_pkg.read_document(path.read_bytes(), ocr_pkg.OcrEngine(ocr_pkg.OcrOptions())).ocr
+    doc_date = extract_fields(result, DocType.LAB_REPORT).doc_date
+    assert doc_date is not None and doc_date.value == "2016-08-24"
+    assert doc_date.confidence is not None and doc_date.confidence >= 0.8

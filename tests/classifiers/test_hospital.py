@@ -160,7 +160,7 @@ def test_resolving_1000_names_against_5000_hospitals_is_fast() -> None:
     names: set[str] = set()
     while len(names) < 5000:
         names.add("".join(rng.sample(han, rng.choice([2, 3]))) + rng.choice("市县区") + rng.choice(kinds))
-    rows = [(n, [], "二级甲等", "x") for n in sorted(names)]
+    rows: list[tuple[str, list[str], str, str]] = [(n, [], "二级甲等", "x") for n in sorted(names)]
     reg = HospitalRegistry(rows)
     picks = rng.sample(sorted(names), 1000)
     queries = [n if i % 3 else n[:-2] + "匡院" + "疾病诊断证明书" for i, n in enumerate(picks)]
@@ -236,3 +236,60 @@ def test_check_hospital_falls_back_to_the_seal(registry: HospitalRegistry) -> No
 def test_unresolved_issuer_without_grade_policy_is_not_applicable(registry: HospitalRegistry) -> None:
     check = check_hospital("北京天坛医院", None, registry, None)
     assert check.outcome == Outcome.NOT_APPLICABLE and check.canonical_name is None
+
+
+# --- confidence ------------------------------------------------------------------------------
+
+
+def test_not_in_registry_is_sure_only_for_a_full_name_read_clearly(registry: HospitalRegistry) -> None:
+    clear = check_hospital("乌鲁木齐市友谊医院", None, registry, "二级", read_confidence=0.99)
+    assert clear.outcome == Outcome.UNKNOWN and clear.confidence >= 0.9
+    poor = check_hospital("乌鲁木齐市友谊医院", None, registry, "二级", read_confidence=0.6)
+    assert poor.outcome == Outcome.UNKNOWN and poor.confidence < 0.5
+    unmeasured = check_hospital("乌鲁木齐市友谊医院", None, registry, "二级")
+    assert poor.confidence < unmeasured.confidence < clear.confidence
+
+
+@pytest.mark.parametrize(
+    ("hospital_text", "seal_text"),
+    [
+        (None, None),  # no name read at all
+        ("", "某某医院诊断专用章"),  # only the seal's curved text
+        ("某某县某某镇某某村民委员会", None),  # not a medical institution's name
+        ("内分泌科", None),  # a fragment
+        ("绥化市第五医院", None),  # one character from a registered hospital: a misreading, perhaps
+    ],
+)
+def test_not_in_registry_is_a_reviewer_question_when_the_name_is_weak(
+    registry: HospitalRegistry, hospital_text: str | None, seal_text: str | None
+) -> None:
+    check = check_hospital(hospital_text, seal_text, registry, "二级", read_confidence=0.99)
+    assert check.outcome == Outcome.UNKNOWN
+    assert check.confidence < 0.6, check
+
+
+def test_grade_too_low_is_sure_on_an_exact_or_alias_match_and_less_on_a_corrected_one(
+    registry: HospitalRegistry,
+) -> None:
+    exact = check_hospital("神农架林区松柏镇卫生院", None, registry, "二级", read_confidence=0.7)
+    alias = check_hospital("松柏镇卫生院", None, registry, "二级")
+    corrected = check_hospital("神衣架林区松柏镇卫生院", None, registry, "二级", read_confidence=0.99)
+    assert exact.outcome == alias.outcome == corrected.outcome == Outcome.FAIL
+    assert exact.confidence >= 0.9 and alias.confidence >= 0.9
+    assert corrected.canonical_name == "神农架林区松柏镇卫生院"
+    assert corrected.confidence < 0.8
+    poorly_read = check_hospital("神衣架林区松柏镇卫生院", None, registry, "二级", read_confidence=0.5)
+    assert poorly_read.confidence < corrected.confidence
+
+
+def test_closest_names_the_nearest_registered_hospital(registry: HospitalRegistry) -> None:
+    near = registry.closest("绥化市第五医院")
+    assert near is not None and near[0] == "绥化市第一医院" and near[1] > 80
+    far = registry.closest("乌鲁木齐市友谊医院")
+    assert far is not None and far[1] < 60
+    assert HospitalRegistry([]).closest("绥化市第一医院") is None
+
+
+def test_not_applicable_and_uncomparable_grades_are_sure(registry: HospitalRegistry) -> None:
+    assert check_hospital("北京天坛医院", None, registry, None).confidence == 1.0
+    assert check_hospital(None, None, registry, None).confidence == 1.0

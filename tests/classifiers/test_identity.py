@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from classifiers.identity import check_identity as _check
-from classifiers.identity import names_match, validate_id_number
+from classifiers.identity import (
+    compare_names,
+    fold_id_glyphs,
+    glyph_similarity,
+    id_repairs,
+    names_match,
+    validate_id_number,
+)
 from classifiers.types import DocumentContext, ExtractedFields, FieldValue, IdentityCheck, Outcome
 
 VALID_ID = "11010519491231002X"  # GB 11643 example number
@@ -123,16 +130,345 @@ def test_future_birth_date_is_invalid() -> None:
 
 def test_one_misread_character_of_a_name_on_a_clinical_document_is_for_the_reviewer() -> None:
     """GIVEN a discharge summary photo where OCR read 戴旅薇 for the applicant 戴馥薇
-    THEN that is not an identity_mismatch told to the applicant, but unknown with a reason;
-    a two-character difference, or the same misread on the ID card itself, still fails."""
+    THEN that is never an identity_mismatch told to the applicant: read poorly it is unknown with a
+    reason; read well it is a weak failure (a reviewer flag); two characters off is another person."""
     ctx = DocumentContext(application_date=dt.date(2026, 5, 6), applicant_name="戴馥薇", id_number=None)
 
-    def fields(name: str) -> ExtractedFields:
-        return ExtractedFields(patient_name=FieldValue(value=name, page=0))
+    def fields(name: str, confidence: float | None) -> ExtractedFields:
+        return ExtractedFields(patient_name=FieldValue(value=name, page=0, confidence=confidence))
 
-    misread = _check(fields("戴旅薇"), ctx, is_identity_document=False)
-    assert misread.outcome == Outcome.UNKNOWN and misread.name_matches is None and "人工核对" in (misread.reason or "")
-    other = _check(fields("戴旅华"), ctx, is_identity_document=False)
-    assert other.outcome == Outcome.FAIL and other.name_matches is False
-    on_id_card = _check(fields("戴旅薇"), ctx, is_identity_document=True)
-    assert on_id_card.outcome == Outcome.FAIL and on_id_card.name_matches is False
+    blurred = _check(fields("戴旅薇", 0.8), ctx, is_identity_document=False)
+    assert blurred.outcome == Outcome.UNKNOWN and blurred.name_matches is None and "人工核对" in (blurred.reason or "")
+    sharp = _check(fields("戴旅薇", 0.99), ctx, is_identity_document=False)
+    assert sharp.outcome == Outcome.FAIL and sharp.confidence < 0.8
+    on_id_card = _check(fields("戴旅薇", 0.99), ctx, is_identity_document=True)
+    assert on_id_card.outcome == Outcome.FAIL and on_id_card.confidence < 0.8
+    other = _check(fields("戴旅华", 0.99), ctx, is_identity_document=False)
+    assert other.outcome == Outcome.FAIL and other.name_matches is False and other.confidence >= 0.9
+
+
+# --------------------------------------------------------------------------------------------
+# Glyph similarity and graded name comparison
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("己", "已"), ("未", "末"), ("晴", "睛"), ("俊", "峻"), ("候", "侯"), ("萍", "苹"), ("徽", "微"), ("浩", "皓")],
+)
+def test_glyphs_ocr_confuses_look_alike(a: str, b: str) -> None:
+    assert glyph_similarity(a, b) >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [("浩", "洋"), ("馥", "旅"), ("华", "国"), ("建", "伟"), ("红", "梅"), ("张", "李")]
+)
+def test_unrelated_glyphs_do_not_look_alike(a: str, b: str) -> None:
+    assert glyph_similarity(a, b) < 0.5
+
+
+def test_glyph_similarity_is_rare_between_different_given_name_characters() -> None:
+    """GIVEN every pair of the given-name characters the generator draws other people's names from
+    THEN under 2% of them count as look-alikes, so a different person is rarely excused as a misread."""
+    from fixtures.generator.people import GIVEN_FEMALE, GIVEN_MALE
+
+    chars = sorted(set(GIVEN_MALE + GIVEN_FEMALE))
+    pairs = [(a, b) for i, a in enumerate(chars) for b in chars[i + 1 :]]
+    alike = sum(glyph_similarity(a, b) >= 0.5 for a, b in pairs)
+    assert alike / len(pairs) < 0.02
+
+
+def test_equal_names_are_the_same_person_with_high_confidence() -> None:
+    result = compare_names("张 建 国", "张建国", read_confidence=0.97)
+    assert result.same is True and result.confidence >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("read", "applicant"),
+    [
+        ("张晴", "张睛"),  # 日/目 radical
+        ("王俊峰", "王峻峰"),  # 亻/山
+        ("刘己", "刘已"),  # one stroke
+        ("侯伟", "候伟"),  # known PP-OCR confusion, in the surname
+        ("殴阳娜娜", "欧阳娜娜"),  # a compound surname misread no longer spells a surname
+    ],
+)
+def test_one_look_alike_glyph_is_a_misreading_not_another_person(read: str, applicant: str) -> None:
+    result = compare_names(read, applicant, read_confidence=0.99)
+    assert result.same is None and "字形相近" in (result.reason or "")
+
+
+def test_one_unrelated_character_read_poorly_is_a_misreading() -> None:
+    assert compare_names("张浩", "张洋", read_confidence=0.75).same is None
+
+
+def test_one_unrelated_character_read_well_in_a_two_character_name_is_another_person() -> None:
+    result = compare_names("张浩", "张洋", read_confidence=0.98)
+    assert result.same is False and result.confidence >= 0.85
+
+
+@pytest.mark.parametrize(
+    ("read", "applicant"),
+    [("李建国", "张建国"), ("王秀英", "张建国"), ("张建", "张建国"), ("欧阳建国", "张建国"), ("赵丽华", "张建国")],
+)
+def test_another_surname_length_or_name_is_another_person(read: str, applicant: str) -> None:
+    result = compare_names(read, applicant, read_confidence=0.98)
+    assert result.same is False and result.confidence >= 0.9
+
+
+def test_confidence_of_another_person_follows_how_well_the_name_was_read() -> None:
+    sharp = compare_names("李建国", "张建国", read_confidence=0.98)
+    blurred = compare_names("李建国", "张建国", read_confidence=0.72)
+    assert sharp.same is blurred.same is False
+    assert blurred.confidence < 0.8 <= sharp.confidence
+
+
+def test_look_alike_surnames_that_are_both_common_stay_apart() -> None:
+    """徐 and 余 share components, but only a near-identical surname (候/侯, 李/季) is excused: two families."""
+    assert compare_names("余伟", "徐伟", read_confidence=0.99).same is False
+
+
+@pytest.mark.parametrize(
+    "read",
+    ["阿依古丽·买买提", "阿依古丽买买提", "阿依古丽.买买提", "阿依古丽•买买提", "阿依古丽・买买提", "阿依古丽一买买提"],
+)
+def test_minority_name_compares_whatever_became_of_the_middle_dot(read: str) -> None:
+    assert compare_names(read, "阿依古丽·买买提", read_confidence=0.95).same is True
+
+
+def test_minority_name_read_in_part_is_for_the_reviewer() -> None:
+    result = compare_names("阿依古丽", "阿依古丽·买买提", read_confidence=0.95)
+    assert result.same is None and "少数民族" in (result.reason or "")
+
+
+@pytest.mark.parametrize("read", ["欧 阳娜娜", "阳娜娜", "欧娜娜"])
+def test_compound_surname_split_or_half_dropped_is_not_another_person(read: str) -> None:
+    assert compare_names(read, "欧阳娜娜", read_confidence=0.97).same is not False
+
+
+@pytest.mark.parametrize("surname", ["司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "夏侯"])
+def test_compound_surnames_compare_right(surname: str) -> None:
+    assert compare_names(f"{surname} 明", f"{surname}明").same is True
+    assert compare_names(f"{surname[1]}明", f"{surname}明").same is None
+    assert compare_names(f"张{surname[1]}明", f"{surname}明", read_confidence=0.98).same is False
+
+
+def test_applicant_name_read_exactly_elsewhere_makes_a_look_alike_a_misreading() -> None:
+    result = compare_names("张晴", "张睛", read_confidence=0.99, other_names=["张睛", "张睛"])
+    assert result.same is None and "其他材料" in (result.reason or "")
+
+
+def test_another_name_read_the_same_on_two_documents_is_no_misreading() -> None:
+    """A blurred read of 李建国 alone would be a flag; read the same on another document it is a person."""
+    alone = compare_names("李建国", "张建国", read_confidence=0.72)
+    twice = compare_names("李建国", "张建国", read_confidence=0.72, other_names=["李建国"])
+    assert alone.confidence < 0.8 <= twice.confidence and twice.same is False
+
+
+def test_check_identity_passes_other_names_on() -> None:
+    fv = ExtractedFields(patient_name=FieldValue(value="李建国", page=0, confidence=0.72))
+    alone = _check(fv, CTX, is_identity_document=False)
+    twice = _check(fv, CTX, is_identity_document=False, other_names=["李建国"])
+    assert alone.outcome == twice.outcome == Outcome.FAIL
+    assert alone.confidence < 0.8 <= twice.confidence
+
+
+# --------------------------------------------------------------------------------------------
+# Names in check_identity
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("identity_doc", [True, False])
+def test_look_alike_name_beside_the_right_number_is_a_flag_on_every_document(identity_doc: bool) -> None:
+    """GIVEN 张建图 read for 张建国 (囗 in common) and the applicant's own number
+    THEN unknown (a reviewer looks), not a failure told to the applicant, on the ID card too."""
+    fv = ExtractedFields(
+        patient_name=FieldValue(value="张建国".replace("国", "图"), page=0, confidence=0.97),
+        id_number=FieldValue(value=VALID_ID, page=0, confidence=0.99),
+    )
+    ctx = DocumentContext(application_date=dt.date(2026, 3, 15), applicant_name="张晴", id_number=VALID_ID)
+    result = _check(
+        fv.model_copy(update={"patient_name": FieldValue(value="张睛", page=0, confidence=0.97)}),
+        ctx,
+        is_identity_document=identity_doc,
+    )
+    assert (result.outcome, result.name_matches, result.id_matches) == (Outcome.UNKNOWN, None, True)
+    assert result.id_valid is True and "人工核对" in (result.reason or "")
+
+
+def test_another_person_with_another_number_fails_confidently() -> None:
+    fv = ExtractedFields(
+        patient_name=FieldValue(value="李秀英", page=0, confidence=0.98),
+        id_number=FieldValue(value=OTHER_VALID_ID, page=0, confidence=0.99),
+    )
+    result = _check(fv, CTX, is_identity_document=True)
+    assert result.outcome == Outcome.FAIL and result.name_matches is False and result.id_matches is False
+    assert result.confidence >= 0.9
+
+
+def test_other_name_beside_the_applicants_own_number_is_weaker() -> None:
+    """The applicant's number with another name: more likely a misread name than another person's card."""
+    fv = ExtractedFields(
+        patient_name=FieldValue(value="李建国", page=0, confidence=0.98),
+        id_number=FieldValue(value=VALID_ID, page=0, confidence=0.99),
+    )
+    result = _check(fv, CTX, is_identity_document=True)
+    assert result.outcome == Outcome.FAIL and result.name_matches is False and result.id_matches is True
+    assert result.confidence < 0.8
+
+
+def test_pass_confidence_is_set() -> None:
+    fv = ExtractedFields(
+        patient_name=FieldValue(value="张建国", page=0, confidence=0.98),
+        id_number=FieldValue(value=VALID_ID, page=0, confidence=0.99),
+    )
+    result = _check(fv, CTX, is_identity_document=True)
+    assert result.outcome == Outcome.PASS and result.confidence >= 0.95
+
+
+# --------------------------------------------------------------------------------------------
+# ID numbers: repair and id_invalid
+# --------------------------------------------------------------------------------------------
+
+
+def id_fields(number: str, confidence: float | None = 0.99, raw: str | None = None) -> ExtractedFields:
+    return ExtractedFields(
+        patient_name=FieldValue(value="张建国", page=0, confidence=0.99),
+        id_number=FieldValue(value=number, page=0, confidence=confidence, raw=raw),
+    )
+
+
+def test_one_misread_digit_with_exactly_one_repair_equal_to_the_application_is_repaired() -> None:
+    """GIVEN 17010519491231002X read for 11010519491231002X (7 for 1 at the second digit), and that
+    1 is the only single OCR confusion that makes the number valid
+    THEN the card's number matches, with a lower confidence and the repair said in the reason."""
+    misread = "17010519491231002X"
+    assert id_repairs(misread) == [VALID_ID]
+    result = _check(id_fields(misread), CTX, is_identity_document=True)
+    assert (result.outcome, result.id_valid, result.id_matches) == (Outcome.PASS, True, True)
+    assert 0.7 <= result.confidence < 0.9 and "第2位" in (result.reason or "")
+
+
+def test_ambiguous_repair_is_not_accepted_and_not_a_confident_id_invalid() -> None:
+    """GIVEN 71010519491231002X: three single confusions make it valid, one of them the application's
+    THEN no repair is chosen; the number is invalid as read, but too likely a misreading to tell the
+    applicant (confidence under the problem threshold)."""
+    misread = "71010519491231002X"
+    repairs = id_repairs(misread)
+    assert VALID_ID in repairs and len(repairs) > 1
+    result = _check(id_fields(misread), CTX, is_identity_document=True)
+    assert result.id_valid is False and result.id_matches is None and result.confidence < 0.8
+    assert "人工核对" in (result.reason or "")
+
+
+def test_printed_invalid_number_equal_to_the_application_is_a_confident_id_invalid() -> None:
+    """GIVEN a card whose printed number fails its checksum and is the number of the application
+    THEN id_invalid, confidently: the reading is confirmed and no repair can match the application."""
+    invalid = "110105194912310021"
+    ctx = CTX.model_copy(update={"id_number": invalid})
+    result = _check(id_fields(invalid), ctx, is_identity_document=True)
+    assert (result.outcome, result.id_valid, result.id_matches) == (Outcome.FAIL, False, True)
+    assert result.confidence >= 0.95 and "校验" in (result.reason or "")
+
+
+def test_printed_invalid_number_read_well_without_application_number_is_confident() -> None:
+    ctx = CTX.model_copy(update={"id_number": None})
+    result = _check(id_fields("110105194912310021"), ctx, is_identity_document=True)
+    assert result.outcome == Outcome.FAIL and result.id_valid is False and result.confidence >= 0.9
+
+
+def test_invalid_number_read_poorly_is_not_confident() -> None:
+    ctx = CTX.model_copy(update={"id_number": None})
+    result = _check(id_fields("110105194912310021", confidence=0.75), ctx, is_identity_document=True)
+    assert result.outcome == Outcome.FAIL and result.id_valid is False and result.confidence < 0.8
+
+
+def test_invalid_number_far_from_the_application_fails_on_the_card() -> None:
+    result = _check(id_fields("230102198001011235"), CTX, is_identity_document=True)
+    assert (result.outcome, result.id_valid, result.id_matches) == (Outcome.FAIL, False, False)
+    assert result.confidence >= 0.9
+
+
+def test_letters_read_for_digits_are_folded_with_lower_confidence() -> None:
+    result = _check(id_fields("11O1O519491231002x", raw="11O1O519491231002x"), CTX, is_identity_document=True)
+    assert (result.outcome, result.id_valid, result.id_matches) == (Outcome.PASS, True, True)
+    clean = _check(id_fields(VALID_ID), CTX, is_identity_document=True)
+    assert result.confidence < clean.confidence
+
+
+def test_fold_id_glyphs() -> None:
+    assert fold_id_glyphs("11O1O5 1949123lOO2×") == ("11010519491231002X", 6)
+    assert fold_id_glyphs(VALID_ID) == (VALID_ID, 0)
+
+
+def test_two_characters_off_on_a_report_is_for_the_reviewer() -> None:
+    result = _check(id_fields("11010519491231012Y".replace("Y", "X")[:17] + "3"), CTX, is_identity_document=False)
+    assert result.outcome == Outcome.UNKNOWN and result.id_matches is None
+
+
+def test_weak_name_failure_is_not_carried_by_a_sure_number_failure() -> None:
+    """GIVEN another valid number (sure) and a name one unrelated character off (weak)
+    THEN the failure is the number's, and the weak name difference is left as unknown."""
+    fv = ExtractedFields(
+        patient_name=FieldValue(value="张建华", page=0, confidence=0.99),
+        id_number=FieldValue(value=OTHER_VALID_ID, page=0, confidence=0.99),
+    )
+    result = _check(fv, CTX, is_identity_document=True)
+    assert result.outcome == Outcome.FAIL and result.id_matches is False and result.name_matches is None
+    assert result.confidence >= 0.9
+
+
+# --------------------------------------------------------------------------------------------
+# Extraction of the name and the number (classifiers/fields.py)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (["姓名:", "欧", "阳娜娜", "性别:女"], "欧阳娜娜"),  # compound surname in a box of its own
+        (["姓名:", "张 建 国", "性别:男"], "张建国"),  # spaced out
+        (["姓名:阿依古丽.买买提", "性别:女"], "阿依古丽·买买提"),  # middle dot read as a full stop
+        (["姓名:", "张三", "内科"], "张三"),  # the next cell is not part of the name
+        (["姓名:", "张", "男"], None),  # one character and the gender: no name
+    ],
+)
+def test_name_extraction_joins_split_names(cells: list[str], expected: str | None) -> None:
+    from classifiers.fields import extract_fields
+    from classifiers.types import DocType
+    from tests.classifiers.doc_samples import page
+
+    fields = extract_fields(page("出院小结", cells), DocType.DISCHARGE_SUMMARY)
+    assert (fields.patient_name.value if fields.patient_name else None) == expected
+
+
+def test_id_extraction_folds_letters_and_lowers_confidence() -> None:
+    from classifiers.fields import extract_fields
+    from classifiers.types import DocType
+    from tests.classifiers.doc_samples import page
+
+    clean = extract_fields(page("出院小结", ["身份证号:", VALID_ID]), DocType.DISCHARGE_SUMMARY).id_number
+    folded = extract_fields(page("出院小结", ["身份证号:", "11O1O519491231002X"]), DocType.DISCHARGE_SUMMARY).id_number
+    assert clean is not None and folded is not None
+    assert folded.value == VALID_ID and folded.confidence is not None and clean.confidence is not None
+    assert folded.confidence < clean.confidence
+
+
+def test_labelled_invalid_number_is_extracted_as_printed_for_id_invalid() -> None:
+    """Digits are not repaired at extraction (no application number to check a repair against)."""
+    from classifiers.fields import extract_fields
+    from classifiers.types import DocType
+    from tests.classifiers.doc_samples import page
+
+    fv = extract_fields(page("出院小结", ["身份证号:", "110105194912310021"]), DocType.DISCHARGE_SUMMARY).id_number
+    assert fv is not None and fv.value == "110105194912310021"
+
+
+def test_a_number_cut_short_whose_birth_date_is_impossible_is_confidently_invalid() -> None:
+    result = check("张建国", "11204416541220243")  # 韦小宝's card: born 1654, last digit cut off
+    assert result.id_valid is False and result.outcome == Outcome.FAIL and result.confidence >= 0.9
+
+
+def test_a_number_cut_short_is_only_a_weak_invalid() -> None:
+    result = check("张建国", "11010519491231002")
+    assert result.id_valid is False and result.confidence < 0.8

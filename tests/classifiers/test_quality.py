@@ -53,6 +53,15 @@ def ocr_result(boxes: list[Box], width: int, height: int, score: float = 0.95, s
     return OcrResult(media_type="image/jpeg", pages=[page], fingerprint="test")
 
 
+def text_page(width: int = 1240, height: int = 1754, lines: int = 30) -> np.ndarray:
+    """A printed page: dark text rows on white paper (Latin glyphs stand in for 汉字: same ink)."""
+    image = np.full((height, width, 3), 252, np.uint8)
+    words = "Patient diagnosis report 2026-01-10 glucose 5.6 mmol/L ref 3.9-6.1"
+    for i in range(lines):
+        cv2.putText(image, words[: 24 + i % 40], (80, 120 + i * 50), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (20, 20, 20), 2)
+    return image
+
+
 @pytest.fixture(scope="module", params=PHOTOS, ids=lambda p: p.name)
 def photo(request: pytest.FixtureRequest) -> tuple[np.ndarray, list[Box]]:
     image = cv2.imread(str(request.param))
@@ -114,18 +123,26 @@ def test_big_glare_blob_over_the_text_fails(photo: tuple[np.ndarray, list[Box]])
     glared = cv2.GaussianBlur(glared, (0, 0), 1.0)
     # The OCR cannot read what the reflection washed out: lines under it are missing from its result.
     visible = [
-        b for b in boxes
-        if ((b.center[0] - centre[0]) / axes[0]) ** 2 + ((b.center[1] - centre[1]) / axes[1]) ** 2 > 1
+        b for b in boxes if ((b.center[0] - centre[0]) / axes[0]) ** 2 + ((b.center[1] - centre[1]) / axes[1]) ** 2 > 1
     ]
     check = assess_quality([glared], ocr_result(visible, image.shape[1], image.shape[0]))
     assert check.outcome == Outcome.FAIL and "glare" in check.problems, check
     assert "反光" in (check.reason or "")
 
 
-def test_no_text_fails() -> None:
-    blank = np.full((1200, 900, 3), 200, np.uint8)
-    check = assess_quality([blank], ocr_result([], 900, 1200))
+def test_no_text_on_a_page_full_of_ink_fails() -> None:
+    """GIVEN a printed page blurred past reading WHEN the OCR found nothing THEN it is unreadable."""
+    blurred = cv2.GaussianBlur(text_page(), (0, 0), 8)
+    check = assess_quality([blurred], ocr_result([], blurred.shape[1], blurred.shape[0]))
     assert check.outcome == Outcome.FAIL and check.problems == ["no_text"]
+    assert check.confidence >= 0.9, check.metrics
+
+
+def test_no_text_without_page_images_is_an_unsure_fail() -> None:
+    """Without pixels a blank page and an unreadable one look alike: FAIL, but not a confident one."""
+    check = assess_quality([], ocr_result([], 900, 1200))
+    assert check.outcome == Outcome.FAIL and check.problems == ["no_text"]
+    assert check.confidence < 0.7
 
 
 def test_garbled_ocr_fails_even_with_clean_pixels() -> None:
@@ -280,7 +297,8 @@ def _spotted(image: np.ndarray, boxes: list[Box]) -> list[tuple[np.ndarray, list
         for c, axes in spots:
             cv2.ellipse(spotted, c, axes, 0, 0, 360, (255, 255, 255), -1)
         visible = [
-            b for b in boxes
+            b
+            for b in boxes
             if all(((b.center[0] - c[0]) / a[0]) ** 2 + ((b.center[1] - c[1]) / a[1]) ** 2 > 1 for c, a in spots)
         ]
         out.append((cv2.GaussianBlur(spotted, (0, 0), 1.0), visible))
@@ -330,3 +348,166 @@ def test_a_reflection_with_a_bright_halo_is_judged_by_the_paper_beyond_the_halo(
     fraction = quality._glare_fraction(gray, text_mask, content)
     assert fraction == _plain_glare_fraction(gray, text_mask, content)
     assert fraction > quality._GLARE_FAIL
+
+
+# --------------------------------------------------------------------------------------------
+# Blank pages are not unreadable photos
+# --------------------------------------------------------------------------------------------
+
+
+def white_page(width: int = 1240, height: int = 1754, noise: float = 3.0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    paper = np.full((height, width, 1), 248.0) + rng.normal(0, noise, (height, width, 1))
+    return np.repeat(np.clip(paper, 0, 255).astype(np.uint8), 3, axis=2)
+
+
+def lines_result(texts: list[tuple[str, Box]], width: int, height: int, score: float = 0.95) -> OcrResult:
+    lines = [OcrLine(text=t, box=b, score=score) for t, b in texts]
+    page = OcrPage(index=0, width=width, height=height, source="ocr", lines=lines)
+    return OcrResult(media_type="image/jpeg", pages=[page], fingerprint="test")
+
+
+def scanned_blank_with_shadow() -> np.ndarray:
+    """A scanner's grey shadow along the binding edge, a dark line where the lid met the glass."""
+    page = white_page()
+    page[:, :60] = np.linspace(165, 248, 60)[None, :, None].astype(np.uint8)
+    page[:, 20:23] = 110
+    page[-30:, :] = 200  # a grey strip where the sheet ended before the scanner's glass did
+    return page
+
+
+def punched_blank() -> np.ndarray:
+    page = white_page()
+    for y in (560, 1190):
+        cv2.circle(page, (45, y), 14, (35, 35, 35), -1)  # the scanner lid's black through the holes
+    return page
+
+
+def numbered_blank() -> tuple[np.ndarray, OcrResult]:
+    page = white_page()
+    cv2.putText(page, "- 2 -", (580, 1700), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (30, 30, 30), 2)
+    return page, lines_result([("-2-", Box(x0=575, y0=1682, x1=650, y1=1706))], 1240, 1754)
+
+
+@pytest.mark.parametrize(
+    ("name", "build"),
+    [
+        ("white page with sensor noise", lambda: (white_page(noise=4.0), ocr_result([], 1240, 1754))),
+        ("scan with a grey edge and shadow", lambda: (scanned_blank_with_shadow(), ocr_result([], 1240, 1754))),
+        ("punch holes only", lambda: (punched_blank(), ocr_result([], 1240, 1754))),
+        ("page number only", numbered_blank),
+        ("evenly grey sheet", lambda: (np.full((1200, 900, 3), 200, np.uint8), ocr_result([], 900, 1200))),
+    ],
+)
+def test_blank_pages_pass_as_blank(name: str, build) -> None:  # type: ignore[no-untyped-def]
+    image, ocr = build()
+    check = assess_quality([image], ocr)
+    assert check.outcome == Outcome.PASS and check.problems == ["blank"], (name, check)
+    assert check.confidence >= 0.85, (name, check)
+    assert quality.blank_page([image], ocr) is not None
+
+
+@pytest.mark.parametrize("sigma", [4.0, 8.0, 12.0])
+def test_blurred_printed_page_is_never_blank(sigma: float) -> None:
+    """GIVEN a printed page blurred so that the OCR reads nothing or a few characters THEN it is not
+    blank (lots of ink) and fails as unreadable."""
+    blurred = cv2.GaussianBlur(text_page(), (0, 0), sigma)
+    few = lines_result([("Pat", Box(x0=80, y0=100, x1=160, y1=130))], 1240, 1754, score=0.5)
+    for ocr in (ocr_result([], 1240, 1754), few):
+        assert quality.blank_page([blurred], ocr) is None
+        assert assess_quality([blurred], ocr).outcome == Outcome.FAIL
+    assert quality.measure_ink(blurred).marks > 100
+
+
+def test_photographed_blank_sheets_are_blank_and_photographed_blurred_pages_are_not() -> None:
+    """Phone photos from the tuning generator: a blank sheet on wood, cloth, grey or white desks,
+    lit unevenly, vs the same photos of a printed page blurred past reading."""
+    import random
+
+    from PIL import Image
+
+    from fixtures.generator import degrade
+
+    rng = random.Random(11)
+    sheet = Image.fromarray(np.full((1754, 1240, 3), 250, np.uint8))
+    printed = Image.fromarray(text_page())
+    for _ in range(6):
+        blank = cv2.cvtColor(np.asarray(degrade.photo(sheet, rng, rotation=0, long_side=1600).image), cv2.COLOR_RGB2BGR)
+        h, w = blank.shape[:2]
+        assert assess_quality([blank], ocr_result([], w, h)).problems == ["blank"]
+        blurred = degrade.photo(printed, rng, rotation=0, long_side=1600, unreadable="heavy_blur").image
+        unreadable = cv2.cvtColor(np.asarray(blurred), cv2.COLOR_RGB2BGR)
+        h, w = unreadable.shape[:2]
+        assert assess_quality([unreadable], ocr_result([], w, h)).outcome == Outcome.FAIL
+
+
+def test_real_photos_are_not_blank(photo: tuple[np.ndarray, list[Box]]) -> None:
+    image, _ = photo
+    ink = quality.measure_ink(image)
+    assert ink.marks > 100 and ink.ink_fraction > 0.01, ink
+    assert quality.blank_page([image], ocr_result([], image.shape[1], image.shape[0])) is None
+
+
+def test_a_document_with_one_blank_page_is_judged_by_its_other_page() -> None:
+    """A blank back page does not make a printed document blank, nor does it fail it."""
+    printed = text_page()
+    boxes = [Box(x0=80, y0=100 + i * 50, x1=700, y1=128 + i * 50) for i in range(30)]
+    first = ocr_result(boxes, 1240, 1754).pages[0]
+    second = OcrPage(index=1, width=1240, height=1754, source="ocr", lines=[])
+    ocr = OcrResult(media_type="application/pdf", pages=[first, second], fingerprint="test")
+    assert quality.blank_page([printed, white_page()], ocr) is None
+    check = assess_quality([printed, white_page()], ocr)
+    assert check.outcome == Outcome.PASS and "blank" not in check.problems
+
+
+def test_more_text_than_a_page_number_is_not_blank() -> None:
+    page = white_page()
+    text = [(f"第{i}行诊断意见说明文字", Box(x0=80, y0=100 + 40 * i, x1=500, y1=128 + 40 * i)) for i in range(4)]
+    assert quality.blank_page([page], lines_result(text, 1240, 1754)) is None
+
+
+# --------------------------------------------------------------------------------------------
+# Confidence: clearly bad and unread is sure; borderline or read well is not
+# --------------------------------------------------------------------------------------------
+
+
+def test_heavy_blur_with_little_text_read_is_a_confident_fail(photo: tuple[np.ndarray, list[Box]]) -> None:
+    image, boxes = photo
+    blurred = cv2.GaussianBlur(image, (0, 0), 0.3 * _text_height(boxes))
+    check = assess_quality([blurred], ocr_result(boxes, image.shape[1], image.shape[0], score=0.6))
+    assert check.outcome == Outcome.FAIL and "blur" in check.problems
+    assert check.confidence >= 0.9, check.metrics
+
+
+def test_heavy_blur_that_the_ocr_read_well_is_an_unsure_fail(photo: tuple[np.ndarray, list[Box]]) -> None:
+    """Pixels and OCR disagree: a reviewer should look before the applicant is asked to re-upload."""
+    image, boxes = photo
+    blurred = cv2.GaussianBlur(image, (0, 0), 0.25 * _text_height(boxes))
+    check = assess_quality([blurred], ocr_result(boxes, image.shape[1], image.shape[0], score=0.97))
+    assert check.outcome == Outcome.FAIL
+    assert check.confidence < 0.8
+
+
+def test_blur_just_past_the_threshold_is_an_unsure_fail() -> None:
+    metrics = {"sharpness": quality._BLUR_FAIL * 0.95, "mean_score": 0.6, "well_read_chars": 0.0}
+    assert quality._fail_confidence({"blur"}, metrics) < 0.8
+    metrics["sharpness"] = quality._BLUR_FAIL * 0.3
+    assert quality._fail_confidence({"blur"}, metrics) >= 0.9
+
+
+def test_garbled_ocr_on_clean_pixels_is_not_a_confident_fail() -> None:
+    """Sharp text the OCR cannot read is often handwriting: a reviewer flag, not a re-upload."""
+    image = cv2.imread(str(PHOTOS[0]))
+    boxes = detect_lines(image)
+    check = assess_quality([image], ocr_result(boxes, image.shape[1], image.shape[0], score=0.4))
+    assert check.outcome == Outcome.FAIL and check.confidence < 0.8
+
+
+def test_pass_confidence_is_high_for_a_clean_photo_and_lower_with_warnings() -> None:
+    image = cv2.imread(str(REALWORLD / "lab_np2016_bloodtest2_upright_photo.jpg"))
+    boxes = detect_lines(image)
+    clean = assess_quality([image], ocr_result(boxes, image.shape[1], image.shape[0], score=0.97))
+    dim = assess_quality([(image * 0.45).astype(np.uint8)], ocr_result(boxes, image.shape[1], image.shape[0], 0.85))
+    assert clean.outcome == dim.outcome == Outcome.PASS
+    assert clean.confidence >= 0.9
+    assert dim.confidence < clean.confidence - 0.1

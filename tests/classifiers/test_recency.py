@@ -65,3 +65,42 @@ def test_missing_or_unparseable_date_is_unknown_with_reason(value: str | None) -
 )
 def test_parse_doc_date(value: str, expected: tuple[dt.date, bool]) -> None:
     assert parse_doc_date(value) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Confidence: a verdict is only as sure as the date it rests on
+# --------------------------------------------------------------------------------------------
+
+
+def test_confidence_defaults_to_certain_when_the_date_was_not_measured() -> None:
+    assert check_recency("2025-01-01", AS_OF, 90).confidence == 1.0
+
+
+def test_a_stale_fail_is_as_sure_as_its_date() -> None:
+    sure = check_recency("2025-06-01", AS_OF, 90, confidence=0.97)
+    weak = check_recency("2025-06-01", AS_OF, 90, confidence=0.55)
+    assert sure.outcome == weak.outcome == Outcome.FAIL
+    assert sure.confidence == pytest.approx(0.97)
+    assert weak.confidence == pytest.approx(0.55)
+
+
+def test_a_borderline_stale_fail_is_less_sure_than_a_clear_one() -> None:
+    """GIVEN a date 93 days old against 90 THEN one misread digit of the day could flip it."""
+    borderline = check_recency((AS_OF - dt.timedelta(days=93)).isoformat(), AS_OF, 90, confidence=0.95)
+    clear = check_recency((AS_OF - dt.timedelta(days=200)).isoformat(), AS_OF, 90, confidence=0.95)
+    assert borderline.outcome == clear.outcome == Outcome.FAIL
+    assert borderline.confidence < clear.confidence == pytest.approx(0.95)
+
+
+def test_a_future_date_fail_is_less_sure_than_the_date() -> None:
+    future = check_recency("2026-06-01", AS_OF, 90, confidence=0.95)
+    assert future.outcome == Outcome.FAIL and future.confidence < 0.8
+
+
+def test_pass_and_not_applicable_carry_the_date_confidence() -> None:
+    assert check_recency("2026-03-01", AS_OF, 90, confidence=0.7).confidence == pytest.approx(0.7)
+    assert check_recency("2026-03-01", AS_OF, None, confidence=0.7).confidence == pytest.approx(0.7)
+
+
+def test_confidence_is_clamped_to_0_1() -> None:
+    assert check_recency("2025-01-01", AS_OF, 90, confidence=1.7).confidence == 1.0

@@ -9,24 +9,42 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from classifiers.seal import PRESENT_THRESHOLD, _ink_masks, _open_runs, check_seal, find_seal, find_stamp_candidates
+from classifiers.seal import (
+    PRESENT_THRESHOLD,
+    _ink_masks,
+    _open_runs,
+    check_seal,
+    find_seal,
+    find_stamp_candidates,
+    is_printed_emblem,
+    issuer_match,
+    match_issuer,
+    page_read_confidence,
+)
 from classifiers.types import Outcome, SealFinding
 from fixtures.realworld import REALWORLD
+from ocr.types import Box, OcrLine, OcrPage, OcrResult
 
 FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+KAI_FONT = "/usr/share/fonts/truetype/arphic/ukai.ttc"
+SERIF_FONT = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc"
 RED = (215, 30, 35)
 PINK = (235, 120, 150)
+PALE_PINK = (240, 150, 175)
 BLUE = (30, 60, 200)
+BLACK_INK = (35, 35, 40)
+YELLOW = (240, 200, 40)
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(FONT_PATH, size)
+def _font(size: int, path: str = FONT_PATH) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size)
 
 
 def draw_seal(
@@ -37,26 +55,38 @@ def draw_seal(
     center_text: str = "诊断证明专用章",
     oval: bool = False,
     rotate: float = 0.0,
+    ring: int | None = None,
+    font: str = FONT_PATH,
+    star: bool | None = None,
+    inner_ring: bool = False,
+    uneven: int | None = None,
 ) -> Image.Image:
-    """An RGBA seal: ring, name along the upper arc (tops outward), star, a line below the star."""
+    """An RGBA seal: ring, name along the upper arc (tops outward), star, a line below the star.
+
+    ``ring`` sets the ring's width (thin rings are common on real seals), ``inner_ring`` adds the
+    thin second ring of some oval seals, ``uneven`` (a seed) inks it unevenly as a worn pad does."""
     w, h = size, (int(size * 0.68) if oval else size)
     im = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     d = ImageDraw.Draw(im)
-    ring = max(3, size // 28)
+    ring = ring if ring is not None else max(3, size // 28)
     d.ellipse([ring // 2, ring // 2, w - ring // 2 - 1, h - ring // 2 - 1], outline=(*color, 255), width=ring)
+    if inner_ring:
+        g = ring * 2 + 3
+        d.ellipse([g, g, w - g - 1, h - g - 1], outline=(*color, 255), width=max(1, ring // 2))
     cx, cy = w / 2, h / 2
     fs = int(min(w, h) * (0.13 if not oval else 0.16))
-    font = _font(fs)
-    rx, ry = w / 2 - ring * 2.2 - fs * 0.6, h / 2 - ring * 2.2 - fs * 0.6
+    fnt = _font(fs, font)
+    extra = 3 if inner_ring else 0
+    rx, ry = w / 2 - ring * (2.2 + extra) - fs * 0.6, h / 2 - ring * (2.2 + extra) - fs * 0.6
     span = min(250.0, 22.0 * len(text) + 30) if not oval else min(200.0, 16.0 * len(text) + 40)
     for i, ch in enumerate(text):
         ang = math.radians(-90 - span / 2 + span * (i + 0.5) / len(text))
         x, y = cx + rx * math.cos(ang), cy + ry * math.sin(ang)
         tile = Image.new("RGBA", (fs * 2, fs * 2), (0, 0, 0, 0))
-        ImageDraw.Draw(tile).text((fs, fs), ch, font=font, fill=(*color, 255), anchor="mm")
+        ImageDraw.Draw(tile).text((fs, fs), ch, font=fnt, fill=(*color, 255), anchor="mm")
         tangent = math.degrees(math.atan2(ry * math.cos(ang), -rx * math.sin(ang)))
-        im.alpha_composite(tile.rotate(-tangent, resample=Image.BICUBIC), (int(x - fs), int(y - fs)))
-    if not oval:
+        im.alpha_composite(tile.rotate(-tangent, resample=Image.Resampling.BICUBIC), (int(x - fs), int(y - fs)))
+    if star if star is not None else not oval:
         r = min(w, h) * 0.13
         pts = [
             (
@@ -67,10 +97,16 @@ def draw_seal(
         ]
         d.polygon(pts, fill=(*color, 255))
     if center_text:
-        cf = _font(int(min(w, h) * (0.085 if not oval else 0.13)))
+        cf = _font(int(min(w, h) * (0.085 if not oval else 0.13)), font)
         d.text((cx, cy + h * (0.27 if not oval else 0.15)), center_text, font=cf, fill=(*color, 255), anchor="mm")
+    if uneven is not None:
+        rng = np.random.default_rng(uneven)
+        arr = np.asarray(im).astype(np.float32)
+        low = cv2.resize(rng.random((6, 6)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+        arr[..., 3] *= np.clip(0.45 + 0.55 * low, 0, 1) * (rng.random((h, w)) > 0.08)
+        im = Image.fromarray(arr.astype(np.uint8), "RGBA")
     if rotate:
-        im = im.rotate(rotate, resample=Image.BICUBIC)
+        im = im.rotate(rotate, resample=Image.Resampling.BICUBIC)
     return im
 
 
@@ -84,9 +120,12 @@ def draw_page(
     red_table: bool = False,
     red_logo: bool = False,
     red_signature: bool = False,
+    handwriting: bool = False,
     size: tuple[int, int] = (1240, 1754),
 ) -> np.ndarray:
-    """A BGR A4 page at 150 dpi with black text and whatever red marks are asked for."""
+    """A BGR A4 page at 150 dpi with black text and whatever red marks are asked for.
+
+    ``handwriting`` writes a doctor's black signature and date across the seal after stamping."""
     w, h = size
     im = Image.new("RGB", (w, h), (250, 250, 247))
     d = ImageDraw.Draw(im)
@@ -124,10 +163,50 @@ def draw_page(
         alpha = sa[..., 3:] * seal_strength
         ink = sa[..., :3] * alpha + (1 - alpha)
         x, y = seal_at
-        sh, sw = sa.shape[:2]
-        sh, sw = min(sh, h - y), min(sw, w - x)
-        page[y : y + sh, x : x + sw] *= ink[:sh, :sw]
-    return cv2.cvtColor((page * 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
+        sx, sy = max(0, -x), max(0, -y)  # a seal hanging over the left/top edge is cut there
+        x, y = max(0, x), max(0, y)
+        sh, sw = min(sa.shape[0] - sy, h - y), min(sa.shape[1] - sx, w - x)
+        page[y : y + sh, x : x + sw] *= ink[sy : sy + sh, sx : sx + sw]
+    out = cv2.cvtColor((page * 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
+    if handwriting and seal is not None:
+        _handwrite(out, seal_at, seal.size)
+    return out
+
+
+def _handwrite(page: np.ndarray, at: tuple[int, int], size: tuple[int, int]) -> None:
+    """Black pen strokes (a signature and a date) written over the stamped area."""
+    x, y = at
+    w, h = size
+    rng = np.random.default_rng(7)
+    for row in (0.35, 0.55, 0.75):
+        xs = np.linspace(x - 0.2 * w, x + 1.1 * w, 40)
+        ys = y + row * h + 0.06 * h * np.sin(xs / 17.0 + row * 9) + rng.normal(0, 2, xs.size)
+        pts = np.stack([xs, ys], axis=1).astype(np.int32)
+        cv2.polylines(page, [pts], False, (30, 30, 30), thickness=max(3, w // 90), lineType=cv2.LINE_AA)
+
+
+def with_cast(page: np.ndarray, gains: tuple[float, float, float]) -> np.ndarray:
+    """A colour cast: per-channel gains (BGR)."""
+    return np.clip(page.astype(np.float32) * np.array(gains, np.float32), 0, 255).astype(np.uint8)
+
+
+def recompress(page: np.ndarray, quality: int = 45, times: int = 2) -> np.ndarray:
+    """JPEG recompressed ``times`` over (forwarded through chat apps)."""
+    for _ in range(times):
+        ok, buf = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        assert ok
+        page = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    return page
+
+
+def as_scan(page: np.ndarray, *, saturation: float = 0.55, seed: int = 0) -> np.ndarray:
+    """A cheap office scan: grey paper, washed-out colour, a little blur, noise and JPEG."""
+    rng = np.random.default_rng(seed)
+    hsv = cv2.cvtColor(page, cv2.COLOR_BGR2HSV).astype(np.float32)
+    hsv[..., 1] *= saturation
+    img = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2BGR).astype(np.float32)
+    noisy = np.clip(img * 0.9 + 12 + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+    return recompress(cv2.GaussianBlur(noisy, (3, 3), 0), 75, 1)
 
 
 def as_phone_photo(
@@ -138,17 +217,148 @@ def as_phone_photo(
     h, w = page.shape[:2]
     img = page.astype(np.float32) * np.array(cast, np.float32)
     shade = np.linspace(0.75, 1.0, w, dtype=np.float32)[None, :, None]
-    img = np.clip(img * shade + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    dst = np.float32([[40, 30], [w - 20, 60], [w - 50, h - 20], [10, h - 60]])
-    img = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (w, h), borderValue=(90, 90, 90))
-    img = cv2.GaussianBlur(img, (3, 3), 0)
-    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 70])
+    lit = np.clip(img * shade + rng.normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    dst = np.array([[40, 30], [w - 20, 60], [w - 50, h - 20], [10, h - 60]], np.float32)
+    warped = cv2.warpPerspective(lit, cv2.getPerspectiveTransform(src, dst), (w, h), borderValue=(90, 90, 90))
+    ok, buf = cv2.imencode(".jpg", cv2.GaussianBlur(warped, (3, 3), 0), [cv2.IMWRITE_JPEG_QUALITY, 70])
     assert ok
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)
 
 
 HOSPITAL = "六盘水市第一人民医院"
+
+
+def national_emblem_card() -> np.ndarray:
+    """The back of an ID card: a printed 国徽 (red disc, yellow Tiananmen, stars and grain ring,
+    red ribbon) beside black headings, on a pale guilloche background."""
+    w, h = 856, 540
+    im = Image.new("RGB", (w, h), (236, 242, 238))
+    d = ImageDraw.Draw(im)
+    for k in range(0, w, 9):  # guilloche-ish pale lines
+        d.arc([k - 300, 200, k + 300, 800], 180, 360, fill=(200, 222, 215), width=1)
+    cx, cy, r = 140, 140, 92
+    d.ellipse([cx - r - 14, cy - r - 14, cx + r + 14, cy + r + 14], outline=YELLOW, width=16)  # grain ring
+    d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=RED)
+    d.rectangle([cx - 50, cy + 5, cx + 50, cy + 40], fill=YELLOW)  # Tiananmen
+    d.polygon([(cx - 60, cy + 5), (cx, cy - 25), (cx + 60, cy + 5)], fill=YELLOW)
+    for k, (sx, sy, sr) in enumerate([(0, -55, 22), (-35, -30, 9), (-15, -42, 9), (15, -42, 9), (35, -30, 9)]):
+        pts = [
+            (
+                cx + sx + (sr if j % 2 == 0 else sr * 0.4) * math.cos(math.radians(-90 + 36 * j + 10 * k)),
+                cy + sy + (sr if j % 2 == 0 else sr * 0.4) * math.sin(math.radians(-90 + 36 * j + 10 * k)),
+            )
+            for j in range(10)
+        ]
+        d.polygon(pts, fill=YELLOW)
+    d.polygon([(cx - 80, cy + 95), (cx + 80, cy + 95), (cx + 60, cy + 125), (cx - 60, cy + 125)], fill=RED)
+    d.text((300, 90), "中华人民共和国", font=_font(52), fill=(20, 20, 20))
+    d.text((300, 180), "居民身份证", font=_font(64), fill=(20, 20, 20))
+    d.text((120, 400), "签发机关  某某市公安局某某分局", font=_font(28), fill=(30, 30, 30))
+    d.text((120, 450), "有效期限  2016.03.01-2036.03.01", font=_font(28), fill=(30, 30, 30))
+    return cv2.cvtColor(np.asarray(im), cv2.COLOR_RGB2BGR)
+
+
+def social_security_card() -> np.ndarray:
+    """A 社会保障卡 front: red title, red wave artwork, the round red 社保 logo (ring with a solid
+    figure) and a bank's round red logo (ring, square hole, bar)."""
+    w, h = 856, 540
+    im = Image.new("RGB", (w, h), (245, 243, 238))
+    d = ImageDraw.Draw(im)
+    for k in range(6):  # wave artwork along the bottom
+        pts = [(x, 420 + 14 * k + 18 * math.sin(x / 70 + k)) for x in range(0, w, 8)]
+        d.line(pts, fill=(225, 60, 60), width=6)
+    d.ellipse([30, 25, 130, 125], outline=RED, width=12)  # 社保 logo
+    d.polygon([(80, 45), (112, 100), (48, 100)], fill=RED)
+    d.ellipse([66, 55, 94, 80], fill=RED)
+    d.ellipse([720, 25, 820, 125], outline=RED, width=14)  # bank logo
+    d.rectangle([752, 57, 788, 93], outline=RED, width=10)
+    d.rectangle([766, 30, 774, 120], fill=RED)
+    d.text((150, 45), "中华人民共和国社会保障卡", font=_font(46), fill=RED)
+    d.text((60, 200), "姓名  张三", font=_font(34), fill=(20, 20, 20))
+    d.text((60, 260), "社会保障号码  520201195601011234", font=_font(30), fill=(20, 20, 20))
+    d.text((60, 320), "卡号  A12345678", font=_font(30), fill=(20, 20, 20))
+    return cv2.cvtColor(np.asarray(im), cv2.COLOR_RGB2BGR)
+
+
+def invoice_page() -> np.ndarray:
+    """A medical invoice: brown-red table, black items, and the printed 全国统一发票监制章 oval at
+    the top centre."""
+    w, h = 1240, 760
+    im = Image.new("RGB", (w, h), (250, 249, 244))
+    d = ImageDraw.Draw(im)
+    mark = draw_seal(
+        230, "全国统一发票监制章", oval=True, center_text="贵州省税务局", ring=3, star=False, font=SERIF_FONT
+    )
+    im.paste(mark, (505, 20), mark)
+    d.text((330, 180), "贵州省医疗门诊收费票据（电子）", font=_font(44), fill=(150, 60, 40))
+    for yy in range(260, 700, 55):
+        d.line([60, yy, w - 60, yy], fill=(170, 70, 50), width=2)
+    for xx in (60, 420, 800, w - 60):
+        d.line([xx, 260, xx, 700], fill=(170, 70, 50), width=2)
+    for i, item in enumerate(["西药费 120.50", "检查费 80.00", "化验费 45.00", "诊察费 10.00"]):
+        d.text((80, 270 + 55 * i), item, font=_font(30), fill=(25, 25, 25))
+    return cv2.cvtColor(np.asarray(im), cv2.COLOR_RGB2BGR)
+
+
+# Positives the scoring sets draw and the real files show: thin rings, other fonts, ovals, pale pink
+# ink, seals cut by the page edge, small, over handwriting, colour casts, scans, recompression.
+POSITIVE_VARIANTS: dict[str, Callable[[], np.ndarray]] = {
+    "thin ring, kai font": lambda: draw_page(seal=draw_seal(420, HOSPITAL, ring=3, font=KAI_FONT, uneven=1)),
+    "thin oval with inner ring": lambda: draw_page(
+        seal=draw_seal(
+            440, "神农架林区人民医院", oval=True, ring=3, inner_ring=True, center_text="检验专用章", uneven=2
+        )
+    ),
+    "pale pink ink": lambda: draw_page(seal=draw_seal(440, HOSPITAL, color=PALE_PINK, uneven=3), seal_strength=0.6),
+    "faint red, worn pad": lambda: draw_page(seal=draw_seal(440, HOSPITAL, ring=4, uneven=4), seal_strength=0.35),
+    "faint oval on a scan": lambda: as_scan(
+        draw_page(
+            seal=draw_seal(460, "绥化市中医医院", oval=True, ring=3, center_text="检验专用章", uneven=5),
+            seal_strength=0.45,
+        )
+    ),
+    "small seal (26 mm)": lambda: draw_page(seal=draw_seal(155, HOSPITAL, ring=3, uneven=6), seal_at=(900, 1450)),
+    "small seal on a scan": lambda: as_scan(
+        draw_page(seal=draw_seal(150, HOSPITAL, ring=2, uneven=7), seal_at=(950, 1500)), seed=1
+    ),
+    "over handwriting": lambda: draw_page(seal=draw_seal(440, HOSPITAL, ring=4, uneven=8), handwriting=True),
+    "thin oval over handwriting": lambda: draw_page(
+        seal=draw_seal(460, "贵州医科大学附属医院", oval=True, ring=3, center_text="诊断证明专用章", uneven=9),
+        handwriting=True,
+        seal_strength=0.6,
+    ),
+    "cut by the right edge": lambda: draw_page(seal=draw_seal(440, HOSPITAL, ring=3, uneven=10), seal_at=(940, 1150)),
+    "cut by the bottom edge": lambda: draw_page(seal=draw_seal(440, HOSPITAL, ring=3, uneven=11), seal_at=(600, 1420)),
+    "yellow tungsten cast": lambda: with_cast(
+        draw_page(seal=draw_seal(440, HOSPITAL, ring=4, uneven=12)), (0.55, 0.9, 1.1)
+    ),
+    "blue daylight cast, pale": lambda: with_cast(
+        draw_page(seal=draw_seal(440, HOSPITAL, color=PALE_PINK, ring=3, uneven=13), seal_strength=0.7),
+        (1.15, 1.0, 0.8),
+    ),
+    "green fluorescent cast": lambda: with_cast(draw_page(seal=draw_seal(440, HOSPITAL, uneven=14)), (0.9, 1.15, 0.85)),
+    "recompressed photo, faint": lambda: recompress(
+        as_phone_photo(draw_page(seal=draw_seal(440, HOSPITAL, ring=3, uneven=15), seal_strength=0.5), seed=4), 40, 3
+    ),
+    "serif font, tilted, washed-out scan": lambda: as_scan(
+        draw_page(seal=draw_seal(430, HOSPITAL, font=SERIF_FONT, rotate=20, uneven=16)), saturation=0.4, seed=2
+    ),
+}
+
+NEGATIVE_VARIANTS: dict[str, Callable[[], np.ndarray]] = {
+    "blue stamp": lambda: draw_page(seal=draw_seal(440, "某某贸易有限公司", color=BLUE, center_text="收讫", uneven=1)),
+    "black stamp": lambda: draw_page(seal=draw_seal(440, HOSPITAL, color=BLACK_INK, uneven=2)),
+    "blue stamp, warm photo": lambda: as_phone_photo(draw_page(seal=draw_seal(440, "某某公司", color=BLUE)), seed=5),
+    "national emblem on an ID card back": national_emblem_card,
+    "national emblem, warm photo": lambda: with_cast(national_emblem_card(), (0.8, 0.95, 1.1)),
+    "social security card artwork": social_security_card,
+    "red table, header, text, logo, signature": lambda: draw_page(
+        red_header=True, red_text=True, red_table=True, red_logo=True, red_signature=True
+    ),
+    "red table on a scan": lambda: as_scan(draw_page(red_table=True, red_text=True)),
+    "black handwriting only": lambda: draw_page(seal=draw_seal(440, HOSPITAL, color=(250, 250, 247)), handwriting=True),
+}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -424,3 +634,188 @@ def test_look_alikes_share_a_component_not_just_a_stroke() -> None:
     for other_name in ("遵义市第一人民医院", "宜昌市中心医院", "绥化市中医医院"):
         other = check_seal(RED_SEAL.model_copy(update={"text": other_name}), ["六枝特区人民医院"], required=True)
         assert other.outcome == Outcome.FAIL and other.matches_issuer is False, other_name
+
+
+# --------------------------------------------------------------------------------------------------
+# Variations the scoring sets and the real files show (issue 11): thin, faint, oval, small, cut,
+# overwritten, colour-cast, scanned and recompressed seals; printed red emblems and other stamps.
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE_VARIANTS))
+def test_seal_variation_is_found(name: str) -> None:
+    finding = find_seal([POSITIVE_VARIANTS[name]()])
+    assert finding.present and finding.color == "red", (name, finding)
+    assert PRESENT_THRESHOLD <= finding.score <= 1.0
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE_VARIANTS))
+def test_stamp_like_mark_that_is_no_hospital_seal(name: str) -> None:
+    finding = find_seal([NEGATIVE_VARIANTS[name]()])
+    assert not finding.present, (name, finding)
+
+
+def test_blue_and_black_stamps_are_reported_by_colour() -> None:
+    assert find_seal([NEGATIVE_VARIANTS["blue stamp"]()]).color == "blue"
+    assert find_seal([NEGATIVE_VARIANTS["black stamp"]()]).color == "none"  # black ink is print, not a red seal
+
+
+def test_faint_seal_scores_lower_than_a_clear_one() -> None:
+    """The score is a confidence: a seal only found by the faint-ink pass is less sure."""
+    clear = find_seal([draw_page(seal=draw_seal(440, HOSPITAL))])
+    faint = find_seal([POSITIVE_VARIANTS["faint red, worn pad"]()])
+    assert clear.score >= 0.95
+    assert PRESENT_THRESHOLD <= faint.score < clear.score
+
+
+def test_unsealed_page_reports_how_near_anything_came() -> None:
+    """GIVEN no stamp: the score is the best near miss, low on a plain page."""
+    plain = find_seal([draw_page()])
+    assert not plain.present and plain.color == "none" and plain.score < 0.1
+
+
+def test_invoice_supervision_mark_is_dropped_by_its_text_and_the_next_seal_read() -> None:
+    """GIVEN an invoice with the printed 全国统一发票监制章 oval (small, top) and a hospital's round
+    seal (large) WHEN the reader reads the oval as the tax authority's mark THEN it is no seal; the
+    hospital's seal is read next. Alone, the invoice has no hospital seal."""
+    page = invoice_page()
+    seal = np.asarray(draw_seal(300, HOSPITAL, center_text="收费专用章"))
+    blended = draw_page(seal=Image.fromarray(seal), seal_at=(900, 420), size=(1240, 760))
+    page_with_seal = np.minimum(page, blended)
+
+    def read(crop: np.ndarray) -> str:
+        return "全国统一发票监制章 贵州省税务局" if crop.shape[1] < 280 else HOSPITAL + " 收费专用章"
+
+    alone = find_seal([page], read_text=read)
+    assert not alone.present and alone.text is None
+    both = find_seal([page_with_seal], read_text=read)
+    assert both.present and both.text == HOSPITAL + " 收费专用章"
+
+
+@pytest.mark.parametrize(
+    ("text", "emblem"),
+    [("全国统一发票监制章 国家税务总局贵州省税务局", True), ("中华人民共和国", True), (HOSPITAL, False), (None, False)],
+)
+def test_printed_emblem_text(text: str | None, emblem: bool) -> None:
+    assert is_printed_emblem(text) is emblem
+
+
+# --------------------------------------------------------------------------------------------------
+# Confidence of the check
+
+
+def _ocr(lines: list[tuple[str, float]]) -> OcrResult:
+    box = Box(x0=0, y0=0, x1=10, y1=10)
+    page = OcrPage(
+        index=0,
+        width=1240,
+        height=1754,
+        source="ocr",
+        lines=[OcrLine(text=t, box=box, score=sc) for t, sc in lines],
+    )
+    return OcrResult(media_type="image/png", pages=[page], fingerprint="test")
+
+
+def test_page_read_confidence() -> None:
+    well = _ocr(
+        [("疾病诊断证明书", 0.98), ("姓名：张三 性别：男 诊断：2型糖尿病", 0.95), ("六盘水市第一人民医院门诊部", 0.97)]
+    )
+    poor = _ocr(
+        [("疾病诊断证明书", 0.55), ("姓名：张三 性别：男 诊断：2型糖尿病", 0.5), ("六盘水市第一人民医院门诊部", 0.6)]
+    )
+    few = _ocr([("证明", 0.99)])
+    assert page_read_confidence(well) > 0.9
+    assert page_read_confidence(poor) < 0.6
+    assert page_read_confidence(few) < 0.2
+    assert page_read_confidence(_ocr([])) == 0.0
+
+
+def test_missing_seal_is_a_confident_fail_only_on_a_well_read_page_with_no_near_miss() -> None:
+    nothing = SealFinding(present=False, color="none", score=0.0)
+    near = SealFinding(present=False, color="none", score=0.42)
+    sure = check_seal(nothing, ISSUER, required=True, read_confidence=0.95)
+    assert sure.outcome == Outcome.FAIL and sure.confidence >= 0.9
+    doubtful = check_seal(near, ISSUER, required=True, read_confidence=0.95)
+    assert doubtful.outcome == Outcome.FAIL and doubtful.confidence < 0.8
+    poorly_read = check_seal(nothing, ISSUER, required=True, read_confidence=0.4)
+    assert poorly_read.outcome == Outcome.FAIL and poorly_read.confidence < 0.8
+
+
+def test_blue_stamp_only_is_a_confident_fail() -> None:
+    check = check_seal(
+        SealFinding(present=False, color="blue", score=0.95), ISSUER, required=True, read_confidence=0.95
+    )
+    assert check.outcome == Outcome.FAIL and check.confidence >= 0.8
+
+
+def test_seal_present_but_unreadable_passes_with_lower_confidence() -> None:
+    readable = check_seal(RED_SEAL, ISSUER, required=True, read_confidence=0.95)
+    unreadable = check_seal(RED_SEAL.model_copy(update={"text": None}), ISSUER, required=True, read_confidence=0.95)
+    assert readable.outcome == unreadable.outcome == Outcome.PASS
+    assert readable.confidence >= 0.85
+    assert unreadable.matches_issuer is None and unreadable.confidence < 0.8
+
+
+def test_registry_word_decides_and_carries_its_confidence() -> None:
+    exact = check_seal(RED_SEAL, ISSUER, required=True, registry_match=False, registry_confidence=1.0)
+    fuzzy = check_seal(RED_SEAL, ISSUER, required=True, registry_match=False, registry_confidence=0.7)
+    assert exact.outcome == fuzzy.outcome == Outcome.FAIL
+    assert exact.confidence >= 0.9 > 0.8 > fuzzy.confidence
+
+
+# --------------------------------------------------------------------------------------------------
+# Whose seal it is
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("六盘水市第一人民医院 诊断证明专用章", ISSUER),
+        ("六盘水市一院", ISSUER),  # the registry's alias
+        ("贵医附院", ["贵州医科大学附属医院", "贵医附院"]),  # an abbreviation on the seal
+        ("贵州医科大学附属医院检验专用章", ["贵州医科大学附属医院", "贵医附院"]),
+        ("绥化市中医医院 医务科", ["绥化市中医医院"]),  # a department's seal is the hospital's
+    ],
+)
+def test_issuer_seal_matches_confidently(text: str, names: list[str]) -> None:
+    match = match_issuer(text, names)
+    assert match.matches is True and match.confidence >= 0.9, match
+    assert issuer_match(text, names) is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "神农架林区人民医院",  # another hospital, many distinctive characters
+        "遵义市第一人民医院",  # same pattern, another city: the whole name read
+        "六盘水市卫生健康局",  # same city, a health bureau
+        "某某县卫生健康局",
+        "贵州康泰医药有限公司",  # a company
+        "天津君和缘商贸有限公司 发票专用章",
+    ],
+)
+def test_another_organisation_is_a_confident_mismatch(text: str) -> None:
+    match = match_issuer(text, ISSUER)
+    assert match.matches is False and match.confidence >= 0.8, match
+    check = check_seal(RED_SEAL.model_copy(update={"text": text}), ISSUER, required=True)
+    assert check.outcome == Outcome.FAIL and check.matches_issuer is False and check.confidence >= 0.8
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("六盘水市第二人民医院", ISSUER),  # one ordinal apart: OCR confuses 一/二 on seals
+        ("六技持区人民医场", ISSUER),  # garbled, no kind word: only a flag
+    ],
+)
+def test_weak_mismatch_is_below_the_problem_threshold(text: str, names: list[str]) -> None:
+    match = match_issuer(text, names)
+    assert match.matches is False and match.confidence < 0.8, match
+
+
+@pytest.mark.parametrize("text", ["盘水医", "人民医", "ABC医院12", "医院 专用章", "六技持区人民医场"])
+def test_garbled_or_short_read_is_unknown_not_a_mismatch(text: str) -> None:
+    names = ["六枝特区人民医院"] if text.startswith("六技") else ISSUER
+    match = match_issuer(text, names)
+    assert match.matches is None, match
+    check = check_seal(RED_SEAL.model_copy(update={"text": text}), names, required=True)
+    assert check.outcome == Outcome.PASS and check.confidence < 0.8

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from classifiers.types import DocType
-from fixtures.realworld import REALWORLD
+from fixtures.realworld import REALWORLD, REALWORLD_TRUTH
 from intake.application import Application
 from intake.prescreen import Prescreener
 
@@ -74,3 +74,19 @@ def test_the_seal_image_is_a_red_seal(prescreener: Prescreener) -> None:
     ok, encoded = cv2.imencode(".png", np.ascontiguousarray(blue))
     assert ok
     assert prescreener.read(encoded.tobytes(), "realworld-seal-blue").seal.present is False
+
+
+@pytest.mark.parametrize("name", sorted(REALWORLD_TRUTH))
+def test_every_real_file_is_read_right(prescreener: Prescreener, name: str) -> None:
+    """Each real file against its truth (fixtures/realworld.py): the figures bench_accuracy prints."""
+    from fixtures.scoring import SetScore
+
+    truth = REALWORLD_TRUTH[name]
+    report = analyse(prescreener, (REALWORLD / name).read_bytes(), name)
+    score = SetScore("realworld")
+    score.score_document(report, {"file": name, **truth}, prescreener.registry)
+    misses = [miss for tally in score.documents.values() for miss in tally.misses]
+    assert misses == []
+    assert sum(tally.total for tally in score.documents.values()) >= 2
+    if "id_valid" in truth:
+        assert report.checks.identity.id_valid is truth["id_valid"]

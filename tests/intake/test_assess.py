@@ -18,7 +18,7 @@ from classifiers.types import (
 from intake.application import Application
 from intake.assess import assess
 from intake.policy import PolicyBook
-from intake.report import DocumentReport, Verdict, unknown_checks
+from intake.report import DocumentReport, FieldSource, Verdict, unknown_checks
 from intake.settings import POLICIES_DIR
 
 P, F, U, NA = Outcome.PASS, Outcome.FAIL, Outcome.UNKNOWN, Outcome.NOT_APPLICABLE
@@ -201,3 +201,89 @@ def test_an_unreadable_document_is_cleared_only_by_its_withdrawal_or_replacement
         "unreadable:blurry.jpg"]
     # Withdrawn or replaced, it is no longer among the documents in effect:
     assert assess(APP, policy, [*complete(), retake], submitted=APP.application_date).problems == []
+
+
+# --- evidence, confidence and reviewer flags (issue 11) ------------------------------------------
+
+
+def test_every_problem_carries_its_evidence_in_order(policy) -> None:
+    docs = complete()
+    docs[3] = doc("lab.jpg", DocType.LAB_REPORT, seal=SealCheck(outcome=P, present=True, matches_issuer=True),
+                  recency=RecencyCheck(outcome=F, date="2025-01-02", age_days=427, limit_days=90, confidence=0.95))
+    docs[3].field_sources = {"doc_date": FieldSource(page=0, box=[10, 20, 110, 40], confidence=0.97)}
+    result = assess(APP, policy, docs[:3] + docs[3:], submitted=APP.application_date)
+    assert result.problems == ["stale:lab.jpg"]
+    [evidence] = result.evidence
+    assert evidence.code == "stale:lab.jpg" and evidence.file == "lab.jpg"
+    assert evidence.page == 0 and evidence.box == [10, 20, 110, 40]
+    assert evidence.read == "2025-01-02" and "90" in (evidence.expected or "") and "90" in evidence.rule
+    assert evidence.confidence >= 0.8
+    assert result.review_flags == []
+
+
+def test_a_weak_problem_is_a_reviewer_flag_never_told_to_the_applicant(policy) -> None:
+    docs = complete()
+    docs[0] = doc("id.jpg", DocType.ID_CARD, "resident_id_front",
+                  identity=IdentityCheck(outcome=F, name_matches=False, id_matches=True, confidence=0.55,
+                                         reason="姓名相差一字"))
+    docs[0].fields = {"patient_name": "张叁", "id_number": APP.id_number}
+    result = assess(APP, policy, docs, submitted=APP.application_date)
+    assert result.verdict == Verdict.READY_FOR_REVIEW
+    assert result.problems == [] and result.evidence == []
+    assert [f.code for f in result.review_flags] == ["identity_mismatch:id.jpg"]
+    assert result.review_flags[0].read and "张叁" in result.review_flags[0].read
+    assert "张叁" not in result.notice and "不一致" not in result.notice
+    assert docs[0].problems == [] and docs[0].review_flags == ["identity_mismatch:id.jpg"]
+
+
+def test_the_same_problem_read_clearly_goes_to_the_applicant(policy) -> None:
+    docs = complete()
+    docs[0] = doc("id.jpg", DocType.ID_CARD, "resident_id_front",
+                  identity=IdentityCheck(outcome=F, name_matches=False, id_matches=True, confidence=0.97))
+    result = assess(APP, policy, docs, submitted=APP.application_date)
+    assert result.problems == ["identity_mismatch:id.jpg"] and result.verdict == Verdict.NEEDS_SUPPLEMENT
+
+
+def test_the_threshold_is_the_policys(policy) -> None:
+    docs = complete()
+    docs[1] = doc("cert.jpg", DocType.DIAGNOSIS_CERTIFICATE, seal=SealCheck(outcome=P, present=True),
+                  hospital=HospitalCheck(outcome=P, canonical_name="绥化市第一医院", grade="三级甲等"),
+                  diagnosis=DiagnosisCheck(outcome=F, disease="糖尿病", confidence=0.85))
+    assert assess(APP, policy, docs, submitted=APP.application_date).problems == ["diagnosis_mismatch:cert.jpg"]
+    strict = policy.model_copy(update={"problem_confidence": {"default": 0.8, "diagnosis_mismatch": 0.9}})
+    result = assess(APP, strict, docs, submitted=APP.application_date)
+    assert result.problems == [] and [f.code for f in result.review_flags] == ["diagnosis_mismatch:cert.jpg"]
+
+
+def test_unknown_wording_is_a_flag_and_nothing_read_is_nothing(policy) -> None:
+    docs = complete()
+    docs[1] = doc("cert.jpg", DocType.DIAGNOSIS_CERTIFICATE, seal=SealCheck(outcome=P, present=True),
+                  hospital=HospitalCheck(outcome=P, canonical_name="绥化市第一医院", grade="三级甲等"),
+                  diagnosis=DiagnosisCheck(outcome=U, disease="糖尿病", confidence=0.9, reason="无法归类"))
+    result = assess(APP, policy, docs, submitted=APP.application_date)
+    assert result.problems == []
+    [flag] = result.review_flags
+    assert flag.code == "diagnosis_mismatch:cert.jpg" and flag.confidence <= 0.5 and flag.read == "2型糖尿病"
+    docs[1].fields = {"diagnosis": None}
+    assert assess(APP, policy, docs, submitted=APP.application_date).review_flags == []
+
+
+def test_a_missing_material_is_weak_when_a_document_was_nearly_typed_as_it(policy) -> None:
+    docs = complete()[:3]  # no lab report
+    assert assess(APP, policy, docs, submitted=APP.application_date).problems == ["missing:lab_report"]
+    doubtful = doc("scan.jpg", DocType.OTHER)
+    doubtful.type_scores = {"other": 0.55, "lab_report": 0.45}
+    result = assess(APP, policy, [*docs, doubtful], submitted=APP.application_date)
+    assert result.problems == [] and [f.code for f in result.review_flags] == ["missing:lab_report"]
+    assert result.review_flags[0].file is None and result.review_flags[0].confidence == pytest.approx(0.55)
+
+
+def test_policy_thresholds_must_be_fractions_with_a_default() -> None:
+    from pydantic import ValidationError
+
+    book = PolicyBook.load(POLICIES_DIR)
+    raw = book.for_region("default").model_dump()
+    with pytest.raises(ValidationError, match="default"):
+        type(book.for_region("default")).model_validate({**raw, "problem_confidence": {"stale": 0.9}})
+    with pytest.raises(ValidationError, match="between 0 and 1"):
+        type(book.for_region("default")).model_validate({**raw, "problem_confidence": {"default": 1.5}})
