@@ -15,8 +15,10 @@ only its withdrawal or replacement clears it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from classifiers.identity import compare_names
 from classifiers.recency import check_recency
 from classifiers.types import DocType, Outcome
 from intake.application import Application
@@ -43,9 +45,11 @@ def is_readable(doc: DocumentReport) -> bool:
 UNCERTAIN = 0.5
 
 
-def document_findings(doc: DocumentReport, policy: Policy, application: Application) -> list[Evidence]:
+def document_findings(doc: DocumentReport, policy: Policy, application: Application, *,
+                      other_names: Sequence[str] = ()) -> list[Evidence]:
     """Every possible problem of one document, each with its evidence and confidence; the policy's
-    ``problem_confidence`` later decides which the applicant is told of and which are flags."""
+    ``problem_confidence`` later decides which the applicant is told of and which are flags.
+    ``other_names`` are the names read on the application's other documents."""
     name = doc.file
     if not is_readable(doc):
         quality = doc.checks.quality
@@ -73,10 +77,18 @@ def document_findings(doc: DocumentReport, policy: Policy, application: Applicat
     mismatch = identity.name_matches is False or identity.id_matches is False
     if mismatch or (identity.outcome == Outcome.UNKNOWN and (name_read or id_read)):
         field = "patient_name" if identity.name_matches is False or (not mismatch and name_read) else "id_number"
+        confidence, reason = (identity.confidence, identity.reason) if mismatch else (
+            min(identity.confidence, UNCERTAIN), identity.reason)
+        if identity.name_matches is False and name_read and other_names:
+            # Another name read the same way on a second document is no one-off misreading.
+            source = doc.field_sources.get("patient_name")
+            again = compare_names(name_read, application.applicant_name, other_names=other_names,
+                                  read_confidence=source.confidence if source else None)
+            if again.same is False and again.confidence > confidence:
+                confidence, reason = again.confidence, again.reason
         add("identity_mismatch", field, read=f"{name_read or '—'} {id_read or '—'}",
             expected=f"{application.applicant_name} {application.id_number}", rule="材料须为申请人本人的材料",
-            confidence=identity.confidence if mismatch else min(identity.confidence, UNCERTAIN),
-            reason=identity.reason)
+            confidence=confidence, reason=reason)
 
     seal = checks.seal
     seal_rule = f"{label}须加盖出具医院公章（本地区政策）"
@@ -168,7 +180,10 @@ def assess(application: Application, policy: Policy, documents: list[DocumentRep
     materials = {material: [doc.file for doc in documents if material in materials_of[id(doc)]] for material in rules}
     findings = [missing_finding(material, rules[material], documents) for material, files in materials.items()
                 if not files]
-    per_doc = {id(doc): document_findings(doc, policy, application) for doc in documents}
+    names = {id(doc): name for doc in documents if (name := doc.fields.get("patient_name"))}
+    per_doc = {id(doc): document_findings(doc, policy, application,
+                                          other_names=[n for key, n in names.items() if key != id(doc)])
+               for doc in documents}
     found = {key: [f.code for f in fs if policy.tells_applicant(f.code, f.confidence)] for key, fs in per_doc.items()}
     for doc in documents:
         cure = _cured_by(doc, documents, found, materials_of) if per_doc[id(doc)] else None

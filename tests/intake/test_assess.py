@@ -287,3 +287,18 @@ def test_policy_thresholds_must_be_fractions_with_a_default() -> None:
         type(book.for_region("default")).model_validate({**raw, "problem_confidence": {"stale": 0.9}})
     with pytest.raises(ValidationError, match="between 0 and 1"):
         type(book.for_region("default")).model_validate({**raw, "problem_confidence": {"default": 1.5}})
+
+
+def test_another_name_read_the_same_way_on_two_documents_is_no_misreading(policy) -> None:
+    docs = complete()
+    for i in (2, 3):  # the discharge summary and the lab report both show 李四, read at a middling score
+        docs[i].checks.identity = IdentityCheck(outcome=F, name_matches=False, confidence=0.6)
+        docs[i].fields = {**docs[i].fields, "patient_name": "李四"}
+        docs[i].field_sources = {"patient_name": FieldSource(page=0, confidence=0.85)}
+    result = assess(APP, policy, docs, submitted=APP.application_date)
+    assert result.problems == ["identity_mismatch:discharge.pdf", "identity_mismatch:lab.jpg"]
+    assert all("其他材料上也识别为" in (e.reason or "") for e in result.evidence)
+    docs[3].fields = {**docs[3].fields, "patient_name": "张三"}  # only one document shows 李四: a flag
+    docs[3].checks.identity = IdentityCheck(outcome=P, name_matches=True)
+    result = assess(APP, policy, docs, submitted=APP.application_date)
+    assert result.problems == [] and [f.code for f in result.review_flags] == ["identity_mismatch:discharge.pdf"]
