@@ -5,15 +5,23 @@ month-only ``2026年3月`` / ``2026-03`` / ``2026.03``, any of these followed by
 spacing (``2026 年 3 月 5 日``) and letter/digit confusions (``2O26-03-05``). ``20260305`` is read
 only after a date label (``报告日期:20260305``) or when it is the whole text given to
 ``parse_date``, because bare 8-digit numbers on these pages are far more often specimen or
-record numbers. Impossible dates (``2026-02-30``) are rejected, not corrected.
+record numbers; a two-digit year (``26-03-05``) likewise only after a date label. Impossible dates
+(``2026-02-30``) are rejected, not corrected.
 
 OCR also misreads the separators: ``2026一03一05`` (the CJK "one"), ``2026-03。05``, ``2026 03 05``,
-``2026年03 05日``. These are read but marked ``repaired``, so whoever relies on them can lower its
-confidence.
+``2026年03 05日``. A red seal printed over a date, blur and low-resolution scans do worse: units read
+as look-alikes (``2025午7目12曰``) or any glyph, a separator lost (``202507-12``), Chinese numerals
+with the year's 二 lost or 十 misread (``〇二五年部一月二十一日``), a number cut by a box boundary
+(``2025年1 1月21日``). All these are read but marked ``repaired``, so whoever relies on them can
+lower its confidence. A date whose year is lost or cut (``12月24日``, ``025年12月24日``) is read only
+by ``date_candidates``, which takes the year from the other dates of the page (``year_inferred``).
 
 The second half picks *the* date of a document from its rows (``date_candidates``,
-``pick_doc_date``): each date gets the class of the label that names it (报告日期, 出院日期, 出生日期 …),
-and each document type accepts only some classes, best first.
+``pick_doc_date``): each date gets the class of the label that names it (报告日期, 出院日期, 出生日期 …)
+or of the narrative around it (``于…至…在我院住院`` a stay, ``…复查`` a follow-up, ``…起`` history,
+an unlabelled range a period), and each document type accepts only some classes, best first. A
+certificate whose issue date is lost falls back to the latest event it reports (the discharge, the
+visit) as a lower bound of its date, with a confidence too low to tell the applicant anything.
 """
 
 from __future__ import annotations
@@ -49,6 +57,8 @@ class ParsedDate:
     # Read through a misrecognised separator ("2026一03一05", "2026 03 05"): right more often than
     # not, but less sure. Not part of equality: the date is the same date.
     repaired: bool = field(default=False, compare=False)
+    # The year was not read but taken from the other dates of the page ("12月24日" under a seal).
+    year_inferred: bool = field(default=False, compare=False)
 
     @property
     def precision(self) -> Precision:
@@ -122,6 +132,41 @@ _CN_NUMERALS = re.compile(
     rf"(?P<y>[{_CN_DIGIT_CLASS}]{{4}}|(?<!\d)\d{{4}})\s*年\s*(?P<m>[{_CN_SMALL_CLASS}]{{1,2}})\s*月"
     rf"(?:\s*(?P<d>[{_CN_SMALL_CLASS}]{{1,3}})\s*[日号])?"
 )
+# A red seal printed over the date, blur or a low-resolution scan: the units read as look-alikes
+# (年 → 午/牛/车, 月 → 目/用/日, 日 → 曰/目/口/E) or as any other glyph. Read when the other units and
+# a full day say it is a date, always marked repaired.
+_YEAR_UNITS = "年午牛车丰"
+_MONTH_UNITS = "月目用円冃日"
+_DAY_UNITS = "日曰目口E田白号"
+_YMD_UNITS_LOOSE = re.compile(
+    r"(?<![\d.])(?P<y>(?:19|20)\d{2})\s*(?P<u1>[^\d\s])\s*(?P<m>\d{1,2})\s*(?P<u2>[^\d\s])\s*(?P<d>\d{1,2})(?!\d)"
+    r"(?:\s*(?P<u3>[^\d\s]))?"
+)
+# One separator lost between glued parts: "202507-12", "2025-0712", "2025 07-12".
+_YMD_GLUED = re.compile(
+    r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)\s*[-./]\s*(?P<d>[0-3]?\d)(?![\d.])"
+    r"|(?<![\d.])(?P<y2>(?:19|20)\d{2})\s*[-./]\s*(?P<m2>[01]\d)(?P<d2>[0-3]\d)(?![\d.])"
+    r"|(?<![\d.])(?P<y3>(?:19|20)\d{2})\s+(?P<m3>[01]\d)\s*[-./]\s*(?P<d3>[0-3]\d)(?![\d.]|\s*[A-Za-z%/^×μ])"
+)
+# Chinese numerals read through a seal: the year's leading 二 lost ("〇二五年"), 十 read as another
+# glyph ("部一月" for 十一月, "二部一日" for 二十一日), the units as look-alikes.
+_CN_GARBLE = r"[^\s\d年月日号:,.]"
+_CN_NUMERALS_DAMAGED = re.compile(
+    rf"(?P<y>[{_CN_DIGIT_CLASS}]{{3,4}})\s*[{_YEAR_UNITS}]\s*(?P<m>(?:[{_CN_SMALL_CLASS}]|{_CN_GARBLE}){{1,3}}?)"
+    rf"\s*[月目用円冃](?:\s*(?P<d>(?:[{_CN_SMALL_CLASS}]|{_CN_GARBLE}){{1,3}}?)\s*[{_DAY_UNITS}])?"
+)
+# A date whose year is lost under a seal or cut off ("12月24日", "025年12月24日", "25年12月24日"):
+# only read by ``date_candidates``, which takes the year from the other dates of the page.
+_MD_PARTIAL = re.compile(
+    r"(?<![\d.\-/年])(?:(?P<ys>\d{1,3})\s*[年午牛车])?\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号曰]"
+)
+_MD_PARTIAL_CN = re.compile(
+    rf"(?<![{_CN_DIGIT_CLASS}年])(?P<m>[{_CN_SMALL_CLASS}]{{1,2}})\s*月\s*(?P<d>[{_CN_SMALL_CLASS}]{{1,3}})\s*[日号]"
+)
+# "报告时间: 26-03-05 14:32": a laboratory system's two-digit year, only right after a date label.
+_YMD_SHORT_YEAR = re.compile(
+    r"(?<![\d.])(?P<y>\d{2})(?P<s>[-./])(?P<m>[01]?\d)(?P=s)(?P<d>[0-3]?\d)(?:(?![\d.])|(?=\d{1,2}:\d{2}))"
+)
 # A label right before a compact 8-digit date makes it a date.
 _DATE_LABEL_BEFORE = re.compile(r"(?:日期|时间|日|date|Date|DATE)\s*[:：]?\s*$")
 
@@ -160,6 +205,83 @@ def _is_repaired(pattern: re.Pattern[str], m: re.Match[str]) -> bool:
 
 def _overlaps(span: Span, taken: list[Span]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in taken)
+
+
+def _unit_cost(unit: str | None, canonical: str, lookalikes: str) -> int:
+    """0 for the unit itself, 1 for a look-alike (or a date separator), 2 for any other glyph."""
+    if unit is not None and unit in canonical:
+        return 0
+    if unit is not None and (unit in lookalikes or unit in "-./"):
+        return 1
+    return 2
+
+
+def _cn_damaged_number(token: str) -> tuple[int | None, bool]:
+    """A small Chinese number with at most one glyph misread for 十 ("部一" → 11); (value, repaired)."""
+    garbled = [c for c in token if c not in _CN_SMALL_CLASS]
+    if not garbled:
+        return _cn_small_number(token), False
+    if len(garbled) > 1 or len(token) < 2:
+        return None, True
+    return _cn_small_number(token.replace(garbled[0], "十")), True
+
+
+def _damaged_dates(
+    clean: str, taken: list[Span], found: list[tuple[ParsedDate, Span]], *, glued: bool = True
+) -> list[tuple[ParsedDate, Span]]:
+    """Dates read through a seal or blur (look-alike units, a lost separator, a garbled 十, a lost
+    leading 二 of the year): every one marked repaired. Invalid readings claim no span. A full
+    date replaces the month-only reading of its own beginning (``found`` and ``taken`` edited)."""
+    out: list[tuple[ParsedDate, Span]] = []
+
+    def keep(parsed: ParsedDate | None, span: Span) -> None:
+        if not parsed or parsed.day is None or _overlaps(span, [s for _, s in out]):
+            return
+        inner = [f for f in found if f[0].day is None and span[0] <= f[1][0] and f[1][1] <= span[1]]
+        for f in inner:
+            found.remove(f)
+            taken.remove(f[1])
+        if not _overlaps(span, taken):
+            out.append((parsed, span))
+
+    for m in _YMD_UNITS_LOOSE.finditer(clean):
+        c1 = _unit_cost(m.group("u1"), "年", _YEAR_UNITS)
+        c2 = _unit_cost(m.group("u2"), "月", _MONTH_UNITS)
+        day_unit = m.group("u3") is not None and m.group("u3") in _DAY_UNITS
+        if not (
+            (min(c1, c2) == 0 and max(c1, c2) <= 1)
+            or (max(c1, c2) <= 1 and day_unit)
+            or (min(c1, c2) == 0 and day_unit)
+        ):
+            continue
+        end = m.end() if day_unit else m.end("d")
+        keep(_make(int(m.group("y")), int(m.group("m")), int(m.group("d")), repaired=True), (m.start(), end))
+
+    for m in _YMD_GLUED.finditer(clean) if glued else ():
+        y, mo, d = (m.group("y"), m.group("m"), m.group("d"))
+        if y is None:
+            y, mo, d = (
+                (m.group("y2"), m.group("m2"), m.group("d2"))
+                if m.group("y2")
+                else (m.group("y3"), m.group("m3"), m.group("d3"))
+            )
+        keep(_make(int(y), int(mo), int(d), repaired=True), m.span())
+
+    for m in _CN_NUMERALS_DAMAGED.finditer(clean):
+        year_text = m.group("y")
+        if len(year_text) == 3:
+            if _CN_DIGITS.get(year_text[0]) != 0:
+                continue
+            year_text = "二" + year_text  # "〇二五年": the 二 of 二〇二五 lost
+        digits = [_CN_DIGITS.get(c) for c in year_text]
+        if None in digits:
+            continue
+        month, _ = _cn_damaged_number(m.group("m"))
+        day, _ = _cn_damaged_number(m.group("d")) if m.group("d") else (None, False)
+        if month is None or (m.group("d") and day is None):
+            continue
+        keep(_make(int("".join(str(d) for d in digits)), month, day, repaired=True), m.span())
+    return out
 
 
 def find_dates(text: str, *, allow_compact: bool = False) -> list[tuple[ParsedDate, Span]]:
@@ -202,6 +324,10 @@ def find_dates(text: str, *, allow_compact: bool = False) -> list[tuple[ParsedDa
         if parsed:
             found.append((parsed, m.span()))
 
+    for parsed, span in _damaged_dates(clean, taken, found):
+        taken.append(span)
+        found.append((parsed, span))
+
     for m in _YMD_SPACED_LOOSE.finditer(clean):
         if _overlaps(m.span(), taken) or not _DATE_LABEL_BEFORE.search(clean[max(0, m.start() - 8) : m.start()]):
             continue
@@ -220,6 +346,14 @@ def find_dates(text: str, *, allow_compact: bool = False) -> list[tuple[ParsedDa
         if parsed:
             found.append((parsed, m.span()))
 
+    for m in _YMD_SHORT_YEAR.finditer(clean):
+        if _overlaps(m.span(), taken) or not _DATE_LABEL_BEFORE.search(clean[max(0, m.start() - 8) : m.start()]):
+            continue
+        taken.append(m.span())
+        parsed = _make(2000 + int(m.group("y")), int(m.group("m")), int(m.group("d")))
+        if parsed:
+            found.append((parsed, m.span()))
+
     for m in _YM_SEP.finditer(clean):
         if _overlaps(m.span(), taken):
             continue
@@ -228,8 +362,51 @@ def find_dates(text: str, *, allow_compact: bool = False) -> list[tuple[ParsedDa
         if parsed:
             found.append((parsed, m.span()))
 
+    if _DIGIT_GAP.search(clean):
+        found = _rejoin_cut_numbers(clean, found, taken)
     found.sort(key=lambda item: item[1][0])
     return found
+
+
+_DIGIT_GAP = re.compile(r"(?<=\d)\s+(?=\d)")
+
+
+def _rejoin_cut_numbers(
+    clean: str, found: list[tuple[ParsedDate, Span]], taken: list[Span]
+) -> list[tuple[ParsedDate, Span]]:
+    """Dates whose number a box boundary or a seal cut in two ("2025年1 1月21日", "2025年11月2 1日"):
+    read again with the gaps between digits closed, marked repaired. Such a reading replaces a
+    shorter one it contains only when it ends on a unit (月/日), which says where the number ends."""
+    squeezed_chars: list[str] = []
+    origin: list[int] = []  # index in ``clean`` of each squeezed character
+    gaps = {i for m in _DIGIT_GAP.finditer(clean) for i in range(m.start(), m.end())}
+    for i, c in enumerate(clean):
+        if i not in gaps:
+            squeezed_chars.append(c)
+            origin.append(i)
+    squeezed = "".join(squeezed_chars)
+    readings: list[tuple[ParsedDate | None, int, int]] = []
+    for pattern in (_YMD_CN_UNITS, _YMD_SEP):
+        for m in pattern.finditer(squeezed):
+            day = m.group("d")
+            readings.append((_make(int(m.group("y")), int(m.group("m")), int(day) if day else None), *m.span()))
+    # Not a lost separator as well: "2000 10-20" closed up is a value and a range, not a date.
+    readings += [(date, *span) for date, span in _damaged_dates(squeezed, [], [], glued=False)]
+    out = list(found)
+    for date, sq_start, sq_end in readings:
+        start, end = origin[sq_start], origin[sq_end - 1] + 1
+        if date is None or not any(start < g < end for g in gaps):
+            continue  # invalid, or no cut inside: the ordinary reading stands
+        inner = [f for f in out if start <= f[1][0] and f[1][1] <= end]
+        others = [f for f in out if f not in inner]
+        if _overlaps((start, end), [sp for _, sp in others]):
+            continue
+        if inner and (squeezed[sq_end - 1] not in "月日号曰" or date.day is None):
+            continue
+        if not inner and _overlaps((start, end), taken):
+            continue
+        out = [*others, (_make(date.year, date.month, date.day, repaired=True) or date, (start, end))]
+    return out
 
 
 def parse_date(text: str) -> ParsedDate | None:
@@ -269,7 +446,8 @@ DateKind = Literal[
     "receipt",  # 接收/签收/核收/登记
     "order",  # 开单/申请
     "appointment",  # 预约/复诊日期/下次随访
-    "onset",  # 发病/确诊/手术: history, not the document
+    "onset",  # 发病/确诊/手术, "于…", "…起": history, not the document
+    "period",  # either end of a from-to range no label names (a stay, a sick leave)
     "valid",  # 有效期/截止
     "print",  # 打印/导出
     "status_bar",  # a phone screenshot's status bar
@@ -293,7 +471,8 @@ _LABEL_PATTERNS: tuple[tuple[DateKind, str], ...] = (
     # Not the title's 报告单/报告书, which says what the page is, not what a date is.
     ("report", r"报\s*告(?!\s*[单书])|发\s*布|告\s*(?:日\s*期|时\s*间)"),
     ("exam", r"检\s*验|检\s*查|检\s*测|化\s*验|测\s*定|分\s*析|上\s*机|拍\s*片|扫\s*描"),
-    ("visit", r"就\s*诊|门\s*诊|初\s*诊|复\s*诊|挂\s*号|看\s*诊|急\s*诊"),
+    # Not 门诊部/门诊号/急诊科: a department or a number (a seal's "门诊部" often sits over the date).
+    ("visit", r"就\s*诊|门\s*诊(?!\s*[部号科楼室办病专])|初\s*诊|复\s*诊|挂\s*号|看\s*诊|急\s*诊(?!\s*[部号科楼室])"),
     (
         "issue",
         r"开\s*具|出\s*具|开\s*证|证\s*明|签\s*名|签\s*字|签\s*发|发\s*放|填\s*写|填\s*报|医\s*师|医\s*生|开\s*票"
@@ -310,7 +489,8 @@ _TITLE = re.compile(
 )
 # "…于2025年11月2日入院": a narrative date named by the verb after it.
 _LABEL_AFTER = re.compile(
-    r"^\s*(?:在|于|来|到|至|经)?\s*(?:我|本|外)?\s*院?\s*(?P<w>入院|住院|出院|就诊|门诊|手术|发病|起病|确诊|诊断|出生)"
+    r"^\s*(?:在|于|来|到|至|经)?\s*(?:我|本|外)?\s*院?\s*"
+    r"(?P<w>入院|住院(?![部号])|出院|就诊|门诊(?![部号科楼室办病专])|手术|发病|起病|确诊|诊断(?![证专])|出生)"
 )
 _AFTER_KINDS: dict[str, DateKind] = {
     "入院": "admission",
@@ -320,6 +500,13 @@ _AFTER_KINDS: dict[str, DateKind] = {
     "门诊": "visit",
     "出生": "birth",
 }
+# "2025年12月5日复查", "…前来院随访": a follow-up date, not the document's.
+_APPOINTMENT_AFTER = re.compile(
+    r"^\s*(?:前|后|左右)?\s*(?:来|到|返|回)?\s*(?:我|本)?\s*(?:院|门诊)?\s*(?:复查|复诊|随访|复检|取药|换药|拆线)"
+)
+# "2024年1月3日起规律用药", "…行手术", "患者于2025年7月…": something that happened, not the document.
+_EVENT_AFTER = re.compile(r"^\s*(?:起|开始|以来|至今|行|做|曾|因|后出现|出现|发现|前后|左右)")
+_EVENT_BEFORE = re.compile(r"(?:于|自|从|曾|截至|截止)\s*$")
 # "2025-11-02至2025-11-15": the second date of a range.
 _RANGE_JOIN = re.compile(r"^\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*(?:至|到|-|~|—|－|起至)\s*$")
 # A phone's status bar: time, network, battery, carrier, weekday.
@@ -458,7 +645,8 @@ class _Split:
 
 def _split_dates(rows: Sequence[Row], i: int) -> list[_Split]:
     """A date whose first half ends a box of row ``i`` and whose rest starts the box right below
-    it (``2026年03月`` / ``05日``, ``报告时间:2026年3`` / ``月6日``)."""
+    it (``2026年03月`` / ``05日``, ``报告时间:2026年3`` / ``月6日``), or the box right beside it that
+    a slant or a seal's ink put on the next row (``2025年11月`` / ``21日`` a little lower)."""
     if i + 1 >= len(rows):
         return []
     row, nxt = rows[i], rows[i + 1]
@@ -469,9 +657,19 @@ def _split_dates(rows: Sequence[Row], i: int) -> list[_Split]:
     for seg in row.segments:
         box = seg.line.box
         below = [b for b in nxt.segments if b.line.box.x0 < box.x1 and box.x0 - line_h < b.line.box.x1]
-        if not below:
-            continue
-        first = min(below, key=lambda b: abs(b.line.box.x0 - box.x0))
+        if below:
+            first = min(below, key=lambda b: abs(b.line.box.x0 - box.x0))
+        else:
+            h = max(box.height, 1.0)
+            beside = [
+                b
+                for b in nxt.segments
+                if box.x1 - 0.5 * h <= b.line.box.x0 <= box.x1 + 2 * h
+                and abs(b.line.box.center[1] - box.center[1]) <= h
+            ]
+            if not beside:
+                continue
+            first = min(beside, key=lambda b: b.line.box.x0)
         tail_start = max(seg.start, seg.end - 12)
         tail = row.text[tail_start : seg.end]
         head = nxt.text[first.start : min(first.end, first.start + 8)]
@@ -495,11 +693,14 @@ def date_candidates(
     (page index → width, height) helps to tell a phone screenshot's status bar."""
     out: list[DateCandidate] = []
     continued: dict[int, list[tuple[int, int]]] = {}  # row index → span of a split date's second half
+    found_by_row = [[(d, s, e) for d, (s, e) in find_dates(row.text)] for row in rows]
+    references = _reference_dates(rows, found_by_row)
     for i, row in enumerate(rows):
         previous: DateCandidate | None = None
         previous_end = 0
         status = _is_status_bar(rows, i, page_sizes)
-        found = [(d, s, e) for d, (s, e) in find_dates(row.text)]
+        reference = references.get(row.page, references.get(None))
+        found = found_by_row[i] + _partial_dates(row.text, found_by_row[i], reference)
         for cs, ce in continued.get(i, []):
             # The rest of a date split from the row above is no date of its own.
             found = [f for f in found if f[2] <= cs or f[1] >= ce]
@@ -511,6 +712,16 @@ def date_candidates(
         pending += [(split.date, split.start, split.end, split) for split in splits]
         for date, start, end, part in sorted(pending, key=lambda f: f[1]):
             kind, source = _kind_of(rows, i, start, end, previous_end, previous, status)
+            if source == "range" and previous is not None and out and out[-1] is previous:
+                # A range's two ends: a stay when a verb says so ("…至…在我院住院"), else a period
+                # (a stay or a sick leave) whose ends are never an issue or report date.
+                stay = _LABEL_AFTER.match(row.text[end : end + 12])
+                if stay and stay.group("w") in ("住院", "入院"):
+                    out[-1] = previous = _with_kind(previous, "admission")
+                    kind = "discharge"
+                elif kind is None:
+                    out[-1] = previous = _with_kind(previous, "period")
+                    kind = "period"
             if part is None:
                 previous = DateCandidate(date, kind, i, start, end, source)
             else:
@@ -525,6 +736,80 @@ def date_candidates(
                 after = _LABEL_AFTER.match(row.text[end : end + 12])
                 previous_end += after.end() if after else 0
     return out
+
+
+def _with_kind(c: DateCandidate, kind: DateKind) -> DateCandidate:
+    return DateCandidate(c.date, kind, c.row_index, c.start, c.end, c.source, c.next_row, c.next_start, c.next_end)
+
+
+def _reference_dates(
+    rows: Sequence[Row], found_by_row: Sequence[Sequence[tuple[ParsedDate, int, int]]]
+) -> dict[int | None, dt.date]:
+    """Per page (and None for the whole document), the latest full date read with its year: what a
+    date whose year is lost is placed against."""
+    latest: dict[int | None, dt.date] = {}
+    for row, found in zip(rows, found_by_row, strict=True):
+        for date, _, _ in found:
+            if date.day is None or date.year < MIN_DOC_YEAR:
+                continue
+            for key in (row.page, None):
+                if key not in latest or date.as_date() > latest[key]:
+                    latest[key] = date.as_date()
+    return latest
+
+
+def _partial_dates(
+    text: str, found: Sequence[tuple[ParsedDate, int, int]], reference: dt.date | None
+) -> list[tuple[ParsedDate, int, int]]:
+    """Dates whose year is lost or cut ("12月24日", "025年12月24日") given the year that puts them
+    nearest the page's latest full date (``reference``); marked repaired and ``year_inferred``."""
+    if "月" not in text:
+        return []
+    clean = fix_digit_confusions(fold(text))
+    taken = [(s, e) for _, s, e in found]
+    out: list[tuple[ParsedDate, int, int]] = []
+    hits = [(m, False) for m in _MD_PARTIAL.finditer(clean)] + [(m, True) for m in _MD_PARTIAL_CN.finditer(clean)]
+    for m, chinese in hits:
+        if _overlaps(m.span(), taken):
+            continue
+        if chinese:
+            month, day = _cn_small_number(m.group("m")), _cn_small_number(m.group("d"))
+            suffix = None
+        else:
+            month, day, suffix = int(m.group("m")), int(m.group("d")), m.group("ys")
+        if month is None or day is None:
+            continue
+        year = _infer_year(month, day, suffix, reference)
+        date = _make(year, month, day, repaired=True) if year is not None else None
+        if date is None:
+            continue
+        out.append((ParsedDate(date.year, date.month, date.day, repaired=True, year_inferred=True), *m.span()))
+        taken.append(m.span())
+    return out
+
+
+def _infer_year(month: int, day: int, suffix: str | None, reference: dt.date | None) -> int | None:
+    """The year of a date read without it (or with only its last digits, ``suffix``): the year
+    that ends in ``suffix`` and puts the date nearest ``reference``; without a reference only a
+    2-3 digit suffix ("25", "025") says the year."""
+    if reference is None:
+        if suffix is None or len(suffix) < 2:
+            return None
+        return 2000 + int(suffix[-2:])
+    options = [y for y in range(reference.year - 10, reference.year + 2) if suffix is None or str(y).endswith(suffix)]
+
+    def distance(year: int) -> int:
+        try:
+            return abs((dt.date(year, month, day) - reference).days)
+        except ValueError:
+            return 10**6
+
+    best = min(options, key=distance, default=None)
+    if best is None or distance(best) >= 10**6:
+        return None
+    if suffix is None and distance(best) > 366:
+        return None
+    return best
 
 
 def _kind_of(
@@ -542,14 +827,24 @@ def _kind_of(
         if previous.kind in ("stay", "admission"):
             return "discharge", "range"
         return previous.kind, "range"
-    kind = classify_label(window)
+    after_text = row.text[end : end + 12]
+    # "…检查，自2025年11月16日起": the narrative's 于/自 right before the date outranks a label
+    # word further back in the sentence.
+    narrative = bool(_EVENT_BEFORE.search(window))
+    kind = None if narrative else classify_label(window)
     if kind is not None:
         return kind, "before"
     if status:
         return "status_bar", None
-    after = _LABEL_AFTER.match(row.text[end : end + 12])
+    after = _LABEL_AFTER.match(after_text)
     if after:
         return _AFTER_KINDS.get(after.group("w"), "onset"), "after"
+    if _APPOINTMENT_AFTER.match(after_text):
+        return "appointment", "after"
+    if _EVENT_AFTER.match(after_text):
+        return "onset", "after"
+    if narrative:
+        return "onset", "before"
     if i > 0:
         return _label_in_column(rows, i, start, end)
     return None, None
@@ -564,10 +859,17 @@ def _kind_of(
 # appointment, onset, status bar …) are never the document's date.
 DATE_PREFERENCE: dict[DocType, tuple[tuple[DateKind | None, ...], ...]] = {
     DocType.LAB_REPORT: (("report",), ("audit",), ("exam",), ("generic",), (None,), ("issue", "record")),
-    DocType.DISCHARGE_SUMMARY: (("discharge",), ("record", "issue"), ("generic",), (None,)),
+    DocType.DISCHARGE_SUMMARY: (("discharge",), ("record", "issue"), ("generic",), (None, "period")),
     # The issue date: labelled, or the date by the signature and seal, or the last one on the page.
     DocType.DIAGNOSIS_CERTIFICATE: (("issue",), ("generic", None), ("report", "record")),
-    DocType.MEDICAL_RECORD: (("visit",), ("discharge",), ("record", "issue"), ("generic",), (None,), ("report",)),
+    DocType.MEDICAL_RECORD: (
+        ("visit",),
+        ("discharge",),
+        ("record", "issue"),
+        ("generic",),
+        (None, "period"),
+        ("report",),
+    ),
     # Prescriptions, slips, invoices: their 开具/开单/开票 date.
     DocType.OTHER: (
         ("issue", "report"),
@@ -577,13 +879,20 @@ DATE_PREFERENCE: dict[DocType, tuple[tuple[DateKind | None, ...], ...]] = {
         ("visit", "record", "exam", "discharge", "audit"),
     ),
 }
+# When no date of the tiers is read (the issue date lost under the seal), the latest date of an
+# event the document reports (the discharge, the visit, an exam) is a lower bound of its date: a
+# document is issued on or after what it certifies. Recent enough on that date means recent
+# enough, so it is taken, with a low confidence: a FAIL on it is only ever a reviewer's flag.
+_LOWER_BOUND_KINDS: dict[DocType, tuple[DateKind, ...]] = {
+    DocType.DIAGNOSIS_CERTIFICATE: ("discharge", "visit", "exam", "audit"),
+}
 # 病案首页: the discharge date (出院时间) is the one that counts.
 _CASE_FRONT_SHEET_PREFERENCE: tuple[tuple[DateKind | None, ...], ...] = (
     ("discharge",),
     ("visit",),
     ("record", "issue"),
     ("generic",),
-    (None,),
+    (None, "period"),
 )
 # How sure a pick is, before the OCR score: by what named the date.
 _SURE_LABELLED_FIRST = 0.98  # the type's own label (报告日期 on a lab report)
@@ -591,8 +900,12 @@ _SURE_LABELLED = 0.9  # another accepted label, or a bare 日期
 _SURE_BY_PLACE = 0.8  # no label, the only date of its place (a certificate's signature block)
 _SURE_UNLABELLED = 0.72  # no label, the latest of the plausible dates
 _SURE_LAST_RESORT = 0.6  # the last tier: a kind that is only sometimes the document's date
+_SURE_LOWER_BOUND = 0.5  # an event's date standing in for the document's lost date
+_YEAR_INFERRED = 0.85  # on top of the repair: the year was read from another date of the page
 # Dates earlier than this are birth dates, history or misreads, not a recent document's date.
 MIN_DOC_YEAR = 1990
+# A date this many days after the submission is still a clock slip (as in classifiers.recency).
+_FUTURE_GRACE_DAYS = 2
 
 
 def _near_signature(rows: Sequence[Row], c: DateCandidate) -> bool:
@@ -620,6 +933,7 @@ def pick_doc_date(
     birth_date: dt.date | None = None,
     page_sizes: Mapping[int, tuple[float, float]] | None = None,
     candidates: Sequence[DateCandidate] | None = None,
+    as_of: dt.date | None = None,
 ) -> FieldValue | None:
     """The date the recency rule needs for ``doc_type`` (report, discharge, issue or visit date),
     with the page and box it was read from, or None.
@@ -628,7 +942,8 @@ def pick_doc_date(
     type's own label, lower for a date chosen by its place or among several unlabelled dates, and
     lower again for a date read through a misrecognised separator or split over two rows.
     ``birth_date`` (from the ID number on the same document) rules out the birth date and anything
-    before it. ID cards have no document date.
+    before it. ``as_of`` (the submission date) rules out dates after it (a follow-up, a sick leave's
+    end) while any other date is left. ID cards have no document date.
     """
     if doc_type == DocType.ID_CARD or not rows:
         return None
@@ -638,6 +953,11 @@ def pick_doc_date(
     found = list(candidates) if candidates is not None else date_candidates(rows, page_sizes=page_sizes)
     plausible = [c for c in found if plausible_doc_date(c.date, birth_date)]
     accepted = {kind for tier in tiers for kind in tier}
+    if as_of is not None:
+        latest = as_of + dt.timedelta(days=_FUTURE_GRACE_DAYS)
+        past = [c for c in plausible if c.date.as_date() <= latest]
+        if any(c.kind in accepted for c in past):
+            plausible = past
     usable = [c for c in plausible if c.kind in accepted]
     for rank, tier in enumerate(tiers):
         group = [c for c in usable if c.kind in tier]
@@ -660,7 +980,23 @@ def pick_doc_date(
             best = max(group, key=lambda c: (c.date.as_date(), c.date.precision == "day", c.row_index))
         sure = _pick_certainty(rows, best, group, usable, rank, len(tiers), by_place=by_place)
         return _candidate_field(rows, best, sure)
+    bounds = [c for c in plausible if c.kind in _LOWER_BOUND_KINDS.get(doc_type, ())]
+    if bounds:
+        best = max(bounds, key=lambda c: (c.date.as_date(), c.date.precision == "day", c.row_index))
+        return _candidate_field(rows, best, _SURE_LOWER_BOUND * _damage_factor(best))
     return None
+
+
+def _damage_factor(c: DateCandidate) -> float:
+    """How much a repaired reading, a year taken from elsewhere or a split lowers the confidence."""
+    factor = 1.0
+    if c.date.repaired:
+        factor *= 0.85
+    if c.date.year_inferred:
+        factor *= _YEAR_INFERRED
+    if c.split:
+        factor *= 0.9
+    return factor
 
 
 def _pick_certainty(
@@ -693,11 +1029,7 @@ def _pick_certainty(
     if {c.date.value for c in usable} == {best.date.value} and len(usable) > 1:
         # Every usable date on the page says the same: whichever was meant, this is it.
         sure = max(sure, 0.95)
-    if best.date.repaired:
-        sure *= 0.85
-    if best.split:
-        sure *= 0.9
-    return sure
+    return sure * _damage_factor(best)
 
 
 def _candidate_field(rows: Sequence[Row], c: DateCandidate, sure: float) -> FieldValue:

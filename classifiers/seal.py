@@ -83,15 +83,18 @@ def _white_balance(bgr: np.ndarray) -> np.ndarray:
     undone, not just one global cast. Each channel is brought to the paper's brightest channel
     (not to 255): stretching a dark photo would amplify noise into chroma. Gains are clipped so a
     large red area is not "corrected" to grey."""
+    return cv2.multiply(bgr, _white_balance_gains(bgr), scale=1 / 128)
+
+
+def _white_balance_gains(bgr: np.ndarray) -> np.ndarray:
+    """The per-pixel gains of ``_white_balance`` (× 128, uint8, the image's size), to balance a
+    full-resolution crop of the page by the paper around it rather than by the crop alone (a crop
+    mostly covered by a seal has no paper of its own to go by)."""
     h, w = bgr.shape[:2]
     coarse = cv2.resize(bgr, (max(1, w // 16), max(1, h // 16)), interpolation=cv2.INTER_AREA)
-    paper = cv2.dilate(coarse, np.ones((3, 3), np.uint8)).astype(np.float32)
-    paper = np.maximum(paper, 1.0)
+    paper = np.maximum(cv2.dilate(coarse, np.ones((3, 3), np.uint8)).astype(np.float32), 1.0)
     gains = np.clip(paper.max(axis=2, keepdims=True) / paper, 0.7, 1.6)
-    # Fixed point (gain × 128 in uint8) keeps the per-pixel product in OpenCV's saturating uint8
-    # arithmetic: a third of the time of float32 images of the whole page.
-    fixed = cv2.resize(np.rint(gains * 128).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
-    return cv2.multiply(bgr, fixed, scale=1 / 128)
+    return cv2.resize(np.rint(gains * 128).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _in_range(channel: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -371,14 +374,19 @@ _FAINT_CHROMA = (8, 11)
 _FAINT_PENALTY = 0.9
 
 
+def _as_bgr(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
 def _analysis_image(image: np.ndarray) -> tuple[np.ndarray, int]:
     """The page in BGR at most ``ANALYSIS_MAX_SIDE`` on its long side and the integer factor it was
     shrunk by (an integer factor takes OpenCV's fast area-averaging path: ~1 ms instead of ~25 ms
     for a 2 Mpx photo, and averaging keeps a thin faint ring's colour)."""
-    if image.ndim == 2:
-        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    elif image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    image = _as_bgr(image)
     h0, w0 = image.shape[:2]
     k = int(np.ceil(max(h0, w0) / ANALYSIS_MAX_SIDE))
     if k < 2:
@@ -387,69 +395,255 @@ def _analysis_image(image: np.ndarray) -> tuple[np.ndarray, int]:
     return cv2.resize(trimmed, None, fx=1 / k, fy=1 / k, interpolation=cv2.INTER_AREA), k
 
 
+# The paper is found on the analysis image shrunk this much more (a page is a large, smooth region).
+_PAPER_STEP = 4
+# Paper never measures less than this share of the image's short side, whatever the bright region
+# found: a shadow cutting the page in two must not make every small mark "stamp-sized".
+_MIN_PAPER_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class _Paper:
+    """Where the paper is on a page image, so a stamp's size is judged against the document and not
+    against the photo: a phone photo with the desk around the page, or a tilted page that
+    normalisation turned upright on a larger canvas, shows an ordinary seal at 8–10 % of the
+    image's short side but 18–25 % of the paper's."""
+
+    labels: np.ndarray  # bright regions, at 1/_PAPER_STEP of the analysis image
+    short_sides: dict[int, float]  # region label -> short side of its rotated bounding box (analysis px)
+    image_short: float
+    largest: int  # the label of the largest region (0: none)
+
+    @classmethod
+    def find(cls, value: np.ndarray) -> _Paper:
+        """The large bright regions of a page's value plane (max of b, g, r: red ink counts as bright)."""
+        h, w = value.shape
+        small = cv2.resize(value, (max(1, w // _PAPER_STEP), max(1, h // _PAPER_STEP)), interpolation=cv2.INTER_AREA)
+        _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        # Thin bright bridges (a page's corner near the white fill of a deskewed canvas, a glare) are
+        # cut; text only makes holes, which leave the sheet's outline alone.
+        bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
+        sides: dict[int, float] = {}
+        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])) if n > 1 else 0
+        for i in range(1, n):
+            if stats[i, cv2.CC_STAT_AREA] < 0.08 * small.size:
+                continue
+            x, y, bw, bh = stats[i, :4]
+            contours, _ = cv2.findContours(
+                (labels[y : y + bh, x : x + bw] == i).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+            )
+            _, (a, b), _ = cv2.minAreaRect(max(contours, key=cv2.contourArea))
+            sides[i] = float(min(a, b) * _PAPER_STEP)
+        return cls(labels, sides, float(min(h, w)), largest)
+
+    def _clamp(self, side: float) -> float:
+        return float(np.clip(side, _MIN_PAPER_SHARE * self.image_short, self.image_short))
+
+    @property
+    def sheet(self) -> float:
+        """The short side of the main sheet (the largest bright region; the image where none is)."""
+        return self._clamp(self.short_sides.get(self.largest, self.image_short))
+
+    def short_side_at(self, x: float, y: float) -> float:
+        """The short side of the sheet under (x, y) (analysis px); the image's where there is none."""
+        h, w = self.labels.shape
+        r, c = int(y / _PAPER_STEP), int(x / _PAPER_STEP)
+        window = self.labels[max(0, r - 2) : min(h, r + 3), max(0, c - 2) : min(w, c + 3)]
+        found = [int(v) for v in np.unique(window) if int(v) in self.short_sides]
+        if not found:
+            return self.image_short
+        label = max(found, key=lambda v: int(np.count_nonzero(window == v)))
+        return self._clamp(self.short_sides[label])
+
+
+def _mask_scales(ref: float) -> tuple[int, int]:
+    """(closing kernel, merge distance) in pixels for a page whose sheet is ``ref`` pixels across:
+    the closing bridges black text printed across a ring, the merge joins a worn ring's arcs."""
+    return max(3, round(ref * 0.006) | 1), max(3, round(ref * 0.02))
+
+
+def _candidate(
+    closed: np.ndarray,
+    ellipse: Ellipse,
+    *,
+    color: StampColor,
+    page: int,
+    ref: float,
+    scale: float,
+    offset: tuple[float, float],
+    full_shape: tuple[int, int],
+    faint: bool,
+) -> StampCandidate:
+    """Score one ellipse on a mask; ``scale`` and ``offset`` take the mask's pixels to the page's,
+    ``ref`` is the sheet's short side in the mask's pixels."""
+    (cx, cy), (d1, d2), angle = ellipse
+    f = _shape_features(closed, ellipse)
+    f["aspect"] = min(d1, d2) / max(d1, d2)
+    f["rel_diameter"] = max(d1, d2) / ref
+    f["diameter_px"] = max(d1, d2) * scale
+    f["faint"] = float(faint)
+    score = _score(f) * (_FAINT_PENALTY if faint else 1.0)
+    poly = cv2.ellipse2Poly((round(cx), round(cy)), (round(d1 / 2), round(d2 / 2)), round(angle), 0, 360, 10)
+    x, y, bw, bh = cv2.boundingRect(np.asarray(poly, dtype=np.int32))
+    ox, oy = offset
+    h0, w0 = full_shape
+    box = Box(
+        x0=float(max(0.0, ox + x * scale)),
+        y0=float(max(0.0, oy + y * scale)),
+        x1=float(min(w0, ox + (x + bw) * scale)),
+        y1=float(min(h0, oy + (y + bh) * scale)),
+    )
+    return StampCandidate(
+        color=color,
+        page=page,
+        box=box,
+        center=(ox + cx * scale, oy + cy * scale),
+        axes=(max(d1, d2) * scale, min(d1, d2) * scale),
+        angle=float(angle),
+        score=round(score, 4),
+        features={k_: round(v, 4) for k_, v in f.items()},
+    )
+
+
 def _mask_candidates(
-    raw: np.ndarray, color: StampColor, page: int, inv: int, full_shape: tuple[int, int], faint: bool = False
+    raw: np.ndarray,
+    color: StampColor,
+    page: int,
+    inv: int,
+    full_shape: tuple[int, int],
+    paper: _Paper,
+    faint: bool = False,
 ) -> list[StampCandidate]:
     h, w = raw.shape
-    h0, w0 = full_shape
-    short_side = min(h, w)
-    mask = _remove_long_lines(raw, max(25, int(0.3 * max(h, w))), max(3, int(0.008 * short_side)))
+    ref = paper.sheet
+    mask = _remove_long_lines(raw, max(25, int(0.3 * max(h, w))), max(3, int(0.008 * ref)))
     # Close small gaps: black text printed across the ring breaks it into arcs.
-    k = max(3, round(short_side * 0.006) | 1)
+    k, merge_px = _mask_scales(ref)
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    merge_px = max(3, round(short_side * 0.02))
-    out: list[StampCandidate] = []
-    for (cx, cy), (d1, d2), angle in _ellipse_hypotheses(closed, MIN_REL_DIAMETER * 0.8 * short_side, merge_px):
-        f = _shape_features(closed, ((cx, cy), (d1, d2), angle))
-        f["aspect"] = min(d1, d2) / max(d1, d2)
-        f["rel_diameter"] = max(d1, d2) / short_side
-        f["diameter_px"] = max(d1, d2) * inv
-        f["faint"] = float(faint)
-        score = _score(f) * (_FAINT_PENALTY if faint else 1.0)
-        poly = cv2.ellipse2Poly((round(cx), round(cy)), (round(d1 / 2), round(d2 / 2)), round(angle), 0, 360, 10)
-        x, y, bw, bh = cv2.boundingRect(np.asarray(poly, dtype=np.int32))
-        box = Box(
-            x0=float(max(0, x) * inv),
-            y0=float(max(0, y) * inv),
-            x1=float(min(w0, (x + bw) * inv)),
-            y1=float(min(h0, (y + bh) * inv)),
+    return [
+        _candidate(
+            closed,
+            ellipse,
+            color=color,
+            page=page,
+            ref=paper.short_side_at(*ellipse[0]),
+            scale=inv,
+            offset=(0.0, 0.0),
+            full_shape=full_shape,
+            faint=faint,
         )
-        out.append(
-            StampCandidate(
-                color=color,
-                page=page,
-                box=box,
-                center=(cx * inv, cy * inv),
-                axes=(max(d1, d2) * inv, min(d1, d2) * inv),
-                angle=float(angle),
-                score=round(score, 4),
-                features={k_: round(v, 4) for k_, v in f.items()},
-            )
+        for ellipse in _ellipse_hypotheses(closed, MIN_REL_DIAMETER * 0.8 * ref, merge_px)
+    ]
+
+
+# A stamp under this many analysis pixels across is measured again on the full-resolution page:
+# at 50–80 px a ring is two or three pixels, and blur and the closing make it look as thick as an
+# emblem's rim. ``_REMEASURE_DIAMETER`` is how many pixels across it is measured at instead.
+_REMEASURE_BELOW = 110
+_REMEASURE_DIAMETER = 160
+_MAX_REMEASURED = 4
+
+
+def _remeasure(
+    image: np.ndarray, gains: np.ndarray, inv: int, cand: StampCandidate, paper: _Paper, min_chroma: int
+) -> StampCandidate | None:
+    """The candidate measured again on a crop of the full-resolution page (balanced by the page's
+    own white-balance gains); None when there is no finer detail to be had or no ring there."""
+    d = cand.axes[0]
+    step = max(1, int(d / _REMEASURE_DIAMETER))
+    if step >= inv:
+        return None
+    h0, w0 = image.shape[:2]
+    cx, cy = cand.center
+    half = 0.75 * d  # the outer-spill band reaches 0.675 of the diameter from the centre
+    x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
+    x1, y1 = min(w0, int(np.ceil(cx + half))), min(h0, int(np.ceil(cy + half)))
+    crop = image[y0:y1, x0:x1]
+    if step > 1:
+        crop = cv2.resize(crop, None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_AREA)
+    ch, cw = crop.shape[:2]
+    if min(ch, cw) < 16:
+        return None
+    g = gains[y0 // inv : max(y0 // inv + 1, -(-y1 // inv)), x0 // inv : max(x0 // inv + 1, -(-x1 // inv))]
+    g = cv2.resize(g, (cw, ch), interpolation=cv2.INTER_LINEAR)
+    planes = _ink_planes(cv2.multiply(crop, g, scale=1 / 128))
+    raw = _color_mask(planes, cand.color, min_chroma)
+    ref = paper.short_side_at(cx / inv, cy / inv) * inv / step  # the sheet, in the crop's pixels
+    mask = _remove_long_lines(raw, max(25, int(0.75 * min(ch, cw))), max(3, int(0.008 * ref)))
+    k, merge_px = _mask_scales(ref)
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    here = ((cx - x0) / step, (cy - y0) / step)
+    best: StampCandidate | None = None
+    for ellipse in _ellipse_hypotheses(closed, 0.5 * d / step, merge_px):
+        (ex, ey), (d1, d2), _ = ellipse
+        if np.hypot(ex - here[0], ey - here[1]) > 0.25 * d / step or not 0.7 < max(d1, d2) * step / d < 1.4:
+            continue
+        again = _candidate(
+            closed,
+            ellipse,
+            color=cand.color,
+            page=cand.page,
+            ref=ref,
+            scale=step,
+            offset=(x0, y0),
+            full_shape=(h0, w0),
+            faint=bool(cand.features.get("faint")),
         )
-    return out
+        if best is None or again.score > best.score:
+            best = again
+    return best
+
+
+def _worth_remeasuring(cand: StampCandidate, inv: int) -> bool:
+    """A small candidate that failed, with a ring: what low resolution may have failed."""
+    f = cand.features
+    return (
+        inv > 1
+        and cand.score < PRESENT_THRESHOLD
+        and cand.axes[0] / inv < _REMEASURE_BELOW
+        and f.get("ring_cov", 0) >= 0.5
+        and f.get("max_gap", 1) <= 0.3
+        and f.get("aspect", 0) >= 0.4
+        and f.get("visible", 0) >= 0.4
+    )
 
 
 def find_stamp_candidates(image: np.ndarray, page: int = 0) -> list[StampCandidate]:
     """Every stamp-like mark on one BGR page, best first; scores below ``PRESENT_THRESHOLD`` are
     kept so callers (and tests) can see what was considered."""
+    image = _as_bgr(image)
     full_shape = image.shape[:2]
     small, inv = _analysis_image(image)
     h, w = small.shape[:2]
-    planes = _ink_planes(_white_balance(small))
+    gains = _white_balance_gains(small)
+    planes = _ink_planes(cv2.multiply(small, gains, scale=1 / 128))
+    paper = _Paper.find(planes[1])
     candidates: list[StampCandidate] = []
     red = _color_mask(planes, "red")
+    chroma_of: dict[StampColor, int] = {"red": _MIN_CHROMA, "blue": _MIN_CHROMA}
     for color, raw in (("red", red), ("blue", _color_mask(planes, "blue"))):
         if np.count_nonzero(raw) >= 50:
-            candidates.extend(_mask_candidates(raw, color, page, inv, full_shape))  # type: ignore[arg-type]
+            candidates.extend(_mask_candidates(raw, color, page, inv, full_shape, paper))  # type: ignore[arg-type]
+    faint_chroma = _MIN_CHROMA
     if not any(c.color == "red" and c.score >= PRESENT_THRESHOLD for c in candidates):
         # Faint ink (a worn pad, a washed-out scan, a strong cast): a lower chroma threshold, tried
         # only when there is enough extra red ink for a stamp's ring (≈ its circumference).
         # The threshold follows the page's own chroma noise (JPEG fringes, sensor noise): just
         # above it on a clean scan, up to where colour noise of a recompressed photo stops.
         noise = float(np.percentile(planes[2][::4, ::4], 98))
-        faint = _color_mask(planes, "red", int(np.clip(noise + 4, _FAINT_CHROMA[0], _FAINT_CHROMA[1])))
+        faint_chroma = int(np.clip(noise + 4, _FAINT_CHROMA[0], _FAINT_CHROMA[1]))
+        faint = _color_mask(planes, "red", faint_chroma)
         if np.count_nonzero(faint) - np.count_nonzero(red) >= max(150, int(0.6 * MIN_REL_DIAMETER * min(h, w) * 3)):
-            candidates.extend(_mask_candidates(faint, "red", page, inv, full_shape, faint=True))
+            candidates.extend(_mask_candidates(faint, "red", page, inv, full_shape, paper, faint=True))
+    if not any(c.color == "red" and c.score >= PRESENT_THRESHOLD for c in candidates):
+        # Small stamps that failed at the analysis resolution: measured again in full detail.
+        worth = sorted((c for c in candidates if _worth_remeasuring(c, inv)), key=lambda c: -c.score)
+        for cand in worth[:_MAX_REMEASURED]:
+            min_chroma = faint_chroma if cand.features.get("faint") else chroma_of[cand.color]
+            again = _remeasure(image, gains, inv, cand, paper, min_chroma)
+            if again is not None and again.score > cand.score:
+                candidates.append(again)
     candidates.sort(key=lambda c: c.score, reverse=True)
     # Several hypotheses (a ring's outline and its hole) describe the same stamp: keep the best.
     kept: list[StampCandidate] = []

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when the seal detector changes what it finds: cached seal findings are then re-made.
-SEAL_FINDING_VERSION = 2
+SEAL_FINDING_VERSION = 3
 
 
 @dataclass

@@ -31,6 +31,8 @@ Recognizer = Callable[[Sequence[np.ndarray]], list[tuple[str, float]]]
 # Pixels of chroma (max - min of RGB after white balance) that count as seal ink. Black and grey
 # print have ~0 chroma whatever their darkness, which is what lets us drop them.
 _INK_CHROMA = 30
+# Hue distance (OpenCV units, 0..90) from the seal's own hue that still counts as its ink.
+_INK_HUE_TOLERANCE = 14
 # The strip is resampled so its text band is this many pixels high (the recogniser's input is 48).
 _STRIP_HEIGHT = 64
 # Unwrapped arc: the name starts lower left and ends lower right; the bottom 70° is left out (that
@@ -57,7 +59,12 @@ class SealText:
 
 
 def ink_image(crop_bgr: np.ndarray) -> np.ndarray:
-    """Seal ink as dark-on-white grey (uint8), from colour alone: black print becomes paper."""
+    """Seal ink as dark-on-white grey (uint8), from colour alone: black print becomes paper.
+
+    Which pixels are ink is decided by colour (the seal's own hue, so JPEG's colour fringes around
+    black print stay out); how dark a stroke is comes from brightness, because a phone's JPEG keeps
+    colour at half the resolution of brightness: from colour alone thin strokes come out broken
+    and blocky, and the recogniser reads them poorly."""
     if crop_bgr.ndim == 2:
         return crop_bgr.copy()
     bgr = crop_bgr[..., :3]
@@ -67,13 +74,25 @@ def ink_image(crop_bgr: np.ndarray) -> np.ndarray:
     gains = np.clip(np.maximum(paper, 1.0).max() / np.maximum(paper, 1.0), 0.7, 1.6)
     balanced = np.clip(bgr.astype(np.float32) * gains.astype(np.float32), 0, 255)
     chroma = balanced.max(axis=2) - balanced.min(axis=2)
-    # Stretch so the seal's strongest ink is black: faded pink ink otherwise stays light grey and
-    # the recogniser reads it poorly.
-    strong = np.percentile(chroma[chroma >= _INK_CHROMA], 90) if (chroma >= _INK_CHROMA).any() else 255.0
+    inked = chroma >= _INK_CHROMA
+    if not inked.any():
+        return np.full(bgr.shape[:2], 255, np.uint8)
+    # Stretch so the seal's strongest ink is black: faded pink ink otherwise stays light grey.
+    strong = float(np.percentile(chroma[inked], 90))
+    core = chroma >= 0.6 * strong
+    hue = cv2.cvtColor(balanced.astype(np.uint8), cv2.COLOR_BGR2HSV)[..., 0].astype(np.int16)
+    ink_hue = int(np.median(hue[core]))
+    same_hue = (np.abs((hue - ink_hue + 90) % 180 - 90) <= _INK_HUE_TOLERANCE).astype(np.float32)
+    colour = chroma * same_hue
+    # Where the ink is: its colour spread a pixel each way (the smeared colour of a thin stroke).
+    gate = np.clip((cv2.dilate(colour, np.ones((3, 3), np.uint8)) - 0.3 * strong) / max(0.35 * strong, 1.0), 0, 1)
+    brightness = balanced.mean(axis=2)
+    dark = np.maximum(float(np.median(brightness[brightness >= np.percentile(brightness, 75)])) - brightness, 0)
+    ink_dark = float(np.percentile(dark[core], 60)) or 1.0
     lo = _INK_CHROMA * 0.5
-    norm = np.clip((chroma - lo) / max(strong - lo, 1.0), 0, 1)
+    norm = np.maximum(np.clip(dark / ink_dark, 0, 1) * gate, np.clip((colour - lo) / max(strong - lo, 1.0), 0, 1))
     # Faint colour is JPEG fringing around black print, not ink; left grey, the recogniser reads it.
-    norm[norm < 0.25] = 0
+    norm[norm < 0.15] = 0
     return (255 - norm * 255).astype(np.uint8)
 
 
@@ -289,7 +308,10 @@ def _pad(gray: np.ndarray, frac: float = 0.15) -> np.ndarray:
 
 
 def _default_recognizer_factory(
-    model_name: str, model_dir: Path | None, cache_dir: Path | None, engine: str,
+    model_name: str,
+    model_dir: Path | None,
+    cache_dir: Path | None,
+    engine: str,
     engine_config: dict[str, object] | None = None,
 ) -> Recognizer:
     """PaddleOCR's TextRecognition over the offline (bundled) or a configured model dir."""

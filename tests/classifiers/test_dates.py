@@ -397,3 +397,234 @@ def test_dates_split_mid_row_and_mid_number_onto_the_line_below() -> None:
 def test_spaced_one_digit_parts_only_after_a_label() -> None:
     assert [d.value for d, _ in find_dates("就诊日期: 2026 2 10")] == ["2026-02-10"]
     assert find_dates("结果 2026 2 10") == []
+
+
+# --------------------------------------------------------------------------------------------
+# Seal overprints, lost separators and lost years
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2025午7月12日", "2025-07-12"),  # 年 read as a look-alike under the seal's ink
+        ("2025牛07月12日", "2025-07-12"),
+        ("2025年7目12日", "2025-07-12"),  # 月 as 目
+        ("2025年7用12曰", "2025-07-12"),
+        ("2025#7月12日", "2025-07-12"),  # 年 lost to a stray glyph; 月 and 日 still say it is a date
+        ("2025年07-12", "2025-07-12"),  # a mixed form
+        ("诊断证明202507-12", "2025-07-12"),  # the seal's text glued on, a separator lost
+        ("2025-0712", "2025-07-12"),
+        ("2025 07-12", "2025-07-12"),
+        ("〇二五年部一月二十一日", "2025-11-21"),  # 二 of 二〇二五 lost, 十 read as 部
+        ("二〇二五午十二月五曰", "2025-12-05"),
+        ("二〇二五年三月二部一日", "2025-03-21"),
+        ("2025年1 1月21日", "2025-11-21"),  # a box boundary (or the seal) inside the month
+        ("2025年11月2 1日", "2025-11-21"),  # ... inside the day: the 日 says where it ends
+        ("20 25年3月5日", "2025-03-05"),
+    ],
+)
+def test_dates_damaged_by_a_seal_are_read_and_marked_repaired(text: str, value: str) -> None:
+    [(parsed, _)] = find_dates(text)
+    assert parsed.value == value
+    assert parsed.repaired
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "血小板 2000 10-20 mg",  # a value and a reference range
+        "住院号 8908456 床号 41床",
+        "2025年度 共12次",
+        "年午月日 12",
+        "二〇二五年部月",  # a garbled glyph alone is no number
+        "2025年7X12",  # a garbled unit with nothing to confirm it
+    ],
+)
+def test_damage_tolerance_reads_no_date_into_other_numbers(text: str) -> None:
+    assert find_dates(text) == []
+
+
+def test_a_cut_day_keeps_its_ordinary_reading_without_a_unit_to_end_it() -> None:
+    """ "2025-07-1 2" may be the 1st followed by another number: no unit says the 2 belongs to it."""
+    [(parsed, _)] = find_dates("2025-07-1 2")
+    assert parsed.value == "2025-07-01" and not parsed.repaired
+
+
+def _seal_certificate(*bottom: OcrLine, body: list[str] | None = None) -> OcrResult:
+    """A photographed certificate: header and body as cells, then the signature block and the
+    boxes given (a red seal's text, the date it overprints) laid by hand."""
+    rows: list[str | list[str]] = [
+        "六枝特区人民医院",
+        "诊断证明书",
+        ["姓名", "邓秀莎", "性别", "女", "年龄", "45岁"],
+        ["科别", "内科", "住院号", "7900230"],
+        "临床诊断 1.高苯丙氨酸血症",
+        *(body or ["需长期门诊治疗。规律服药，定期门诊复查，不适随诊。"]),
+        "处理意见",
+        ["主治医师:陆琴园", "科主任:李红梅"],
+    ]
+    lines = page_lines(rows) + list(bottom)
+    return OcrResult(
+        media_type="image/jpeg",
+        pages=[OcrPage(index=0, width=1240, height=1700, source="ocr", lines=lines)],
+        fingerprint="t",
+    )
+
+
+def _box(text: str, x0: float, y0: float, *, score: float = 0.95, height: float = 30.0) -> OcrLine:
+    return OcrLine(text=text, score=score, box=Box(x0=x0, y0=y0, x1=x0 + 26 * len(text), y1=y0 + height))
+
+
+def test_a_seals_department_text_over_the_date_is_no_visit_label() -> None:
+    """GIVEN the seal's "门诊部" read just above the issue date it overprints
+    THEN the date is the certificate's issue date, not a 门诊 (visit) date."""
+    ocr = _seal_certificate(_box("网", 800, 430, score=0.55), _box("门诊部", 780, 480), _box("2025-07-20", 800, 505))
+    rows = build_rows(ocr)
+    dates = [(c.date.value, c.kind) for c in date_candidates(rows)]
+    assert dates == [("2025-07-20", None)]
+    picked = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE)
+    assert picked is not None and picked.value == "2025-07-20"
+    assert classify_label("门诊部") is None and classify_label("门诊专用章") is None
+    assert classify_label("门诊日期") == "visit"
+
+
+def test_a_seal_garbled_issue_date_is_picked_with_lower_confidence() -> None:
+    clean = pick_doc_date(
+        build_rows(_seal_certificate(_box("2025年11月21日", 800, 480))), DocType.DIAGNOSIS_CERTIFICATE
+    )
+    garbled = pick_doc_date(
+        build_rows(_seal_certificate(_box("〇二五年部一月二十一日", 800, 480))), DocType.DIAGNOSIS_CERTIFICATE
+    )
+    assert clean is not None and garbled is not None
+    assert clean.value == garbled.value == "2025-11-21"
+    assert clean.confidence is not None and garbled.confidence is not None
+    assert garbled.confidence < clean.confidence and garbled.confidence < 0.8
+
+
+def test_body_dates_of_a_stay_a_follow_up_or_a_history_are_never_the_issue_date() -> None:
+    """GIVEN a certificate whose body tells of a hospital stay, a treatment begun and a follow-up,
+    all unlabelled, and whose issue date at the bottom lies under the seal
+    THEN each body date gets its kind, and the issue date is the bottom one."""
+    body = [
+        "患者于2025年11月13日至2025年11月20日在我院住院治疗",
+        "2025年11月15日行胃镜检查，自2025年11月16日起规律用药",
+        "建议2025年12月20日复查",
+        "建议休息:2025年11月20日至2025年12月4日",
+    ]
+    ocr = _seal_certificate(_box("日期:2025年11月21日", 760, 480), body=body)
+    rows = build_rows(ocr)
+    kinds = [(c.date.value, c.kind) for c in date_candidates(rows)]
+    assert kinds == [
+        ("2025-11-13", "admission"),
+        ("2025-11-20", "discharge"),
+        ("2025-11-15", "onset"),
+        ("2025-11-16", "onset"),
+        ("2025-12-20", "appointment"),
+        ("2025-11-20", "period"),
+        ("2025-12-04", "period"),
+        ("2025-11-21", "generic"),
+    ]
+    picked = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE)
+    assert picked is not None and picked.value == "2025-11-21"
+
+
+def test_without_its_issue_date_a_certificate_falls_back_to_the_stay_as_a_weak_lower_bound() -> None:
+    """GIVEN the issue date unread (the seal hid it) and a stay in the body
+    THEN the discharge date stands in, with a confidence that can only ever flag."""
+    body = ["患者于2025年11月13日至2025年11月20日在我院住院治疗", "建议2025年12月20日复查"]
+    picked = pick_doc_date(build_rows(_seal_certificate(body=body)), DocType.DIAGNOSIS_CERTIFICATE)
+    assert picked is not None and picked.value == "2025-11-20"
+    assert picked.confidence is not None and picked.confidence <= 0.5
+    # Nothing but a follow-up, a history and a sick leave: no date at all.
+    body = ["自2025年11月16日起规律用药", "建议2025年12月20日复查", "建议休息:2025年11月20日至2025年12月4日"]
+    assert pick_doc_date(build_rows(_seal_certificate(body=body)), DocType.DIAGNOSIS_CERTIFICATE) is None
+
+
+def test_a_discharge_summary_reads_an_unlabelled_stay_range_as_before() -> None:
+    picked = _pick(DocType.DISCHARGE_SUMMARY, "出院记录", "2025-11-13至2025-11-20")
+    assert picked is not None and picked.value == "2025-11-20"
+    picked = _pick(DocType.DISCHARGE_SUMMARY, "出院记录", "患者于2025年11月13日至2025年11月20日在我院住院")
+    assert picked is not None and picked.value == "2025-11-20" and picked.confidence is not None
+    assert picked.confidence >= 0.9  # the verb names it the discharge
+
+
+def test_a_date_whose_year_the_seal_hid_takes_the_year_of_the_page() -> None:
+    """GIVEN "12月24日" under the signature (its year under the seal) and full dates in the body
+    THEN the year that puts it nearest them, marked inferred and less sure."""
+    body = ["患者于2025年11月13日至2025年11月20日在我院住院治疗"]
+    rows = build_rows(_seal_certificate(_box("12月24日", 800, 480), body=body))
+    [bottom] = [c for c in date_candidates(rows) if c.date.year_inferred]
+    assert bottom.date.value == "2025-12-24" and bottom.date.repaired
+    picked = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE)
+    assert picked is not None and picked.value == "2025-12-24"
+    assert picked.confidence is not None and picked.confidence < 0.8
+    # Across the new year: the January after the December stay.
+    body = ["患者于2025年12月13日至2025年12月20日在我院住院治疗"]
+    picked = pick_doc_date(
+        build_rows(_seal_certificate(_box("1月5日", 800, 480), body=body)), DocType.DIAGNOSIS_CERTIFICATE
+    )
+    assert picked is not None and picked.value == "2026-01-05"
+    # A year cut to its last digits keeps them.
+    picked = pick_doc_date(
+        build_rows(_seal_certificate(_box("025年12月24日", 800, 480))), DocType.DIAGNOSIS_CERTIFICATE
+    )
+    assert picked is not None and picked.value == "2025-12-24"
+
+
+def test_a_date_without_year_and_nothing_to_take_it_from_is_no_date() -> None:
+    rows = build_rows(_seal_certificate(_box("12月24日", 800, 480)))
+    assert date_candidates(rows) == []
+    assert pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE) is None
+
+
+def test_a_date_split_into_two_boxes_on_a_slant_is_one_date() -> None:
+    """GIVEN "2025年11月" and "21日" beside it but low enough (a slant, the seal's ink) to fall
+    into the next row THEN one date, from both boxes."""
+    ocr = _seal_certificate(_box("2025年11月", 760, 480), _box("21日", 760 + 26 * 8 + 6, 498))
+    rows = build_rows(ocr)
+    assert len({r.box.y0 for r in rows[-2:]}) == 2  # really two rows
+    picked = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE)
+    assert picked is not None and picked.value == "2025-11-21"
+    assert picked.box is not None and picked.box.x1 > 760 + 26 * 8
+
+
+def test_dates_after_the_submission_give_way_to_any_other() -> None:
+    """GIVEN a certificate dated at the bottom and an unlabelled later date in the body
+    WHEN the submission date is known THEN the later (future) one is no candidate; alone, it stays."""
+    rows = build_rows(page("诊断证明书", "姓名:张三", "2026年3月20日", "2026年3月1日"))
+    assert pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE).value == "2026-03-20"  # type: ignore[union-attr]
+    picked = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE, as_of=dt.date(2026, 3, 10))
+    assert picked is not None and picked.value == "2026-03-01"
+    alone = build_rows(page("诊断证明书", "姓名:张三", "2026年3月20日"))
+    picked = pick_doc_date(alone, DocType.DIAGNOSIS_CERTIFICATE, as_of=dt.date(2026, 3, 10))
+    assert picked is not None and picked.value == "2026-03-20"
+
+
+def test_a_two_digit_year_only_after_a_date_label() -> None:
+    assert [d.value for d, _ in find_dates("报告时间: 26-03-05 14:32")] == ["2026-03-05"]
+    assert [d.value for d, _ in find_dates("报告时间:26/3/514:32")] == ["2026-03-05"]
+    assert find_dates("参考值 26-03-05") == []
+
+
+def test_a_seals_text_glued_after_the_date_names_no_visit() -> None:
+    """GIVEN OCR glued the seal's "门诊部" (or "诊断证明专用章") to the issue date's box
+    THEN the date keeps no kind of its own and is the certificate's date."""
+    for glued in ("2025年7月20日门诊部", "2025年7月20日诊断证明专用章"):
+        rows = build_rows(_seal_certificate(_box(glued, 760, 480)))
+        assert [(c.date.value, c.kind) for c in date_candidates(rows)] == [("2025-07-20", None)]
+    assert _kinds("2025年7月20日门诊就诊") == [("2025-07-20", "visit")]
+
+
+def test_a_lab_reports_date_under_its_seal_is_still_the_report_date() -> None:
+    """GIVEN a scanned lab report whose 检验专用章 overprints the report date (年 read as 午, the day
+    cut in two boxes) beside clean sampling and receipt times
+    THEN the report date, never the sampling one, and less sure than a clean one."""
+    picked = _pick(
+        DocType.LAB_REPORT,
+        "检验报告单",
+        ["采样时间:2026-03-01 08:00", "接收时间:2026-03-01 09:12"],
+        ["报告时间:2026午03月0", "5日 14:32", "检验者:李四"],
+    )
+    assert picked is not None and picked.value == "2026-03-05"
+    assert picked.confidence is not None and picked.confidence < 0.9

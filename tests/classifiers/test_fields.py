@@ -6,6 +6,7 @@ import pytest
 
 from classifiers.fields import build_rows, extract_fields
 from classifiers.types import DocType
+from ocr.types import Box, OcrLine, OcrPage, OcrResult
 from tests.classifiers import doc_samples as samples
 from tests.classifiers.doc_samples import page, recorded
 
@@ -324,3 +325,67 @@ def test_real_skewed_lab_photo_date_with_real_ocr() -> None:
     doc_date = extract_fields(result, DocType.LAB_REPORT).doc_date
     assert doc_date is not None and doc_date.value == "2016-08-24"
     assert doc_date.confidence is not None and doc_date.confidence >= 0.8
+
+
+def _certificate_photo(bottom: list[tuple[str, float, tuple[float, float, float, float]]]) -> OcrResult:
+    """A photographed 诊断证明书 as PaddleOCR boxed it (header, body, signature block), with the
+    bottom boxes given: the seal's own text and the issue date it overprints."""
+    header = [
+        ("绥化市第二医院", 1.0, (290, 229, 527, 271)),
+        ("诊断证明书", 1.0, (562, 316, 786, 360)),
+        ("No.27840359", 1.0, (1024, 380, 1140, 407)),
+        ("姓名", 1.0, (216, 410, 276, 447)),
+        ("邹德晨", 1.0, (355, 414, 420, 443)),
+        ("性别", 1.0, (550, 417, 596, 447)),
+        ("男", 1.0, (656, 421, 683, 448)),
+        ("科别", 1.0, (219, 457, 279, 492)),
+        ("神经内科", 1.0, (353, 460, 442, 494)),
+        ("1. 癫痫大发作", 0.97, (366, 515, 505, 543)),
+        ("临床诊断", 1.0, (237, 571, 321, 599)),
+        ("患者于2025年7月1日至2025年7月10日在我院住院治疗。", 0.98, (376, 640, 1066, 672)),
+        ("需长期门诊治疗。规律服用抗癫痫药物，建议2025年8月20日复查。", 1.0, (376, 693, 1066, 725)),
+        ("处理意见", 1.0, (244, 754, 329, 782)),
+        ("主治医师：卢飞", 1.0, (231, 918, 395, 949)),
+        ("科主任：王建国", 1.0, (600, 922, 770, 952)),
+        ("(此证明加盖医院公章后有效，复印无效)", 0.99, (246, 1061, 533, 1088)),
+    ]
+    lines = [
+        OcrLine(text=text, score=score, box=Box(x0=x0, y0=y0, x1=x1, y1=y1))
+        for text, score, (x0, y0, x1, y1) in header + bottom
+    ]
+    return OcrResult(
+        media_type="image/jpeg",
+        pages=[OcrPage(index=0, width=1374, height=1810, source="ocr", lines=lines)],
+        fingerprint="t",
+    )
+
+
+@pytest.mark.parametrize(
+    ("bottom", "value", "most"),
+    [
+        # The seal's "门诊部" read over the date: no 门诊 (visit) label.
+        ([("门诊部", 1.0, (1000, 961, 1078, 1010)), ("2025-07-20", 1.0, (1036, 988, 1158, 1022))], "2025-07-20", 1.0),
+        # Chinese numerals under the ink: the year's 二 lost, 十 read as 部.
+        ([("〇二五年七月二部一日", 0.94, (867, 969, 1145, 1014))], "2025-07-21", None),
+        # The seal's text glued to the date and a separator lost.
+        ([("诊断证明专用章202507-22", 0.77, (1000, 1012, 1275, 1058))], "2025-07-22", 0.8),
+        # The year under the seal: taken from the stay in the body.
+        ([("网", 0.55, (1038, 852, 1089, 902)), ("7月23日", 0.9, (1036, 988, 1120, 1022))], "2025-07-23", 0.8),
+    ],
+)
+def test_certificate_issue_date_under_the_seal(bottom: list, value: str, most: float | None) -> None:
+    """GIVEN a certificate photo whose body tells of a stay and a follow-up and whose issue date at
+    the bottom the red seal overprints THEN the issue date, never the stay's or the follow-up's,
+    less sure when it had to be repaired."""
+    doc_date = extract_fields(_certificate_photo(bottom), DocType.DIAGNOSIS_CERTIFICATE).doc_date
+    assert doc_date is not None and doc_date.value == value
+    assert doc_date.confidence is not None and doc_date.confidence <= (most or 0.85)
+    assert doc_date.box is not None and doc_date.box.y0 > 950  # read at the bottom, not in the body
+
+
+def test_certificate_whose_issue_date_the_seal_hid_entirely() -> None:
+    """GIVEN the issue date not read at all THEN the discharge of the stay in the body stands in as
+    a lower bound, too weak to tell the applicant anything."""
+    doc_date = extract_fields(_certificate_photo([]), DocType.DIAGNOSIS_CERTIFICATE).doc_date
+    assert doc_date is not None and doc_date.value == "2025-07-10"
+    assert doc_date.confidence is not None and doc_date.confidence <= 0.5

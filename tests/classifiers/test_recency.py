@@ -6,8 +6,11 @@ import datetime as dt
 
 import pytest
 
+from classifiers.dates import pick_doc_date
+from classifiers.fields import build_rows
 from classifiers.recency import check_recency, parse_doc_date
-from classifiers.types import Outcome
+from classifiers.types import DocType, Outcome
+from tests.classifiers.doc_samples import page
 
 AS_OF = dt.date(2026, 3, 15)
 
@@ -104,3 +107,18 @@ def test_pass_and_not_applicable_carry_the_date_confidence() -> None:
 
 def test_confidence_is_clamped_to_0_1() -> None:
     assert check_recency("2025-01-01", AS_OF, 90, confidence=1.7).confidence == 1.0
+
+
+def test_a_certificate_dated_only_by_its_lower_bound_passes_or_can_only_flag() -> None:
+    """GIVEN a certificate whose issue date the seal hid, dated by the discharge it reports
+    (a lower bound: it was issued that day or later) THEN recent enough on that date is a pass,
+    and too old is a FAIL too weak (< 0.8) to become the applicant's problem."""
+    rows = build_rows(
+        page("诊断证明书", "姓名:张三", "患者于2025年11月13日至2025年11月20日在我院住院治疗", "医师签名:李四")
+    )
+    doc_date = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE)
+    assert doc_date is not None and doc_date.value == "2025-11-20"
+    recent = check_recency(doc_date.value, AS_OF, 365, confidence=doc_date.confidence)
+    assert recent.outcome == Outcome.PASS
+    old = check_recency(doc_date.value, dt.date(2027, 3, 15), 365, confidence=doc_date.confidence)
+    assert old.outcome == Outcome.FAIL and old.confidence < 0.8

@@ -17,9 +17,16 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from classifiers.seal import (
+    MIN_REL_DIAMETER,
     PRESENT_THRESHOLD,
+    _analysis_image,
     _ink_masks,
+    _ink_planes,
     _open_runs,
+    _Paper,
+    _remeasure,
+    _white_balance,
+    _white_balance_gains,
     check_seal,
     find_seal,
     find_stamp_candidates,
@@ -227,6 +234,26 @@ def as_phone_photo(
 
 
 HOSPITAL = "六盘水市第一人民医院"
+
+
+def on_desk(
+    page: np.ndarray, *, tilt: float = 25.0, scale: float = 0.5, desk: tuple[int, int, int] = (118, 122, 126)
+) -> np.ndarray:
+    """A phone photo of a page lying on a grey desk as normalisation hands it on: the page shrunk
+    with the desk around it, turned upright by ``tilt`` degrees onto a larger canvas whose corners
+    are filled white."""
+    small = cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape[:2]
+    hh, ww = int(sh / 0.55), int(sw / 0.55)
+    canvas = np.full((hh, ww, 3), desk, np.uint8)
+    y, x = (hh - sh) // 2, (ww - sw) // 2
+    canvas[y : y + sh, x : x + sw] = small
+    m = cv2.getRotationMatrix2D((ww / 2, hh / 2), tilt, 1.0)
+    c, s = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(hh * s + ww * c), int(hh * c + ww * s)
+    m[0, 2] += nw / 2 - ww / 2
+    m[1, 2] += nh / 2 - hh / 2
+    return cv2.warpAffine(canvas, m, (nw, nh), borderValue=(255, 255, 255))
 
 
 def national_emblem_card() -> np.ndarray:
@@ -819,3 +846,64 @@ def test_garbled_or_short_read_is_unknown_not_a_mismatch(text: str) -> None:
     assert match.matches is None, match
     check = check_seal(RED_SEAL.model_copy(update={"text": text}), names, required=True)
     assert check.outcome == Outcome.PASS and check.confidence < 0.8
+
+
+# --------------------------------------------------------------------------------------------------
+# The seal's size is judged against the sheet, not the photo; small stamps are measured in full detail
+
+
+def test_seal_on_a_page_photographed_on_a_desk_is_judged_against_the_page() -> None:
+    """GIVEN an ordinary 40 mm seal (0.19 of the page's width) on a page photographed with the desk
+    around it and turned upright onto a larger canvas: against the image it is under 0.1 wide,
+    the size of a logo. WHEN seals are found THEN it is one, measured against the sheet."""
+    page = on_desk(recompress(draw_page(seal=draw_seal(240, HOSPITAL, ring=4, uneven=3), seal_at=(800, 1250)), 85, 1))
+    assert 240 * 0.5 / min(page.shape[:2]) < MIN_REL_DIAMETER  # what the image alone would say
+    finding = find_seal([page])
+    assert finding.present and finding.color == "red"
+    best = find_stamp_candidates(page)[0]
+    assert 0.15 < best.features["rel_diameter"] < 0.25
+
+
+def test_the_sheet_is_found_on_a_desk_and_a_scan_is_all_sheet() -> None:
+    page = draw_page()
+    photo = on_desk(page)
+    small, inv = _analysis_image(photo)
+    paper = _Paper.find(_ink_planes(_white_balance(small))[1])
+    h, w = small.shape[:2]
+    # The sheet under the page's centre is about as wide as the page shrunk on the desk.
+    expected = 1240 * 0.5 / inv
+    assert abs(paper.short_side_at(w / 2, h / 2) - expected) < 0.12 * expected
+    assert abs(paper.sheet - expected) < 0.12 * expected
+    scan, _ = _analysis_image(page)
+    whole = _Paper.find(_ink_planes(_white_balance(scan))[1])
+    assert whole.sheet > 0.95 * min(scan.shape[:2])
+
+
+@pytest.mark.parametrize(
+    ("name", "page"),
+    [
+        ("red logo and signature, page on a desk", lambda: on_desk(draw_page(red_logo=True, red_signature=True))),
+        ("red table and text, page on a desk", lambda: on_desk(draw_page(red_table=True, red_text=True), tilt=-10)),
+        ("blue stamp, page on a desk", lambda: on_desk(draw_page(seal=draw_seal(240, "某某公司", color=BLUE)))),
+    ],
+)
+def test_small_red_marks_on_a_photographed_page_are_still_no_seal(name: str, page) -> None:
+    """Measuring against the sheet makes marks look bigger on a photo with margins; they still fail."""
+    assert not find_seal([page()]).present, name
+
+
+def test_a_small_stamp_is_measured_again_in_full_detail() -> None:
+    """GIVEN a 200 px seal on a 3000 px photo (about 50 px at the analysis resolution, where its ring
+    is two pixels and blur can make it look like an emblem's thick rim) WHEN it is measured again
+    on the full-resolution page THEN the same stamp is found there, whole and clear."""
+    page = draw_page(seal=draw_seal(200, HOSPITAL, ring=10, color=PINK, uneven=3), seal_at=(800, 1250))
+    photo = recompress(cv2.GaussianBlur(on_desk(page, scale=1.0, tilt=0), (0, 0), 2.0), 80, 1)
+    small, inv = _analysis_image(photo)
+    assert inv >= 3
+    cand = next(c for c in find_stamp_candidates(photo) if c.color == "red")
+    planes = _ink_planes(_white_balance(small))
+    again = _remeasure(photo, _white_balance_gains(small), inv, cand, _Paper.find(planes[1]), 22)
+    assert again is not None
+    assert again.features["ring_cov"] >= 0.9 and again.features["rim_fill"] <= 0.45
+    assert again.score >= PRESENT_THRESHOLD
+    assert abs(again.center[0] - cand.center[0]) < 10 and abs(again.axes[0] - cand.axes[0]) < 0.1 * cand.axes[0]
