@@ -450,7 +450,7 @@ DateKind = Literal[
     "period",  # either end of a from-to range no label names (a stay, a sick leave)
     "valid",  # 有效期/截止
     "print",  # 打印/导出
-    "status_bar",  # a phone screenshot's status bar
+    "status_bar",  # a phone screenshot's status bar, its own date, a chat's message time
 ]
 
 # Checked all together; the label whose match ends nearest to the date wins, and on a tie the
@@ -633,6 +633,24 @@ def _is_status_bar(rows: Sequence[Row], i: int, page_sizes: Mapping[int, tuple[f
     return (clock and (tokens or phone_shaped)) or (tokens and phone_shaped)
 
 
+# A row that is nothing but a date and a clock time (a chat's message timestamp "3月16日 上午9:05",
+# a screenshot's own "2026-03-18 14:32").
+_LONE_TIMESTAMP = re.compile(
+    r"^\s*(?:\d{4}\s*[年./-]\s*)?\d{1,2}\s*[月./-]\s*\d{1,2}\s*[日号]?\s*(?:星期.|周.)?\s*"
+    r"(?:上午|下午|中午|晚上|凌晨)?\s*\d{1,2}:\d{2}(?::\d{2})?\s*$"
+)
+
+
+def _is_screen_stamp(row: Row, page_sizes: Mapping[int, tuple[float, float]] | None) -> bool:
+    """Whether ``row`` is a phone screenshot's own timestamp: a lone date-and-time centred on a
+    phone-shaped page (a chat's message time, the date a phone prints under its status bar)."""
+    size = (page_sizes or {}).get(row.page)
+    if size is None or not _LONE_TIMESTAMP.match(row.text):
+        return False
+    width, height = size
+    return height >= 1.7 * width and abs(row.box.center[0] - width / 2) <= 0.12 * width
+
+
 @dataclass(frozen=True, slots=True)
 class _Split:
     date: ParsedDate
@@ -698,7 +716,7 @@ def date_candidates(
     for i, row in enumerate(rows):
         previous: DateCandidate | None = None
         previous_end = 0
-        status = _is_status_bar(rows, i, page_sizes)
+        status = _is_status_bar(rows, i, page_sizes) or _is_screen_stamp(row, page_sizes)
         reference = references.get(row.page, references.get(None))
         found = found_by_row[i] + _partial_dates(row.text, found_by_row[i], reference)
         for cs, ce in continued.get(i, []):

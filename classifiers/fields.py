@@ -191,8 +191,10 @@ def _multi_row_field(rows: Sequence[Row], parts: list[tuple[int, int, int]], val
 # --------------------------------------------------------------------------------------------
 
 _NAME_LABEL = re.compile(
-    r"(?:(?:患\s*者|病\s*人|病\s*员|就\s*诊\s*人|受\s*检\s*者|被\s*检\s*者)\s*)?姓\s*名"
-    r"|(?:患\s*者|病\s*人|就\s*诊\s*人|受\s*检\s*者)(?=\s*:)"
+    r"(?:(?:患\s*者|病\s*人|病\s*员|就\s*诊\s*人|受\s*检\s*者|被\s*检\s*者|参\s*保\s*人|持\s*卡\s*人)\s*)?姓\s*名"
+    r"|(?:患\s*者|病\s*人|就\s*诊\s*人|受\s*检\s*者|参\s*保\s*人|持\s*卡\s*人|用\s*户)(?=\s*:)"
+    # Apps put the label alone on the left and the name alone on the right of the same row.
+    r"|(?<![\u4e00-\u9fff])(?:就\s*诊\s*人|参\s*保\s*人|持\s*卡\s*人|用\s*户)(?=\s+\S)"
 )
 # A name label preceded by these is somebody else's name (the doctor, a relative).
 _NOT_PATIENT_BEFORE = re.compile(
@@ -200,6 +202,9 @@ _NOT_PATIENT_BEFORE = re.compile(
 )
 # A name, with the middle dot of a minority name in any of the forms OCR returns it (·.・).
 _NAME_VALUE = re.compile(rf"[{CJK}](?:[{CJK}]|[·.・](?=[{CJK}]))+")
+# A masked name as apps show it (张*, *建国, 张*国, 欧阳**): kept as read, the '*' standing for the
+# characters not shown.
+_MASKED_NAME = re.compile(rf"(?:[{CJK}]{{1,2}}[*＊]{{1,3}}[{CJK}]?|[*＊]{{1,2}}[{CJK}]{{1,3}})(?![{CJK}*＊])")
 # A name OCR returned in several boxes: spaced out (张 建 国) or with a compound surname apart
 # (欧 阳娜娜).
 _SPLIT_NAME = re.compile(rf"[{CJK}](?: [{CJK}](?![{CJK}]))+(?![{CJK}])|[{CJK}] [{CJK}]{{1,3}}(?![{CJK}])")
@@ -210,6 +215,11 @@ def _extract_name(rows: Sequence[Row]) -> FieldValue | None:
         row = rows[hit.row_index]
         if _NOT_PATIENT_BEFORE.search(row.text[: hit.start]):
             continue
+        masked = _MASKED_NAME.match(row.text, hit.value_start)
+        if masked:
+            value = masked.group(0).replace("＊", "*")
+            if 2 <= len(value) <= 4:
+                return _field(row, hit.value_start, masked.end(), value)
         m = _NAME_VALUE.match(row.text, hit.value_start) or _SPLIT_NAME.match(row.text, hit.value_start)
         if not m:
             continue

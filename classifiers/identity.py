@@ -221,6 +221,25 @@ def _normalize_name(name: str) -> str:
     return _DOT_RE.sub("", text)
 
 
+def _compare_masked(doc: str, applicant: str, document_name: str, applicant_name: str,
+                    read_confidence: float | None) -> NameComparison:
+    """A name the app masks (张*, *建国, 张*国): compared on the characters it shows, as masked ID
+    numbers are; the hidden ones prove nothing either way."""
+    read_as = f"材料上的姓名“{document_name}”（部分隐去）与申请人“{applicant_name}”"
+    if len(doc) != len(applicant):
+        # Apps mask two-character and longer given names with one '*': only the surname is sure.
+        shown = doc.replace("*", "")
+        if shown and (applicant.startswith(shown) or applicant.endswith(shown)):
+            return NameComparison(True, 0.8)
+        return NameComparison(None, 0.5, f"{read_as}无法比对，需人工核对")
+    differing = [(x, y) for x, y in zip(doc, applicant, strict=True) if x != "*" and x != y]
+    if not differing:
+        return NameComparison(True, 0.85)
+    if len(differing) == 1 and glyph_similarity(*differing[0]) >= _LOOKALIKE:
+        return NameComparison(None, 0.6, f"{read_as}显示的字形近，需人工核对")
+    return NameComparison(False, round(0.95 * _read_factor(read_confidence), 3), f"{read_as}显示的字不一致")
+
+
 def _read_factor(confidence: float | None) -> float:
     """How much a reading's OCR score lets a conclusion rest on it: 1 at 0.95 and above, 0.8 at
     0.85, 0.5 at 0.7 and below; unmeasured readings (text layers, hand-built fields) count as good."""
@@ -271,6 +290,8 @@ def compare_names(
         return NameComparison(None, 0.0, "姓名为空，无法比对")
     if doc == applicant or applicant in _dot_variants(doc, applicant_name):
         return NameComparison(True, 0.99)
+    if "*" in doc:
+        return _compare_masked(doc, applicant, document_name, applicant_name, read_confidence)
 
     factor = _read_factor(read_confidence)
     weak = read_confidence is not None and read_confidence < _WEAK_READ

@@ -628,3 +628,132 @@ def test_a_lab_reports_date_under_its_seal_is_still_the_report_date() -> None:
     )
     assert picked is not None and picked.value == "2026-03-05"
     assert picked.confidence is not None and picked.confidence < 0.9
+
+
+# --------------------------------------------------------------------------------------------
+# Phone screenshots (1080 x 2340): the status bar, the screenshot's own date, chat timestamps
+# --------------------------------------------------------------------------------------------
+
+
+def _phone(*lines: tuple[str, float, float, float]) -> OcrResult:
+    """A 1080x2340 phone screenshot from (text, x0, y0, x1) boxes, 40 px high."""
+    ocr_lines = [OcrLine(text=t, score=0.97, box=Box(x0=x0, y0=y0, x1=x1, y1=y0 + 40)) for t, x0, y0, x1 in lines]
+    return OcrResult(
+        media_type="image/png",
+        pages=[OcrPage(index=0, width=1080, height=2340, source="ocr", lines=ocr_lines)],
+        fingerprint="phone",
+    )
+
+
+def _phone_pick(ocr: OcrResult, doc_type: DocType = DocType.LAB_REPORT):
+    sizes = {p.index: (float(p.width), float(p.height)) for p in ocr.pages}
+    return pick_doc_date(build_rows(ocr), doc_type, page_sizes=sizes)
+
+
+_APP_BODY = (
+    ("松柏镇卫生院", 70, 300, 400),
+    ("就诊人", 70, 380, 170),
+    ("陆言", 940, 380, 1010),
+    ("采样时间", 70, 700, 200),
+    ("2026-03-15 07:52", 760, 700, 1010),
+    ("报告时间", 70, 780, 200),
+    ("2026-03-15 17:59", 760, 780, 1010),
+    ("白细胞计数(WBC)", 70, 1030, 320),
+    ("4.3 10^9/L", 860, 1030, 1010),
+)
+
+
+def test_a_screenshots_own_date_under_the_status_bar_is_not_the_report_date() -> None:
+    """GIVEN a hospital app's report page with the screenshot's date and time printed at the top
+    THEN the date is the one after 报告时间, with a high confidence."""
+    ocr = _phone(
+        ("14:32", 50, 30, 140),
+        ("5G 86%", 900, 30, 1030),
+        ("2026-03-18 14:32", 400, 100, 680),
+        ("报告详情", 460, 170, 620),
+        *_APP_BODY,
+    )
+    picked = _phone_pick(ocr)
+    assert picked is not None and picked.value == "2026-03-15"
+    assert picked.confidence is not None and picked.confidence >= 0.9
+
+
+def test_a_screenshot_date_in_the_status_bar_is_never_a_date_of_the_document() -> None:
+    """GIVEN the status bar carries the date (中国移动 3月18日 周三 14:32) and the report's label is
+    unreadable THEN the status bar's date is still not taken."""
+    ocr = _phone(
+        ("中国移动 3月18日 周三 14:32", 40, 30, 520),
+        ("86%", 940, 30, 1030),
+        ("报告详情", 460, 170, 620),
+        ("松柏镇卫生院", 70, 300, 400),
+        ("2026-03-15 17:59", 760, 780, 1010),
+    )
+    rows = build_rows(ocr)
+    kinds = [(c.date.value, c.kind) for c in date_candidates(rows, page_sizes={0: (1080.0, 2340.0)})]
+    assert ("2026-03-18", "status_bar") in kinds
+    picked = _phone_pick(ocr)
+    assert picked is not None and picked.value == "2026-03-15"
+
+
+def test_wechat_message_timestamps_are_not_the_report_date() -> None:
+    """GIVEN a WeChat 服务号 chat: centred message timestamps (3月16日 上午9:05) above template
+    messages, the newest a report notice with 报告时间 THEN the report time is the date."""
+    ocr = _phone(
+        ("9:41", 50, 30, 130),
+        ("中国联通 5G 72%", 760, 30, 1030),
+        ("松柏镇卫生院", 380, 170, 700),
+        ("3月10日 上午8:12", 400, 330, 680),
+        ("挂号成功通知", 80, 410, 300),
+        ("就诊人：陆言", 80, 490, 300),
+        ("就诊时间：2026-03-10 08:30", 80, 570, 560),
+        ("3月16日 上午9:05", 400, 800, 680),
+        ("检验报告出具通知", 80, 880, 380),
+        ("就诊人：陆言", 80, 960, 300),
+        ("报告项目：全血检验", 80, 1040, 380),
+        ("报告时间：2026-03-15 17:59", 80, 1120, 560),
+        ("查看详情", 80, 1220, 220),
+    )
+    picked = _phone_pick(ocr)
+    assert picked is not None and picked.value == "2026-03-15"
+    picked_other = _phone_pick(ocr, DocType.OTHER)
+    assert picked_other is not None and picked_other.value == "2026-03-15"
+
+
+def test_a_report_time_stacked_over_its_value_on_a_phone_card() -> None:
+    """GIVEN an app card with the label above its value (报告时间 / 2026-03-15 17:59) and the
+    screenshot date in a chat-like timestamp above THEN the stacked report time is picked."""
+    ocr = _phone(
+        ("14:32", 50, 30, 140),
+        ("WiFi 40%", 880, 30, 1030),
+        ("2026年3月18日 14:32", 380, 110, 700),
+        ("采样时间", 70, 600, 200),
+        ("2026-03-14 07:52", 70, 650, 330),
+        ("报告时间", 70, 760, 200),
+        ("2026-03-15 17:59", 70, 810, 330),
+    )
+    picked = _phone_pick(ocr)
+    assert picked is not None and picked.value == "2026-03-15"
+
+
+def test_an_unlabelled_report_date_wins_over_a_later_screenshot_timestamp() -> None:
+    """GIVEN the report's date printed without a label and the screenshot's own later date centred
+    under the status bar THEN the screenshot's date is a status-bar date, never the document's."""
+    ocr = _phone(
+        ("14:32", 50, 30, 140),
+        ("2026-03-18 14:32", 400, 100, 680),
+        ("松柏镇卫生院", 70, 300, 400),
+        ("2026-03-15 17:59", 760, 780, 1010),
+    )
+    rows = build_rows(ocr)
+    kinds = [(c.date.value, c.kind) for c in date_candidates(rows, page_sizes={0: (1080.0, 2340.0)})]
+    assert kinds == [("2026-03-18", "status_bar"), ("2026-03-15", None)]
+    picked = _phone_pick(ocr)
+    assert picked is not None and picked.value == "2026-03-15"
+    # The same lone timestamp on an A4 page is a date of the document.
+    a4 = OcrResult(
+        media_type="image/png",
+        fingerprint="a4",
+        pages=[ocr.pages[0].model_copy(update={"width": 1240, "height": 1754})],
+    )
+    kinds_a4 = [c.kind for c in date_candidates(build_rows(a4), page_sizes={0: (1240.0, 1754.0)})]
+    assert kinds_a4[0] != "status_bar"

@@ -389,3 +389,41 @@ def test_certificate_whose_issue_date_the_seal_hid_entirely() -> None:
     doc_date = extract_fields(_certificate_photo([]), DocType.DIAGNOSIS_CERTIFICATE).doc_date
     assert doc_date is not None and doc_date.value == "2025-07-10"
     assert doc_date.confidence is not None and doc_date.confidence <= 0.5
+
+
+def _phone_page(*lines: tuple[str, float, float, float]) -> OcrResult:
+    """A 1080x2340 phone screenshot from (text, x0, y0, x1) boxes, 40 px high."""
+    ocr_lines = [OcrLine(text=t, score=0.96, box=Box(x0=x0, y0=y0, x1=x1, y1=y0 + 40)) for t, x0, y0, x1 in lines]
+    return OcrResult(
+        media_type="image/png",
+        fingerprint="phone",
+        pages=[OcrPage(index=0, width=1080, height=2340, source="ocr", lines=ocr_lines)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ([("就诊人", 70, 380, 170), ("陆言", 940, 380, 1010)], "陆言"),
+        ([("参保人：张建国", 100, 560, 420)], "张建国"),
+        ([("持卡人", 100, 560, 200), ("欧阳娜娜", 860, 560, 1000)], "欧阳娜娜"),
+        ([("用户:王芳", 100, 560, 300)], "王芳"),
+        ([("参保人：张*", 100, 560, 330)], "张*"),
+        ([("持卡人", 100, 560, 200), ("*建国", 880, 560, 980)], "*建国"),
+        ([("就诊人：张*国", 80, 960, 330)], "张*国"),
+        ([("姓名：李＊", 80, 960, 300)], "李*"),
+    ],
+)
+def test_app_name_labels_and_masked_names(lines: list[tuple[str, float, float, float]], expected: str) -> None:
+    """GIVEN a phone page naming the patient after 就诊人/参保人/持卡人/用户 (beside or after the label),
+    masked or not THEN the name is read as shown, '*' kept."""
+    ocr = _phone_page(("9:41", 50, 30, 130), ("医保电子凭证", 420, 170, 660), *lines)
+    fields = extract_fields(ocr, DocType.ID_CARD, "medical_insurance_code")
+    assert fields.patient_name is not None and fields.patient_name.value == expected
+    assert fields.patient_name.confidence == pytest.approx(0.96)
+
+
+def test_app_labels_do_not_take_other_words_as_names() -> None:
+    """GIVEN 用户 or 患者 inside other text (用户协议, 患者须知) THEN no name is read from it."""
+    ocr = _phone_page(("9:41", 50, 30, 130), ("用户协议 隐私政策", 300, 2200, 780), ("患者须知", 70, 1500, 230))
+    assert extract_fields(ocr, DocType.OTHER).patient_name is None

@@ -472,3 +472,12 @@ def test_a_number_cut_short_whose_birth_date_is_impossible_is_confidently_invali
 def test_a_number_cut_short_is_only_a_weak_invalid() -> None:
     result = check("张建国", "11010519491231002")
     assert result.id_valid is False and result.confidence < 0.8
+
+
+@pytest.mark.parametrize(("shown", "same"), [("张*国", True), ("*建国", True), ("张*", True), ("张**", True),
+                                             ("李*国", False), ("*建华", False)])
+def test_a_masked_name_is_compared_on_the_characters_shown(shown: str, same: bool) -> None:
+    result = compare_names(shown, "张建国", read_confidence=0.99)
+    assert result.same is same
+    if not same:
+        assert result.confidence >= 0.9
