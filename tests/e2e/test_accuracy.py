@@ -33,7 +33,7 @@ FIRST_SEED = {"tuning": 1000, "heldout": 5000}  # apart from the seeds of the sa
 # ground gained, not the goal.
 FLOORS: dict[str, dict[str, float]] = {
     "tuning": {"doc_type": 0.97, "seal_present": 0.95, "grade_outcome": 0.95, "doc_date": 0.95,
-               "patient_name": 0.95, "verdict": 0.92, "precision": 0.92, "recall": 0.90, "flagged": 0.20},
+               "patient_name": 0.95, "verdict": 0.92, "precision": 0.92, "recall": 0.90, "flagged": 0.25},
     "heldout": {"doc_type": 0.97, "seal_present": 0.93, "grade_outcome": 0.95, "doc_date": 0.68,
                 "patient_name": 0.88, "verdict": 0.90, "precision": 0.88, "recall": 0.88, "flagged": 0.45},
 }
