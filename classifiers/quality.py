@@ -314,6 +314,14 @@ _MIN_MARK_AREA = 4  # px at the working scale; smaller specks are noise
 # holes or a page number, 0-10 marks and under 0.1%.
 _BLANK_MAX_MARKS = 30
 _BLANK_MAX_INK = 0.006
+# Faint shading at the scale of a text line (grey levels, difference of Gaussians of these widths
+# at the working scale): the real lab photo blurred past reading (sigma 6) shades 8% of the page's
+# interior, the tuning generator's heavy blur 17-21%; blank sheets photographed on desks with
+# shadows, scanned with a binding shadow or with sensor noise 0%.
+_FAINT_NARROW = 2.0
+_FAINT_WIDE = 8.0
+_FAINT_DELTA = 3.0
+_BLANK_MAX_FAINT = 0.01
 _BLANK_MAX_CHARS = 12
 _BLANK_MAX_LINES = 3
 # Ink at which a page without readable text is clearly a document the OCR could not read.
@@ -327,6 +335,9 @@ class PageInk:
 
     marks: int  # separate marks of glyph size or more (characters merge at the working scale)
     ink_fraction: float  # share of the paper under those marks
+    # Share of the paper under faint shading, measured on a smoothed page: print blurred beyond
+    # being marks still shades the paper where a blank sheet's noise and shadows do not.
+    faint_fraction: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -363,6 +374,7 @@ def measure_ink(image: np.ndarray) -> PageInk:
     n_paper = int(np.count_nonzero(paper))
     if n_paper == 0:
         return PageInk(marks=0, ink_fraction=0.0)
+    faint_fraction = _faint_fraction(gray, paper_level, bright)
     threshold = np.maximum(_INK_DELTA, _INK_DELTA_SHARE * paper_level)
     ink = ((darker > threshold) & paper).astype(np.uint8)
     count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -383,7 +395,24 @@ def measure_ink(image: np.ndarray) -> PageInk:
             continue  # the page's edge, a fold or a shadow's step: long and thin
         marks += 1
         area_sum += area
-    return PageInk(marks=marks, ink_fraction=area_sum / n_paper)
+    return PageInk(marks=marks, ink_fraction=area_sum / n_paper, faint_fraction=faint_fraction)
+
+
+def _faint_fraction(gray: np.ndarray, paper_level: np.ndarray, bright: float) -> float:
+    """Share of the page's interior paper shaded like blurred print: darker than its surroundings
+    at the scale of a line of text (a difference of Gaussians, blind to the smooth gradient of a
+    shadow or uneven light), away from the page's edges and the desk."""
+    h, w = gray.shape[:2]
+    inner = cv2.erode((paper_level >= _NOT_PAPER * bright).astype(np.uint8), np.ones((41, 41), np.uint8))
+    bh, bw = int(_EDGE_BAND * h), int(_EDGE_BAND * w)
+    mask = np.zeros((h, w), bool)
+    mask[bh : h - bh, bw : w - bw] = inner[bh : h - bh, bw : w - bw].astype(bool)
+    n = int(np.count_nonzero(mask))
+    if n == 0:
+        return 0.0
+    g = gray.astype(np.float32)
+    shading = cv2.GaussianBlur(g, (0, 0), _FAINT_WIDE) - cv2.GaussianBlur(g, (0, 0), _FAINT_NARROW)
+    return float(np.count_nonzero((shading > _FAINT_DELTA) & mask)) / n
 
 
 def blank_page(images: Sequence[np.ndarray | None], ocr: OcrResult) -> BlankPage | None:
@@ -400,6 +429,8 @@ def blank_page(images: Sequence[np.ndarray | None], ocr: OcrResult) -> BlankPage
     ink_fraction = max(i.ink_fraction for i in inks)
     if marks > _BLANK_MAX_MARKS or ink_fraction > _BLANK_MAX_INK:
         return None
+    if max(i.faint_fraction for i in inks) > _BLANK_MAX_FAINT:
+        return None  # print blurred beyond reading: an unreadable document, not a blank one
     # Surest when nothing at all is on the page; less so the nearer it comes to the limits.
     nearness = max(marks / _BLANK_MAX_MARKS, ink_fraction / _BLANK_MAX_INK, chars / _BLANK_MAX_CHARS)
     return BlankPage(

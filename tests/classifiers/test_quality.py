@@ -511,3 +511,13 @@ def test_pass_confidence_is_high_for_a_clean_photo_and_lower_with_warnings() -> 
     assert clean.outcome == dim.outcome == Outcome.PASS
     assert clean.confidence >= 0.9
     assert dim.confidence < clean.confidence - 0.1
+
+
+@pytest.mark.parametrize("sigma", [4, 6, 9])
+def test_a_real_photo_blurred_past_reading_is_never_blank(sigma: float) -> None:
+    """GIVEN the real lab photo blurred so much that neither marks nor text are left (the OCR reads
+    nothing) THEN the faint shading of its lines still tells it from a blank sheet."""
+    image = cv2.GaussianBlur(cv2.imread(str(REALWORLD / "lab_np2016_bloodtest2_upright_photo.jpg")), (0, 0), sigma)
+    h, w = image.shape[:2]
+    assert quality.blank_page([image], ocr_result([], w, h)) is None
+    assert assess_quality([image], ocr_result([], w, h)).outcome == Outcome.FAIL
