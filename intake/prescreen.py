@@ -34,6 +34,7 @@ from intake.store import get_cached_ocr, put_cached_ocr, session_factory
 from ocr import OcrEngine, read_document, render_pages
 from ocr.errors import OcrEngineError, OcrError
 from ocr.memory import release_freed_memory
+from ocr.reread import reread_under_seal
 from ocr.types import Box, OcrResult
 
 if TYPE_CHECKING:
@@ -41,8 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Bump when the seal detector changes what it finds: cached seal findings are then re-made.
-SEAL_FINDING_VERSION = 3
+# Bump when the seal detector changes what it finds (or what is read under a seal): cached seal
+# findings, and the OCR results the text under a seal was added to, are then re-made.
+SEAL_FINDING_VERSION = 4
 
 
 @dataclass
@@ -120,9 +122,11 @@ class Prescreener:
                 if entry.seal is not None:
                     return ReadOutcome(ocr, images, SealFinding.model_validate(entry.seal), cached=True)
                 seal = find_seal(images, self.seal_reader)
+                self.read_under_seal(ocr, images, seal)
                 return ReadOutcome(ocr, images, seal, cached=True)
         document = read_document(data, self.engine, max_pages=self.settings.ocr.max_pages)
         seal = find_seal(document.images, self.seal_reader)
+        self.read_under_seal(document.ocr, document.images, seal)
         with self.sessions.begin() as session:
             put_cached_ocr(
                 session,
@@ -133,6 +137,19 @@ class Prescreener:
                 seal=seal.model_dump(mode="json"),
             )
         return ReadOutcome(document.ocr, document.images, seal, cached=False)
+
+    def read_under_seal(self, ocr: OcrResult, images: list[np.ndarray], seal: SealFinding) -> None:
+        """Add to the sealed page the lines its seal hid from the detector (``ocr.reread``)."""
+        if not seal.present or seal.box is None or seal.page is None or seal.page >= len(images):
+            return
+        page = ocr.pages[seal.page]
+        if page.source != "ocr":
+            return  # a text layer lost nothing under the seal
+        missed = reread_under_seal(self.engine, images[seal.page], seal.box, page.lines)
+        if missed:
+            from ocr.engine import sort_reading_order
+
+            page.lines = sort_reading_order([*page.lines, *missed])
 
     def analyse_file(self, name: str, data: bytes, application: Application, policy: Policy) -> DocumentReport:
         """One uploaded file to its document report; never raises for a bad file."""
