@@ -3,8 +3,8 @@
 Runs every document of the bundled sample applications once through the stages of
 ``Prescreener.analyse_file`` and times each stage apart:
 
-- OCR: ``read_document`` (decode, normalise, PaddleOCR or the PDF text layer) plus the seal-text
-  recogniser's calls (both are model inference);
+- OCR: ``read_document`` (decode, normalise, PaddleOCR or the PDF text layer), the seal-text
+  recogniser's calls and the second reading of the text around a seal (all model inference);
 - ours: hashing, seal detection, classification, field extraction, every check, the assessment of
   the application and writing the report and the OCR cache to SQLite.
 
@@ -87,6 +87,8 @@ def main() -> None:
                 n_pages += len(document.ocr.pages)
                 with watch.time("ours: seal detection"):
                     seal = find_seal(document.images, timed_reader if reader else None)
+                with watch.time("ocr: text under the seal"):
+                    prescreener.read_under_seal(document.ocr, document.images, seal)
                 with watch.time("ours: store OCR cache"), prescreener.sessions.begin() as session:
                     put_cached_ocr(session, sha256=sha, fingerprint="bench", media_type=document.ocr.media_type,
                                    result=document.ocr.model_dump(mode="json"), seal=seal.model_dump(mode="json"))
