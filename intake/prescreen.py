@@ -44,7 +44,13 @@ log = logging.getLogger(__name__)
 
 # Bump when the seal detector changes what it finds (or what is read under a seal): cached seal
 # findings, and the OCR results the text under a seal was added to, are then re-made.
-SEAL_FINDING_VERSION = 4
+SEAL_FINDING_VERSION = 5
+
+
+# The text under a seal is read again only on a page that was itself read: this many lines, half
+# of them at this score or better.
+READ_PAGE_MIN_LINES = 5
+READ_PAGE_MIN_SCORE = 0.85
 
 
 @dataclass
@@ -145,6 +151,9 @@ class Prescreener:
         page = ocr.pages[seal.page]
         if page.source != "ocr":
             return  # a text layer lost nothing under the seal
+        scores = sorted(line.score for line in page.lines)
+        if len(scores) < READ_PAGE_MIN_LINES or scores[len(scores) // 2] < READ_PAGE_MIN_SCORE:
+            return  # a page that was not read well is judged as it was read, not by its seal's corner
         missed = reread_under_seal(self.engine, images[seal.page], seal.box, page.lines)
         if missed:
             from ocr.engine import sort_reading_order

@@ -48,3 +48,35 @@ def test_a_line_read_again_is_not_added_twice() -> None:
     line = OcrLine(text="日期：2026年02月05日", box=Box(x0=100, y0=100, x1=300, y1=130), score=1.0)
     assert _overlaps(Box(x0=105, y0=102, x1=295, y1=128), [line])
     assert not _overlaps(Box(x0=100, y0=140, x1=300, y1=170), [line])
+
+
+def test_a_page_that_was_not_read_well_is_not_read_again(tmp_path: Path) -> None:
+    """A blurred page keeps the reading that makes it unreadable: its seal's corner is not re-read."""
+    from classifiers.types import SealFinding
+    from intake.settings import Settings
+    from ocr.types import OcrPage, OcrResult
+
+    class Engine:
+        calls = 0
+
+        def recognise(self, img: np.ndarray) -> list[OcrLine]:
+            Engine.calls += 1
+            return [OcrLine(text="日期：2026年02月05日", box=Box(x0=1, y0=1, x1=50, y1=10), score=1.0)]
+
+    prescreener = Prescreener(Settings(db={"url": f"sqlite:///{tmp_path / 'db'}"}))
+    prescreener.__dict__["engine"] = Engine()
+    seal = SealFinding(present=True, color="red", page=0, box=Box(x0=100, y0=100, x1=200, y1=200), score=0.9)
+    image = np.full((400, 300, 3), 250, np.uint8)
+
+    def page(scores: list[float]) -> OcrResult:
+        lines = [OcrLine(text="模糊", box=Box(x0=10, y0=20 * i, x1=60, y1=20 * i + 15), score=s)
+                 for i, s in enumerate(scores)]
+        only = OcrPage(index=0, width=300, height=400, source="ocr", lines=lines)
+        return OcrResult(media_type="image/jpeg", fingerprint="test", pages=[only])
+
+    blurred = page([0.4, 0.5, 0.6])
+    prescreener.read_under_seal(blurred, [image], seal)
+    assert Engine.calls == 0 and len(blurred.pages[0].lines) == 3
+    sharp = page([0.95] * 8)
+    prescreener.read_under_seal(sharp, [image], seal)
+    assert Engine.calls == 1 and "日期：2026年02月05日" in sharp.text
