@@ -136,11 +136,6 @@ def document_findings(doc: DocumentReport, policy: Policy, application: Applicat
     return found
 
 
-def document_problems(doc: DocumentReport, policy: Policy, application: Application) -> list[str]:
-    """Problem codes of one document that the applicant is to be told of."""
-    return [f.code for f in document_findings(doc, policy, application) if policy.tells_applicant(f.code, f.confidence)]
-
-
 def satisfies(doc: DocumentReport, rule: MaterialRule) -> bool:
     if not is_readable(doc) or doc.doc_type not in rule.doc_types:
         return False
@@ -150,9 +145,12 @@ def satisfies(doc: DocumentReport, rule: MaterialRule) -> bool:
 
 
 def missing_finding(material: str, rule: MaterialRule, documents: list[DocumentReport]) -> Evidence:
-    """A required material no document satisfies; as sure as no readable document was nearly typed as one."""
+    """A required material no document satisfies; as sure as no readable document was nearly typed
+    as one and no document of its type is unreadable only doubtfully (a weak ``unreadable`` flag)."""
     doubt = max((sum(doc.type_scores.get(t, 0.0) for t in rule.doc_types)
                  for doc in documents if is_readable(doc) and doc.doc_type not in rule.doc_types), default=0.0)
+    doubt = max([doubt, *(1.0 - doc.checks.quality.confidence for doc in documents
+                          if doc.error is None and not is_readable(doc) and doc.doc_type in rule.doc_types)])
     return Evidence(code=f"missing:{material}", read="未找到", expected=rule.label, rule=f"必备材料：{rule.label}",
                     confidence=round(1.0 - doubt, 3), reason=f"缺少{rule.label}")
 

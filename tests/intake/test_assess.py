@@ -302,3 +302,15 @@ def test_another_name_read_the_same_way_on_two_documents_is_no_misreading(policy
     docs[3].checks.identity = IdentityCheck(outcome=P, name_matches=True)
     result = assess(APP, policy, docs, submitted=APP.application_date)
     assert result.problems == [] and [f.code for f in result.review_flags] == ["identity_mismatch:discharge.pdf"]
+
+
+def test_a_material_in_a_doubtfully_unreadable_document_is_not_told_missing(policy) -> None:
+    docs = complete()
+    docs[3] = doc("lab.jpg", DocType.LAB_REPORT, seal=SealCheck(outcome=P, present=True),
+                  quality=QualityCheck(outcome=F, problems=["blur"], confidence=0.6, reason="照片模糊"))
+    result = assess(APP, policy, docs, submitted=APP.application_date)
+    assert result.problems == []
+    assert sorted(f.code for f in result.review_flags) == ["missing:lab_report", "unreadable:lab.jpg"]
+    docs[3].checks.quality = QualityCheck(outcome=F, problems=["blur"], confidence=0.95, reason="照片模糊")
+    result = assess(APP, policy, docs, submitted=APP.application_date)
+    assert result.problems == ["missing:lab_report", "unreadable:lab.jpg"]
