@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from classifiers.identity import stated_birth_date
 from classifiers.text import fix_digit_confusions, fold
 from classifiers.types import DocType, FieldValue
 from ocr.types import Box
@@ -417,13 +418,9 @@ def parse_date(text: str) -> ParsedDate | None:
 
 def birth_date_from_id(id_number: str | None) -> dt.date | None:
     """The birth date written in an 18-digit resident ID number (digits 7-14), or None."""
-    m = re.fullmatch(r"\d{6}(\d{4})(\d{2})(\d{2})\d{3}[\dXx]", id_number or "")
-    if not m:
+    if not re.fullmatch(r"\d{17}[\dXx]", id_number or ""):
         return None
-    try:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
+    return stated_birth_date(id_number or "")
 
 
 # --------------------------------------------------------------------------------------------

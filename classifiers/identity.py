@@ -541,15 +541,23 @@ def _check_id(
     return validity, _Part(None, base, f"{shown}与申请号码相差{distance}位，需人工核对")
 
 
+def stated_birth_date(number: str) -> dt.date | None:
+    """The birth date digits 7-14 of a second-generation number write, or None when they write
+    none (fewer than 14 digits, or no such day)."""
+    if len(number) < 14 or not number[:14].isdigit():
+        return None
+    try:
+        return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+
+
 def _impossible_birth(number: str) -> bool:
     """Whether the birth date of a second-generation number (digits 7-14) is no possible date."""
     if len(number) < 14 or not number[:14].isdigit():
         return False
-    try:
-        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return True
-    return not _EARLIEST_BIRTH <= birth <= dt.date.today()
+    birth = stated_birth_date(number)
+    return birth is None or not _EARLIEST_BIRTH <= birth <= dt.date.today()
 
 
 def _value(field: FieldValue | None) -> str | None:
