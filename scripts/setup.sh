@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything this project needs on a fresh machine, idempotently:
 #   scripts/setup.sh          the locked Python environment in .venv (uv, from uv.lock)
-#   scripts/setup.sh --test   the same, plus the Chinese fonts the document generator renders with
+#   scripts/setup.sh --test   the same, plus the Chinese fonts the document generator renders with and
+#                             Debian's chromium, which the browser tests drive through Playwright
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,9 +43,11 @@ if [[ "${1:-}" == "--test" ]]; then
         read -r file package <<<"$entry"
         [[ -f "$file" ]] || missing+=("$package")
     done
+    # The reviewer workspace's browser tests: Playwright drives Debian's chromium (no browser download).
+    command -v chromium >/dev/null 2>&1 || missing+=("chromium")
     if ((${#missing[@]})); then
         packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
-        echo "setup: installing the Chinese fonts the document generator renders with, from Debian: $packages" >&2
+        echo "setup: installing from Debian (the generator's Chinese fonts, the browser tests' chromium): $packages" >&2
         SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
         $SUDO apt-get update -qq
         # shellcheck disable=SC2086
