@@ -1,0 +1,24 @@
+"""region rules (issue 14): qualification validity, complex cases
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-30 15:30:00
+
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = '0005'
+down_revision: str | Sequence[str] | None = '0004'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
