@@ -10,9 +10,10 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import docs
+from api import docs, pages_auth
 from api.errors import install as install_error_handlers
-from api.routes import apps, ops, review
+from api.pages import routes as review_pages
+from api.routes import apps, backlog, dashboard, login, ops, review, workspace
 from intake.db import REQUEST_THREADS
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,12 @@ app = FastAPI(
 app.include_router(apps.router)
 app.include_router(review.router)
 app.include_router(ops.router)
+app.include_router(backlog.router)  # re-scans and backlog imports
+app.include_router(workspace.router)  # the reviewers' workspace: JSON API and sign-in page
+app.include_router(login.router)
+app.include_router(review_pages.router)  # the reviewers' queue and case pages
+app.include_router(dashboard.router)  # the supervisors' dashboard page
+pages_auth.install(app)  # sessions and CSRF on the workspace's paths only
 docs.install(app)
 
 install_error_handlers(app)

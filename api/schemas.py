@@ -11,6 +11,15 @@ from intake.models import Application, AuditEvent, Case, Document, DocumentStatu
 from intake.report import DocumentReport, Evidence, Report
 
 
+class AgentIn(BaseModel):
+    """The agent (代办人) applying for the applicant: their ID card and a proof of relationship (户口本,
+    出生证明 …) then become required materials."""
+
+    name: str = Field(min_length=1, max_length=100, examples=["张小明"])
+    id_number: str = Field(min_length=15, max_length=18, examples=["230102198503152411"])
+    relationship: str = Field(min_length=1, max_length=50, description="To the applicant", examples=["子女"])
+
+
 class ApplicationIn(BaseModel):
     applicant_name: str = Field(min_length=1, max_length=100, examples=["张三"])
     id_number: str = Field(min_length=15, max_length=18, examples=["230102195703152419"])
@@ -19,6 +28,7 @@ class ApplicationIn(BaseModel):
     application_date: dt.date
     external_ref: str | None = Field(default=None, max_length=200, description="The app's own reference")
     callback_url: AnyHttpUrl | None = Field(default=None, description="Called when a verdict is reached")
+    agent: AgentIn | None = Field(default=None, description="代办: who applies for the applicant, if not themself")
 
 
 class DocumentOut(BaseModel):
@@ -55,9 +65,13 @@ class ApplicationOut(BaseModel):
     disease: str
     region: str
     application_date: dt.date  # as the app sent it: data, not the clock recency is measured on
+    agent: AgentIn | None = None  # 代办人, when the application names one
     created_at: dt.datetime
     submitted_at: dt.datetime | None = None  # when the server received the current round
     review_due: dt.date | None = None  # the review deadline of the latest assessment
+    # True when review_due counted a day of a year whose holiday schedule is not yet known (Mon–Fri
+    # assumed): show it as an estimate.
+    review_due_estimated: bool = False
     progress: dict[str, int] | None = None  # documents per status
     documents: list[DocumentOut] | None = None
     # Documents every retry failed on (our fault): the application waits for an operator, not the app.
@@ -72,7 +86,11 @@ class ApplicationOut(BaseModel):
             id=app.id, external_ref=app.external_ref, status=app.status, round=app.round,
             applicant_name=app.applicant_name, disease=app.disease, region=app.region,
             application_date=app.application_date, created_at=app.created_at, submitted_at=app.submitted_at,
+            agent=AgentIn(name=app.agent_name, id_number=app.agent_id_number,
+                          relationship=app.agent_relationship or "代办人")
+            if app.agent_name and app.agent_id_number else None,
             review_due=case.review_due if case else None,
+            review_due_estimated=case.review_due_estimated if case else False,
             verdict=case.verdict if case else None, problems=case.problems if case else None,
             notice=case.notice if case else None,
         )
@@ -131,6 +149,8 @@ class CaseOut(BaseModel):
     problems: list[str]
     notice: str
     created_at: dt.datetime
+    review_due: dt.date | None = None  # last working day of the review SLA
+    review_due_estimated: bool = False  # review_due assumed Mon–Fri for a year without a holiday schedule
     report: dict[str, Any] | None = None
 
     @classmethod
@@ -138,6 +158,7 @@ class CaseOut(BaseModel):
         return cls(
             application_id=case.application_id, round=case.round, verdict=case.verdict, problems=case.problems,
             notice=case.notice, created_at=case.created_at, report=case.report if with_report else None,
+            review_due=case.review_due, review_due_estimated=case.review_due_estimated,
         )
 
 
@@ -173,3 +194,30 @@ class ReviewApplicationOut(BaseModel):
     report: ReviewReportOut  # the latest round's
     rounds: list[CaseOut]
     audit: list[AuditEventOut]
+
+
+class ComplexMarkIn(BaseModel):
+    """复杂病例: mark a case complex (the region's longer review deadline) or take the mark back."""
+
+    complex: bool = True
+
+
+class QualificationDueOut(BaseModel):
+    """An approved qualification whose validity ends in the asked range: 复审 is due after ``valid_until``."""
+
+    application_id: str
+    external_ref: str | None
+    channel_id: str
+    applicant_name: str
+    id_number: str
+    disease: str
+    region: str
+    round: int = Field(description="The approved submission round")
+    valid_until: dt.date = Field(description="The last day the qualification holds")
+
+    @classmethod
+    def of(cls, app: Application, case: Case) -> QualificationDueOut:
+        assert case.qualification_valid_until is not None
+        return cls(application_id=app.id, external_ref=app.external_ref, channel_id=app.channel_id,
+                   applicant_name=app.applicant_name, id_number=app.id_number, disease=app.disease,
+                   region=app.region, round=case.round, valid_until=case.qualification_valid_until)

@@ -164,6 +164,11 @@ _MD_PARTIAL = re.compile(
 _MD_PARTIAL_CN = re.compile(
     rf"(?<![{_CN_DIGIT_CLASS}年])(?P<m>[{_CN_SMALL_CLASS}]{{1,2}})\s*月\s*(?P<d>[{_CN_SMALL_CLASS}]{{1,3}})\s*[日号]"
 )
+# "026-02-17": a numeric date whose year lost its first digit under a seal or at a box's edge (the
+# "0" of 20xx kept, so no lab value or range reads as one); a clock glued on is allowed.
+_YMD_CUT_YEAR = re.compile(
+    r"(?<![\d.])(?P<ys>0\d{2})(?P<s>[-./])(?P<m>[01]?\d)(?P=s)(?P<d>[0-3]?\d)(?:(?![\d.])|(?=\d{1,2}:\d{2}))"
+)
 # "报告时间: 26-03-05 14:32": a laboratory system's two-digit year, only right after a date label.
 _YMD_SHORT_YEAR = re.compile(
     r"(?<![\d.])(?P<y>\d{2})(?P<s>[-./])(?P<m>[01]?\d)(?P=s)(?P<d>[0-3]?\d)(?:(?![\d.])|(?=\d{1,2}:\d{2}))"
@@ -448,6 +453,7 @@ DateKind = Literal[
     "valid",  # 有效期/截止
     "print",  # 打印/导出
     "status_bar",  # a phone screenshot's status bar, its own date, a chat's message time
+    "transmit",  # a fax's transmit line across the top edge (sender's number, time sent, page count)
 ]
 
 # Checked all together; the label whose match ends nearest to the date wins, and on a tie the
@@ -475,7 +481,11 @@ _LABEL_PATTERNS: tuple[tuple[DateKind, str], ...] = (
         r"开\s*具|出\s*具|开\s*证|证\s*明|签\s*名|签\s*字|签\s*发|发\s*放|填\s*写|填\s*报|医\s*师|医\s*生|开\s*票"
         r"|盖\s*章|诊\s*断\s*(?:日|时)",
     ),
-    ("print", r"打\s*印|导\s*出|下\s*载|生\s*成"),
+    # 查询/刷新/更新/截图/当前时间: the moment an app's page was opened, i.e. the screenshot's.
+    (
+        "print",
+        r"打\s*印|导\s*出|下\s*载|生\s*成|查\s*询|刷\s*新|更\s*新\s*(?:日|时)|截\s*图|当\s*前\s*(?:日|时)",
+    ),
     ("record", r"记\s*录|书\s*写|录\s*入"),
 )
 _DATE_LABEL_CLASSES = tuple((kind, re.compile(pattern)) for kind, pattern in _LABEL_PATTERNS)
@@ -618,16 +628,38 @@ def _is_status_bar(rows: Sequence[Row], i: int, page_sizes: Mapping[int, tuple[f
     if i - first > 1:
         return False
     size = (page_sizes or {}).get(row.page)
+    clock = bool(_CLOCK.search(row.text))
+    tokens = bool(_STATUS_TOKENS.search(row.text))
     if size is not None:
         width, height = size
         if row.box.y0 > 0.07 * height:
-            return False
+            # A screen photographed off another phone: the status bar is not at the picture's top
+            # edge, but it is still the first line of print, with a clock and the phone's marks.
+            return i == first and clock and tokens and row.box.y0 <= 0.25 * height
         phone_shaped = height >= 1.7 * width
     else:
         phone_shaped = False
-    clock = bool(_CLOCK.search(row.text))
-    tokens = bool(_STATUS_TOKENS.search(row.text))
     return (clock and (tokens or phone_shaped)) or (tokens and phone_shaped)
+
+
+# What a fax machine prints in its transmit line: sender and page marks, a phone number.
+_TRANSMIT_TOKENS = re.compile(
+    r"(?<![A-Za-z])(?:FROM|From|FAX|Fax|TEL|Tel|TO)(?![a-z])|传\s*真|发\s*自|发\s*件|收\s*件"
+    r"|(?<![A-Za-z])P\s*\.\s*\d|第\s*\d+\s*页|Page\s*\d|#\s*\d{2,}|(?<![A-Za-z])T\s*-\s*\d"
+    r"|(?<!\d)0\d{2,3}\s*-?\s*\d{7,8}(?!\d)"
+)
+
+
+def _is_transmit_line(rows: Sequence[Row], i: int, page_sizes: Mapping[int, tuple[float, float]] | None) -> bool:
+    """Whether row ``i`` is a fax's transmit line: the first row of its page, at the top edge, a
+    clock time and at least one fax mark (FROM/FAX/传真/发自, a page counter, the sender's number).
+    Its date is when the page was sent, never the document's."""
+    row = rows[i]
+    first = next(j for j in range(len(rows)) if rows[j].page == row.page)
+    if i != first or not _CLOCK.search(row.text) or not _TRANSMIT_TOKENS.search(row.text):
+        return False
+    size = (page_sizes or {}).get(row.page)
+    return size is None or row.box.y0 <= 0.06 * size[1]
 
 
 # A row that is nothing but a date and a clock time (a chat's message timestamp "3月16日 上午9:05",
@@ -638,11 +670,19 @@ _LONE_TIMESTAMP = re.compile(
 )
 
 
-def _is_screen_stamp(row: Row, page_sizes: Mapping[int, tuple[float, float]] | None) -> bool:
-    """Whether ``row`` is a phone screenshot's own timestamp: a lone date-and-time centred on a
-    phone-shaped page (a chat's message time, the date a phone prints under its status bar)."""
+def _is_screen_stamp(
+    rows: Sequence[Row], i: int, page_sizes: Mapping[int, tuple[float, float]] | None, *, after_status: bool
+) -> bool:
+    """Whether row ``i`` is a phone screenshot's own timestamp: a lone date-and-time centred on a
+    phone-shaped page (a chat's message time, the date a phone prints under its status bar), or
+    right under a status bar found on a photographed screen."""
+    row = rows[i]
+    if not _LONE_TIMESTAMP.match(row.text):
+        return False
+    if after_status:
+        return True
     size = (page_sizes or {}).get(row.page)
-    if size is None or not _LONE_TIMESTAMP.match(row.text):
+    if size is None:
         return False
     width, height = size
     return height >= 1.7 * width and abs(row.box.center[0] - width / 2) <= 0.12 * width
@@ -710,10 +750,18 @@ def date_candidates(
     continued: dict[int, list[tuple[int, int]]] = {}  # row index → span of a split date's second half
     found_by_row = [[(d, s, e) for d, (s, e) in find_dates(row.text)] for row in rows]
     references = _reference_dates(rows, found_by_row)
+    status_rows: set[int] = set()
     for i, row in enumerate(rows):
         previous: DateCandidate | None = None
         previous_end = 0
-        status = _is_status_bar(rows, i, page_sizes) or _is_screen_stamp(row, page_sizes)
+        status: DateKind | None = None
+        if _is_transmit_line(rows, i, page_sizes):
+            status = "transmit"
+        elif _is_status_bar(rows, i, page_sizes) or _is_screen_stamp(
+            rows, i, page_sizes, after_status=i - 1 in status_rows and rows[i - 1].page == row.page
+        ):
+            status = "status_bar"
+            status_rows.add(i)
         reference = references.get(row.page, references.get(None))
         found = found_by_row[i] + _partial_dates(row.text, found_by_row[i], reference)
         for cs, ce in continued.get(i, []):
@@ -776,14 +824,15 @@ def _reference_dates(
 def _partial_dates(
     text: str, found: Sequence[tuple[ParsedDate, int, int]], reference: dt.date | None
 ) -> list[tuple[ParsedDate, int, int]]:
-    """Dates whose year is lost or cut ("12月24日", "025年12月24日") given the year that puts them
+    """Dates whose year is lost or cut ("12月24日", "025年12月24日", "026-02-17") given the year that puts them
     nearest the page's latest full date (``reference``); marked repaired and ``year_inferred``."""
-    if "月" not in text:
+    if "月" not in text and not re.search(r"\d[-./]\d", text):
         return []
     clean = fix_digit_confusions(fold(text))
     taken = [(s, e) for _, s, e in found]
     out: list[tuple[ParsedDate, int, int]] = []
     hits = [(m, False) for m in _MD_PARTIAL.finditer(clean)] + [(m, True) for m in _MD_PARTIAL_CN.finditer(clean)]
+    hits += [(m, False) for m in _YMD_CUT_YEAR.finditer(clean)]
     for m, chinese in hits:
         if _overlaps(m.span(), taken):
             continue
@@ -834,9 +883,11 @@ def _kind_of(
     end: int,
     previous_end: int,
     previous: DateCandidate | None,
-    status: bool,
+    status: DateKind | None,
 ) -> tuple[DateKind | None, LabelSource | None]:
     row = rows[i]
+    if status == "transmit":
+        return status, None  # the fax's line: whatever its words, its dates are the transmission's
     window = row.text[max(previous_end, start - _LABEL_WINDOW) : start]
     if previous is not None and _RANGE_JOIN.match(row.text[previous.end : start]):
         if previous.kind in ("stay", "admission"):
@@ -850,7 +901,7 @@ def _kind_of(
     if kind is not None:
         return kind, "before"
     if status:
-        return "status_bar", None
+        return status, None
     after = _LABEL_AFTER.match(after_text)
     if after:
         return _AFTER_KINDS.get(after.group("w"), "onset"), "after"

@@ -140,22 +140,27 @@ def _title_scores(rows: Sequence[Row], lexicon: Lexicon, page_heights: dict[int,
     return scores
 
 
-def _body_scores(text: str, lexicon: Lexicon, medical_title: bool) -> dict[DocType, float]:
+def _body_scores(
+    text: str, lexicon: Lexicon, medical_title: bool, relation_title: bool = False
+) -> dict[DocType, float]:
     cert = lexicon.certificate
     certificate = min(sum(weight for word, weight in cert.words if word in text), cert.cap)
     non_medical_issuer = any(word in text for word in cert.non_medical_issuers)
     medical = medical_title or any(word in text for word in cert.medical_evidence)
     # Whose certificate is it? A hospital's when the page names a medical document or shows medical
     # evidence and no other kind of issuer; an exact medical title outweighs an issuer word in the text
-    # (a diagnosis certificate "供单位/学校请假用").
-    medical_certificate = medical_title or (medical and not non_medical_issuer)
+    # (a diagnosis certificate "供单位/学校请假用"). A page titled as a relationship proof (a 派出所's or
+    # 村委会's 亲属关系证明, a hospital's 出生医学证明) is that, whoever issued it.
+    medical_certificate = not relation_title and (medical_title or (medical and not non_medical_issuer))
     scores: dict[DocType, float] = {}
     for doc_type, spec in lexicon.types.items():
         total = sum(weight for keyword, weight in spec.body if keyword in text)
         if certificate and doc_type == DocType.DIAGNOSIS_CERTIFICATE and medical_certificate:
             total += certificate
+        if certificate and doc_type == DocType.RELATIONSHIP_PROOF and relation_title:
+            total += certificate
         scores[doc_type] = min(total, spec.body_cap)
-    if certificate and not medical_certificate:
+    if certificate and not medical_certificate and not relation_title:
         other = certificate + (cert.issuer_weight if non_medical_issuer else 0.0)
         scores[DocType.OTHER] = scores.get(DocType.OTHER, 0.0) + other
     return scores
@@ -170,6 +175,9 @@ _UNIT = re.compile(
 _FLAG = re.compile(r"[↑↓]")
 _ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 _MONEY = re.compile(r"[¥]\s*\d|\d+\.\d{2}\s*元|元\s*\d")
+
+
+_HOUSEHOLD_WORDS = ("户主", "与户主关系", "户号", "户别", "登记事项变更", "何时由何地迁来")
 
 
 def _structure_scores(rows: Sequence[Row], text: str) -> dict[DocType, float]:
@@ -187,8 +195,12 @@ def _structure_scores(rows: Sequence[Row], text: str) -> dict[DocType, float]:
 
     has_id = bool(_ID_NUMBER.search(fix_digit_confusions(text)))
     front_words = sum(w in text for w in ("民族", "住址", "出生", "公民身份"))
-    # An ID card is a short page; a 病案首页 also prints 民族, 出生 and the ID number.
-    short_page = len(rows) <= 14
+    # An ID card is a short page; a 病案首页 also prints 民族, 出生 and the ID number, and so does a
+    # 户口本 page (常住人口登记卡), which alone names the household (户主, 与户主关系, 户号).
+    household = sum(w in text for w in _HOUSEHOLD_WORDS)
+    short_page = len(rows) <= 14 and household < 2
+    if household >= 2:
+        scores[DocType.RELATIONSHIP_PROOF] += 2.0 * min(household, 3)
     if has_id and front_words >= 2 and short_page:
         scores[DocType.ID_CARD] += 6.0
     elif front_words >= 3 and short_page:
@@ -229,7 +241,8 @@ def score_types(ocr: OcrResult) -> dict[DocType, float]:
     heights = {page.index: float(page.height or 1) for page in ocr.pages}
     titles = _title_scores(rows, lexicon, heights)
     medical_title = titles.get(DocType.DIAGNOSIS_CERTIFICATE, 0.0) > 0
-    body = _body_scores(text, lexicon, medical_title)
+    relation_title = titles.get(DocType.RELATIONSHIP_PROOF, 0.0) > 0
+    body = _body_scores(text, lexicon, medical_title, relation_title)
     structure = _structure_scores(rows, text)
     raw = {t: titles.get(t, 0.0) + body.get(t, 0.0) + structure.get(t, 0.0) for t in DocType}
     raw[DocType.OTHER] += OTHER_BASELINE

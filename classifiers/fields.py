@@ -25,7 +25,7 @@ from classifiers.dates import (
     find_dates,
     pick_doc_date,
 )
-from classifiers.identity import fold_id_glyphs
+from classifiers.identity import fold_id_glyphs, holder_name
 from classifiers.text import CJK, DIGIT_CONFUSIONS, fold, normalize
 from classifiers.types import DocType, ExtractedFields, FieldValue
 from ocr.types import Box, OcrLine, OcrResult
@@ -195,6 +195,8 @@ _NAME_LABEL = re.compile(
     r"|(?:患\s*者|病\s*人|就\s*诊\s*人|受\s*检\s*者|参\s*保\s*人|持\s*卡\s*人|用\s*户)(?=\s*:)"
     # Apps put the label alone on the left and the name alone on the right of the same row.
     r"|(?<![\u4e00-\u9fff])(?:就\s*诊\s*人|参\s*保\s*人|持\s*卡\s*人|用\s*户)(?=\s+\S)"
+    # 患者 alone on the left only when what stands right of it is one lone word (never a sentence).
+    r"|(?<![\u4e00-\u9fff])患\s*者(?=\s+[\u4e00-\u9fff·*＊]{2,8}(?:\s|$))"
 )
 # A name label preceded by these is somebody else's name (the doctor, a relative).
 _NOT_PATIENT_BEFORE = re.compile(
@@ -714,7 +716,9 @@ def extract_fields(ocr: OcrResult, doc_type: DocType, identity_kind: str | None 
     is_identity = doc_type == DocType.ID_CARD
 
     fields = ExtractedFields(
-        patient_name=None if identity_kind == "resident_id_back" else _extract_name(rows),
+        patient_name=None if identity_kind == "resident_id_back" else (
+            _extract_name(rows) or (holder_name(rows) if doc_type == DocType.ID_CARD else None)
+        ),
         gender=None if identity_kind == "resident_id_back" else _extract_gender(rows),
         id_number=_extract_id_number(rows),
         hospital_name=None if is_identity else _extract_hospital(rows),

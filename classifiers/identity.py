@@ -33,12 +33,15 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from classifiers.types import DocumentContext, ExtractedFields, FieldValue, IdentityCheck, Outcome
+
+if TYPE_CHECKING:
+    from classifiers.fields import Row
 
 __all__ = [
     "COMPOUND_SURNAMES",
@@ -49,6 +52,7 @@ __all__ = [
     "compare_names",
     "fold_id_glyphs",
     "glyph_similarity",
+    "holder_name",
     "id_repairs",
     "names_match",
     "normalize_id_number",
@@ -350,6 +354,65 @@ def compare_names(
     return different(0.95, f"不一致（{len(diffs)}字不同）")
 
 
+# --------------------------------------------------------------------------------------------
+# The holder's name on an e-certificate screen
+# --------------------------------------------------------------------------------------------
+
+# A line that is a name and nothing else: 2-4 characters (a minority name with its dot), or a name
+# as apps mask it (张*, *建国, 张*明, 欧阳**).
+_LONE_NAME = re.compile(r"^[\u4e00-\u9fff]{2,4}$|^[\u4e00-\u9fff]{2,8}[·.・][\u4e00-\u9fff]{2,8}$")
+_LONE_MASKED_NAME = re.compile(r"^(?:[\u4e00-\u9fff]{1,2}[*＊]{1,3}[\u4e00-\u9fff]?|[*＊]{1,2}[\u4e00-\u9fff]{1,3})$")
+# The number line under the holder's name: a number (masked or not), or its label.
+_NUMBER_LINE = re.compile(
+    r"\d{1,6}\s*[*＊]{4,}\s*\d{0,4}[\dXx]?|(?<!\d)\d{17}[\dXx](?!\d)|社\s*会\s*保\s*障\s*号|证\s*件\s*号|身\s*份\s*证"
+)
+# Short words of app screens that begin with a surname character but name nobody.
+_SCREEN_WORDS = frozenset(
+    {
+        "首页", "查看", "明细", "更多", "返回", "设置", "我的", "服务", "激活", "已激活",
+        "有效", "正常", "亲情", "家庭", "金融账户", "全部", "余额", "充值", "支付", "付款",
+        "付款码", "出示", "刷新", "帮助", "客服", "消息", "通知", "关于", "管理", "解绑",
+        "用卡地", "电子凭证", "医保码", "钱包", "余额查询", "明细查询", "使用记录", "卡包", "国家医保", "医保服务",
+        "社保服务", "电子社保卡", "医保电子凭证", "万能险", "常用", "应用",
+    }
+)
+# Rows above the number line searched for the name, and how much a name with no label is trusted.
+_HOLDER_SEARCH_ROWS = 4
+_UNLABELLED_NAME = 0.9
+
+
+def _looks_like_name(text: str) -> bool:
+    if text in _SCREEN_WORDS:
+        return False
+    if _LONE_MASKED_NAME.match(text):
+        return text[0] in "*＊" or text[0] in _COMMON_SURNAMES or text[:2] in COMPOUND_SURNAMES
+    if not _LONE_NAME.match(text):
+        return False
+    return "·" in text or "." in text or "・" in text or text[0] in _COMMON_SURNAMES or text[:2] in COMPOUND_SURNAMES
+
+
+def holder_name(rows: Sequence[Row]) -> FieldValue | None:
+    """The holder's name on an e-certificate screen (医保电子凭证, 电子社保卡) that prints it beside
+    the avatar with no 姓名 label: a line that is a name and nothing else (a common or compound
+    surname first, or masked as apps mask it) among the few rows right above the holder's number.
+    Its confidence is the OCR score lowered, since no label says it is the holder's."""
+    for k, row in enumerate(rows):
+        if not _NUMBER_LINE.search(row.text):
+            continue
+        for j in range(k, max(-1, k - _HOLDER_SEARCH_ROWS - 1), -1):
+            if rows[j].page != row.page:
+                break
+            for seg in rows[j].segments:
+                text = unicodedata.normalize("NFKC", seg.line.text).strip().replace("＊", "*")
+                if _looks_like_name(text):
+                    value = re.sub(r"[.・]", "·", text)
+                    return FieldValue(value=value, page=row.page, box=seg.line.box,
+                                      raw=seg.line.text if seg.line.text != value else None,
+                                      confidence=round(seg.line.score * _UNLABELLED_NAME, 3))
+        return None  # the first number line decides: the name is the holder's, right above it
+    return None
+
+
 def names_match(document_name: str, applicant_name: str) -> bool:
     """Equal after normalisation, or one character off by a known OCR confusion (己/已, 王/玉)."""
     a, b = _normalize_name(document_name), _normalize_name(applicant_name)
@@ -564,6 +627,12 @@ def _value(field: FieldValue | None) -> str | None:
     return field.value.strip() if field is not None and field.value.strip() else None
 
 
+# An exact, valid number equal to the application's (``_check_id``: 0.98) settles a doubtful name;
+# the name then passes this sure.
+_NUMBER_SETTLES = 0.95
+_NAME_SETTLED_BY_NUMBER = 0.85
+
+
 def check_identity(
     fields: ExtractedFields,
     ctx: DocumentContext,
@@ -599,6 +668,20 @@ def check_identity(
         # The applicant's own number beside another name: more likely a name misread or another
         # name on the page (a relative, the doctor) than another person's document.
         name = _Part(False, round(name.confidence * 0.75, 3), f"{name.reason}（身份证号码与申请人一致）")
+    elif (
+        not is_identity_document
+        and name is not None
+        and name.verdict is None
+        and match is not None
+        and match.verdict is True
+        and match.confidence >= _NUMBER_SETTLES
+        and "*" not in normalize_id_number(fields.id_number.value if fields.id_number else "")
+    ):
+        # Off the identity document, a name read one look-alike glyph off (or poorly) beside the
+        # applicant's full, valid number read exactly: the number says whose document it is, so the
+        # name's doubt is a misreading with nothing left for a reviewer to decide. A masked or
+        # repaired number settles nothing; on the ID card the card itself is what proves the name.
+        name = _Part(True, _NAME_SETTLED_BY_NUMBER, f"{name.reason}；身份证号码与申请人一致，姓名差异系识别误差")
 
     # Validity counts on the identity document only: elsewhere the card proves the number.
     parts: list[_Part] = [p for p in (name, match) if p is not None]

@@ -20,6 +20,7 @@ from classifiers.identity import check_identity
 from classifiers.quality import assess_quality
 from classifiers.recency import check_recency
 from classifiers.seal import check_seal, page_read_confidence
+from classifiers.signature import check_signature
 from classifiers.types import (
     Classification,
     DiagnosisCheck,
@@ -27,7 +28,11 @@ from classifiers.types import (
     DocumentChecks,
     DocumentContext,
     ExtractedFields,
+    HospitalCheck,
+    IdentityCheck,
     Outcome,
+    RecencyCheck,
+    SealCheck,
     SealFinding,
 )
 from ocr.types import OcrResult
@@ -57,7 +62,55 @@ def analyse_document(
     doc_type = classification.doc_type
     fields = extract_fields(ocr, doc_type, classification.identity_kind)
     ctx = context_for(doc_type)
+    checks = DocumentChecks(
+        **rule_checks(doc_type, fields, seal, ctx, registry=registry, catalogue=catalogue,
+                      read_confidence=page_read_confidence(ocr)),
+        identity=identity_check(doc_type, fields, ctx),
+        quality=assess_quality(images, ocr),
+        # Pixels of the signature area beside a label OCR already read: no second OCR pass.
+        signature=check_signature(ocr, images, seal, required=ctx.signature_required,
+                                  printed_name_ok=ctx.printed_signature_ok),
+    )
+    return DocumentAnalysis(classification=classification, fields=fields, seal=seal, checks=checks)
 
+
+# Documents that may be the agent's (代办人's) own rather than the applicant's.
+AGENT_MAY_HOLD = frozenset({DocType.ID_CARD, DocType.RELATIONSHIP_PROOF})
+
+
+def identity_check(doc_type: DocType, fields: ExtractedFields, ctx: DocumentContext) -> IdentityCheck:
+    """The identity check against the applicant or, on an application that names an agent (代办), the
+    agent: an ID card (or 户口本 page) that is the agent's is checked against the agent (``holder``
+    "agent"), so it neither proves the applicant's identity nor fails it as another person's. It is
+    the agent's when it matches the agent and not the applicant, or is merely unsure for the agent
+    while it clearly is not the applicant."""
+    is_identity = doc_type == DocType.ID_CARD
+    own = check_identity(fields, ctx, is_identity_document=is_identity)
+    if doc_type not in AGENT_MAY_HOLD or not (ctx.agent_name or ctx.agent_id_number):
+        return own
+    as_agent = ctx.model_copy(update={"applicant_name": ctx.agent_name, "id_number": ctx.agent_id_number})
+    agent = check_identity(fields, as_agent, is_identity_document=is_identity)
+    if (agent.outcome == Outcome.PASS and own.outcome != Outcome.PASS) or (
+        agent.outcome == Outcome.UNKNOWN and own.outcome == Outcome.FAIL
+    ):
+        return agent.model_copy(update={"holder": "agent"})
+    return own.model_copy(update={"holder": "applicant"})
+
+
+def rule_checks(
+    doc_type: DocType,
+    fields: ExtractedFields,
+    seal: SealFinding,
+    ctx: DocumentContext,
+    *,
+    registry: HospitalRegistry,
+    catalogue: DiseaseCatalogue,
+    read_confidence: float | None,
+) -> dict[str, SealCheck | HospitalCheck | RecencyCheck | DiagnosisCheck]:
+    """The checks that depend on the region policy, the hospital registry or the disease catalogue
+    (seal, hospital, recency, diagnosis), from fields and a seal finding already read: the re-scan
+    of the backlog runs these alone when only those changed (``intake.rescan``), the full analysis
+    runs them after reading. ``read_confidence`` is ``page_read_confidence`` of the OCR result."""
     hospital_text = fields.hospital_name.value if fields.hospital_name else None
     hospital = check_hospital(
         hospital_text,
@@ -86,25 +139,21 @@ def analyse_document(
         )
     else:
         diagnosis = DiagnosisCheck(outcome=Outcome.NOT_APPLICABLE, disease=ctx.disease)
-
-    checks = DocumentChecks(
-        seal=check_seal(
+    return {
+        "seal": check_seal(
             seal,
             issuer_names,
             ctx.seal_required,
             registry_match=registry_match,
             registry_confidence=registry_confidence,
-            read_confidence=page_read_confidence(ocr),
+            read_confidence=read_confidence,
         ),
-        hospital=hospital,
-        recency=check_recency(
+        "hospital": hospital,
+        "recency": check_recency(
             fields.doc_date.value if fields.doc_date else None,
             ctx.application_date,
             ctx.recency_limit_days,
             confidence=fields.doc_date.confidence if fields.doc_date else None,
         ),
-        identity=check_identity(fields, ctx, is_identity_document=doc_type == DocType.ID_CARD),
-        quality=assess_quality(images, ocr),
-        diagnosis=diagnosis,
-    )
-    return DocumentAnalysis(classification=classification, fields=fields, seal=seal, checks=checks)
+        "diagnosis": diagnosis,
+    }

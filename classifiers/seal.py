@@ -203,9 +203,13 @@ def _longest_run(flags: np.ndarray) -> int:
 
 
 def _shape_features(
-    mask: np.ndarray, ellipse: tuple[tuple[float, float], tuple[float, float], float]
+    mask: np.ndarray,
+    ellipse: tuple[tuple[float, float], tuple[float, float], float],
+    off_paper: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Ring coverage, ring thickness, interior fill and outside spill of a fitted ellipse on an ink mask."""
+    """Ring coverage, ring thickness, interior fill and outside spill of a fitted ellipse on an ink
+    mask. ``off_paper`` (same shape, True on the desk around a photographed sheet) marks where a
+    seal stamped over the sheet's edge cannot show: no evidence there either way."""
     h, w = mask.shape
     (cx, cy), (d1, d2), angle = ellipse
     a, b = d1 / 2, d2 / 2
@@ -216,8 +220,10 @@ def _shape_features(
     x, y = _ellipse_samples(cx, cy, a, b, angle, rim_scales, n)
     xi, yi = np.rint(x).astype(int), np.rint(y).astype(int)
     inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    # Directions whose rim falls off the image (a seal cut by the page edge or a tight crop) are
-    # neither evidence for nor against a ring.
+    if off_paper is not None:
+        inside[inside] = ~off_paper[yi[inside], xi[inside]]
+    # Directions whose rim falls off the image or off the photographed sheet (a seal cut by the
+    # page edge or a tight crop) are neither evidence for nor against a ring.
     visible = inside.all(axis=1)
     hit = np.zeros_like(inside)
     hit[inside] = mask[yi[inside], xi[inside]] > 0
@@ -305,15 +311,19 @@ def _score(f: dict[str, float]) -> float:
 Ellipse = tuple[tuple[float, float], tuple[float, float], float]
 
 
-def _fit(points: np.ndarray, shape: tuple[int, int]) -> Ellipse | None:
+def _fit(points: np.ndarray, shape: tuple[int, int], edge: np.ndarray | None = None) -> Ellipse | None:
     """An ellipse through the convex hull of ``points``, leaving out hull points on the image
-    border: where the page edge cuts a seal, the cut is no part of its outline."""
+    border or on the photographed sheet's edge (``edge``): where the page edge cuts a seal, the cut
+    is no part of its outline."""
     hull = cv2.convexHull(points)
     if len(hull) < 5:
         return None
     h, w = shape
     pts = hull.reshape(-1, 2)
     off_border = (pts[:, 0] > 1) & (pts[:, 0] < w - 2) & (pts[:, 1] > 1) & (pts[:, 1] < h - 2)
+    if edge is not None:
+        px, py = np.clip(pts[:, 0], 0, w - 1), np.clip(pts[:, 1], 0, h - 1)
+        off_border &= ~edge[py, px]
     if 5 <= off_border.sum() < len(pts):
         hull = hull[off_border]
     (cx, cy), (d1, d2), angle = cv2.fitEllipse(hull)
@@ -322,7 +332,9 @@ def _fit(points: np.ndarray, shape: tuple[int, int]) -> Ellipse | None:
     return (float(cx), float(cy)), (float(d1), float(d2)), float(angle)
 
 
-def _ellipse_hypotheses(mask: np.ndarray, min_extent: float, merge_px: int) -> list[Ellipse]:
+def _ellipse_hypotheses(
+    mask: np.ndarray, min_extent: float, merge_px: int, edge: np.ndarray | None = None
+) -> list[Ellipse]:
     """Where a stamp's rim could be: the hull of every large ink blob, the hull of every large hole
     in one (the paper inside a ring), grown to the ring's outer edge, and the hull of every group
     of blobs a few pixels apart (a worn or overwritten ring broken into arcs).
@@ -342,7 +354,7 @@ def _ellipse_hypotheses(mask: np.ndarray, min_extent: float, merge_px: int) -> l
         n_large += not is_hole
         if max(bw, bh) < min_extent * (0.75 if is_hole else 1.0):
             continue
-        ellipse = _fit(contour, mask.shape[:2])
+        ellipse = _fit(contour, mask.shape[:2], edge)
         if ellipse is None:
             continue
         if is_hole:
@@ -359,7 +371,7 @@ def _ellipse_hypotheses(mask: np.ndarray, min_extent: float, merge_px: int) -> l
             _, _, bw, bh = cv2.boundingRect(group)
             if max(bw, bh) < min_extent + 2 * merge_px:
                 continue
-            ellipse = _fit(group, mask.shape[:2])
+            ellipse = _fit(group, mask.shape[:2], edge)
             if ellipse is None:
                 continue
             (cx, cy), (d1, d2), angle = ellipse
@@ -413,6 +425,7 @@ class _Paper:
     short_sides: dict[int, float]  # region label -> short side of its rotated bounding box (analysis px)
     image_short: float
     largest: int  # the label of the largest region (0: none)
+    desk_small: np.ndarray | None = None  # 1 where the desk shows, at the labels' scale; None: no desk
 
     @classmethod
     def find(cls, value: np.ndarray) -> _Paper:
@@ -435,7 +448,14 @@ class _Paper:
             )
             _, (a, b), _ = cv2.minAreaRect(max(contours, key=cv2.contourArea))
             sides[i] = float(min(a, b) * _PAPER_STEP)
-        return cls(labels, sides, float(min(h, w)), largest)
+        return cls(labels, sides, float(min(h, w)), largest, _desk(small, labels, largest))
+
+    def desk(self, shape: tuple[int, int]) -> np.ndarray | None:
+        """Where the image shows no sheet (the desk around a photographed page), at ``shape``; None
+        on a page that is all sheet (a scan, a PDF, a screenshot, a photocopy's grey wash)."""
+        if self.desk_small is None:
+            return None
+        return cv2.resize(self.desk_small, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
 
     def _clamp(self, side: float) -> float:
         return float(np.clip(side, _MIN_PAPER_SHARE * self.image_short, self.image_short))
@@ -457,6 +477,30 @@ class _Paper:
         return self._clamp(self.short_sides[label])
 
 
+# The desk must be this much darker than the sheet (value ratio): a grey wash or a shadow on a scan
+# or a photocopy is not a desk.
+_DESK_CONTRAST = 0.7
+
+
+def _desk(small: np.ndarray, labels: np.ndarray, largest: int) -> np.ndarray | None:
+    """The dark regions around the main sheet that reach the image border (not the holes text makes
+    inside the sheet), when they are clearly darker than the sheet: the desk of a photo."""
+    if largest == 0:
+        return None
+    dark = (labels == 0).astype(np.uint8)
+    if not dark.any():
+        return None
+    _, parts = cv2.connectedComponents(dark, connectivity=4)
+    edge = np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]])
+    border = [int(v) for v in np.unique(edge) if v != 0]
+    if not border:
+        return None
+    desk = np.isin(parts, border)
+    if float(np.median(small[desk])) > _DESK_CONTRAST * float(np.median(small[labels == largest])):
+        return None
+    return desk.astype(np.uint8)
+
+
 def _mask_scales(ref: float) -> tuple[int, int]:
     """(closing kernel, merge distance) in pixels for a page whose sheet is ``ref`` pixels across:
     the closing bridges black text printed across a ring, the merge joins a worn ring's arcs."""
@@ -474,11 +518,12 @@ def _candidate(
     offset: tuple[float, float],
     full_shape: tuple[int, int],
     faint: bool,
+    off_paper: np.ndarray | None = None,
 ) -> StampCandidate:
     """Score one ellipse on a mask; ``scale`` and ``offset`` take the mask's pixels to the page's,
     ``ref`` is the sheet's short side in the mask's pixels."""
     (cx, cy), (d1, d2), angle = ellipse
-    f = _shape_features(closed, ellipse)
+    f = _shape_features(closed, ellipse, off_paper)
     f["aspect"] = min(d1, d2) / max(d1, d2)
     f["rel_diameter"] = max(d1, d2) / ref
     f["diameter_px"] = max(d1, d2) * scale
@@ -521,6 +566,8 @@ def _mask_candidates(
     # Close small gaps: black text printed across the ring breaks it into arcs.
     k, merge_px = _mask_scales(ref)
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    off_paper = paper.desk((h, w))
+    edge = None if off_paper is None else cv2.dilate(off_paper.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     return [
         _candidate(
             closed,
@@ -532,8 +579,9 @@ def _mask_candidates(
             offset=(0.0, 0.0),
             full_shape=full_shape,
             faint=faint,
+            off_paper=off_paper,
         )
-        for ellipse in _ellipse_hypotheses(closed, MIN_REL_DIAMETER * 0.8 * ref, merge_px)
+        for ellipse in _ellipse_hypotheses(closed, MIN_REL_DIAMETER * 0.8 * ref, merge_px, edge)
     ]
 
 

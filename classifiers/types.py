@@ -15,7 +15,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ocr.types import Box
 
@@ -26,7 +26,11 @@ class DocType(StrEnum):
     DISCHARGE_SUMMARY = "discharge_summary"  # 出院小结 / 出院记录
     LAB_REPORT = "lab_report"  # 检验、影像、病理报告
     MEDICAL_RECORD = "medical_record"  # 门诊病历, 病案首页
-    OTHER = "other"  # invoices, prescriptions, anything else
+    # Issue 14: materials some applications need besides the four every one needs.
+    RELATIONSHIP_PROOF = "relationship_proof"  # 户口本 page (常住人口登记卡, 户口簿首页), 出生医学证明, 亲属关系证明
+    TREATMENT_RECORD = "treatment_record"  # 特殊治疗记录: 治疗记录, 透析记录单, 放化疗记录
+    MEDICATION_RECORD = "medication_record"  # 长期用药证明: 处方笺, 用药清单, 长期医嘱单
+    OTHER = "other"  # invoices, appointment slips, anything else
 
 
 class Outcome(StrEnum):
@@ -130,6 +134,9 @@ class IdentityCheck(BaseModel):
     name_matches: bool | None = None
     id_matches: bool | None = None
     reason: str | None = None
+    # Whose identity document it is, when the application names an agent (代办人): "agent" for the
+    # agent's own ID card, checked against the agent; None otherwise (checked against the applicant).
+    holder: Literal["applicant", "agent"] | None = None
 
 
 class QualityCheck(BaseModel):
@@ -149,6 +156,23 @@ class DiagnosisCheck(BaseModel):
     reason: str | None = None
 
 
+SignatureKind = Literal["handwritten", "stamp", "printed_name", "none"]
+
+
+class SignatureCheck(BaseModel):
+    """A doctor's signature (医生签字 or 签章) in the signature area, where the policy requires one
+    (classifiers/signature.py); NOT_APPLICABLE and nothing looked at elsewhere."""
+
+    outcome: Outcome
+    confidence: float = 1.0  # how sure the outcome is, 0..1 (see the module docstring)
+    present: bool | None = None  # a handwritten or stamped signature was seen; None: not looked for
+    kind: SignatureKind | None = None  # what the signature area holds
+    label: str | None = None  # the label of the area judged, as read (医师签名, 主治医师 …)
+    page: int | None = None
+    box: list[float] | None = None  # x0, y0, x1, y1 of label and area, in normalised page pixels
+    reason: str | None = None
+
+
 class DocumentChecks(BaseModel):
     seal: SealCheck
     hospital: HospitalCheck
@@ -156,6 +180,8 @@ class DocumentChecks(BaseModel):
     identity: IdentityCheck
     quality: QualityCheck
     diagnosis: DiagnosisCheck
+    # Not in older stored reports, and only judged where the policy requires a signature.
+    signature: SignatureCheck = Field(default_factory=lambda: SignatureCheck(outcome=Outcome.NOT_APPLICABLE))
 
 
 class DocumentContext(BaseModel):
@@ -172,3 +198,8 @@ class DocumentContext(BaseModel):
     seal_required: bool = False
     min_grade: str | None = None  # e.g. "二级"; None when the policy sets no minimum for this type
     recency_limit_days: int | None = None
+    signature_required: bool = False  # a doctor's signature (医生签字) in the signature area
+    printed_signature_ok: bool = False  # a printed doctor's name there counts as a signature
+    # 代办: the agent named on the application, whose own ID card is checked against them.
+    agent_name: str | None = None
+    agent_id_number: str | None = None

@@ -31,6 +31,7 @@ from stdnum.cn import ric
 from intake.clock import local_date
 from intake.errors import ApplicationInvalid, FieldError, FileTooLarge
 from intake.names import display_name
+from intake.regions import disease_problem
 
 if TYPE_CHECKING:
     from classifiers.diagnosis import DiseaseCatalogue
@@ -62,6 +63,20 @@ EARLIEST_FOLDER_DATE = dt.date(1990, 1, 1)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+class Agent(BaseModel):
+    """The agent (代办人) who applies for the applicant (六盘水: 如代办，需提供代办人身份证及关系证明).
+    Their ID card and a proof of their relationship to the applicant become required materials."""
+
+    name: Text
+    id_number: Text
+    relationship: Text  # to the applicant, as written: 子女, 配偶, 父母 …
+
+    @field_validator("id_number")
+    @classmethod
+    def _upper_x(cls, value: str) -> str:
+        return value.upper()
+
+
 class Application(BaseModel):
     """The keys of application.json."""
 
@@ -71,6 +86,7 @@ class Application(BaseModel):
     disease: Text  # the claimed 病种
     region: Annotated[str, StringConstraints(strip_whitespace=True)] = "default"
     application_date: dt.date
+    agent: Agent | None = None  # 代办: who applies for the applicant, when not the applicant
 
     @field_validator("id_number")
     @classmethod
@@ -95,6 +111,10 @@ FIELD_LABELS = {
     "disease": "病种",
     "region": "参保地区",
     "application_date": "申请日期",
+    "agent": "代办人",
+    "agent.name": "代办人姓名",
+    "agent.id_number": "代办人公民身份号码",
+    "agent.relationship": "代办人与申请人关系",
 }
 
 
@@ -106,7 +126,7 @@ def parse_application(fields: Mapping[str, Any]) -> Application:
     except ValidationError as exc:
         errors: dict[str, FieldError] = {}
         for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else "(root)"
+            field = ".".join(str(part) for part in err["loc"][:2]) if err["loc"] else "(root)"
             label = FIELD_LABELS.get(field, field)
             if field == "application_date":
                 message = f"{label}格式不对，请按YYYY-MM-DD填写，例如2026-03-05。"
@@ -147,16 +167,30 @@ def validate_application(
                 "请填写实际提出申请的日期。",
             )
         )
-    if catalogue.find(data.disease) is None:
-        known = "、".join(d.name for d in catalogue.diseases)
-        errors.append(
-            FieldError("disease", f"病种“{data.disease}”不在门诊慢特病病种目录中，请填写目录中的病种名称：{known}。")
-        )
+    if data.agent is not None:
+        errors += agent_problems(data, today)
+    # 病种不在线上办理范围: outside the catalogue, or left out by a region's complete list (intake.regions).
+    if (disease_refused := disease_problem(policies.for_region(data.region), data.disease, catalogue)) is not None:
+        errors.append(FieldError("disease", disease_refused))
     if unknown_region == "refuse" and data.region not in policies.policies:
         what = f"参保地区“{data.region}”没有对应的门诊慢特病政策" if data.region else "未填写参保地区"
         errors.append(FieldError("region", f"{what}，请填写以下地区之一：{'、'.join(policies.regions)}。"))
     if errors:
         raise ApplicationInvalid.of(errors)
+
+
+def agent_problems(data: Application, today: dt.date) -> list[FieldError]:
+    """What is wrong with the agent (代办人) of an application: their number as the applicant's is
+    checked, and an agent is somebody else than the applicant."""
+    assert data.agent is not None
+    errors: list[FieldError] = []
+    problem = id_number_problem(data.agent.id_number, today)
+    if problem:
+        errors.append(FieldError("agent.id_number", f"代办人的{problem}"))
+    elif data.agent.id_number == data.id_number:
+        errors.append(FieldError("agent.id_number", "代办人的公民身份号码与申请人相同：本人申请时请不要填写代办人；"
+                                                    "代办时请填写代办人本人的号码。"))
+    return errors
 
 
 def id_number_problem(id_number: str, today: dt.date) -> str | None:

@@ -15,6 +15,8 @@ only its withdrawal or replacement clears it.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +34,9 @@ DOC_TYPE_LABELS = {
     DocType.DISCHARGE_SUMMARY: "出院小结",
     DocType.LAB_REPORT: "检查检验报告",
     DocType.MEDICAL_RECORD: "门诊病历",
+    DocType.RELATIONSHIP_PROOF: "关系证明",
+    DocType.TREATMENT_RECORD: "治疗记录",
+    DocType.MEDICATION_RECORD: "用药证明",
     DocType.OTHER: "其他材料",
 }
 
@@ -46,10 +51,11 @@ UNCERTAIN = 0.5
 
 
 def document_findings(doc: DocumentReport, policy: Policy, application: Application, *,
-                      other_names: Sequence[str] = ()) -> list[Evidence]:
+                      other_names: Sequence[str] = (), relation_texts: Sequence[str] = ()) -> list[Evidence]:
     """Every possible problem of one document, each with its evidence and confidence; the policy's
     ``problem_confidence`` later decides which the applicant is told of and which are flags.
-    ``other_names`` are the names read on the application's other documents."""
+    ``other_names`` are the names read on the application's other documents; ``relation_texts`` the
+    text of its other relationship proofs (代办: two 户口本 pages together show both names)."""
     name = doc.file
     if not is_readable(doc):
         quality = doc.checks.quality
@@ -59,6 +65,10 @@ def document_findings(doc: DocumentReport, policy: Policy, application: Applicat
                          reason=read)]
     if doc.doc_type in (None, DocType.OTHER):  # `other` documents satisfy nothing and fail nothing
         return []
+    if doc.doc_type == DocType.RELATIONSHIP_PROOF:
+        # Without an agent it is needed for nothing; with one, it is checked for the two names, not
+        # as the applicant's own document (a 户口本 page may well be the agent's).
+        return relation_findings(doc, application, other_texts=relation_texts) if application.agent else []
     checks, label = doc.checks, DOC_TYPE_LABELS[doc.doc_type]
     found: list[Evidence] = []
 
@@ -86,8 +96,11 @@ def document_findings(doc: DocumentReport, policy: Policy, application: Applicat
                                   read_confidence=source.confidence if source else None)
             if again.same is False and again.confidence > confidence:
                 confidence, reason = again.confidence, again.reason
-        add("identity_mismatch", field, read=f"{name_read or '—'} {id_read or '—'}",
-            expected=f"{application.applicant_name} {application.id_number}", rule="材料须为申请人本人的材料",
+        if identity.holder == "agent" and application.agent:  # the agent's own card, checked against them
+            expected, rule = f"{application.agent.name} {application.agent.id_number}", "代办人身份证件须为代办人本人的"
+        else:
+            expected, rule = f"{application.applicant_name} {application.id_number}", "材料须为申请人本人的材料"
+        add("identity_mismatch", field, read=f"{name_read or '—'} {id_read or '—'}", expected=expected, rule=rule,
             confidence=confidence, reason=reason)
 
     seal = checks.seal
@@ -101,6 +114,17 @@ def document_findings(doc: DocumentReport, policy: Policy, application: Applicat
         add("seal_mismatch" if seal.present else "seal_missing", "seal" if seal.present else None,
             read=seal.text, expected=checks.hospital.canonical_name or "出具医院的红色公章", rule=seal_rule,
             confidence=min(seal.confidence, UNCERTAIN), reason=seal.reason)
+
+    signature = checks.signature
+    if doc.doc_type in policy.signature_required and signature.outcome in (Outcome.FAIL, Outcome.UNKNOWN):
+        # A clearly empty signature area is the applicant's to fix; a printed name, a blurred area or
+        # no signature area found at all is a reviewer's question (UNCERTAIN at most).
+        sure = signature.confidence if signature.outcome == Outcome.FAIL else min(signature.confidence, UNCERTAIN)
+        read = {"printed_name": "仅见打印的医师姓名", "none": "签名处空白"}.get(signature.kind or "", "未找到签名栏")
+        found.append(Evidence(code=f"signature_missing:{name}", file=name, page=signature.page, box=signature.box,
+                              read=read, expected="医生手写签字或医师签章",
+                              rule=f"{label}需医生签字（本地区政策）", confidence=round(sure, 3),
+                              reason=signature.reason))
 
     # The hospital check is not_applicable unless the policy sets a minimum grade for this type.
     hospital = checks.hospital
@@ -141,6 +165,10 @@ def satisfies(doc: DocumentReport, rule: MaterialRule) -> bool:
         return False
     if doc.identity_kind and doc.identity_kind in rule.exclude_identity_kinds:
         return False
+    # 代办: the agent's own ID card proves the agent's identity only, and no other card proves theirs.
+    agents = doc.checks.identity.holder == "agent"
+    if doc.doc_type == DocType.ID_CARD and agents != (rule.holder == "agent"):
+        return False
     return not rule.keywords or any(word in doc.text for word in rule.keywords)
 
 
@@ -164,23 +192,30 @@ class Assessment:
     review_due: dt.date
     evidence: list[Evidence]
     review_flags: list[Evidence]
+    review_due_estimated: bool = False  # a day counted lies in a year without a holiday schedule
 
 
 def assess(application: Application, policy: Policy, documents: list[DocumentReport], *,
-           submitted: dt.date) -> Assessment:
+           submitted: dt.date, complex_case: bool = False) -> Assessment:
     """Verdict, problems, reviewer flags, deadline and notice for a round whose documents (those in
-    effect) have all been analysed; ``submitted`` is the round's submission date. Sets each
-    document's problems and flags."""
+    effect) have all been analysed; ``submitted`` is the round's submission date, from which the
+    deadline is counted (a 补正 round restarts it); ``complex_case``: a reviewer marked the case
+    complex (the policy's longer deadline). Sets each document's problems and flags."""
     for doc in documents:
         _measure_recency(doc, policy, submitted)
-    rules = policy.materials_for(application.disease)
+    rules = policy.materials_for(application.disease, proxy=application.agent is not None)
     materials_of = {id(doc): {m for m, rule in rules.items() if satisfies(doc, rule)} for doc in documents}
     materials = {material: [doc.file for doc in documents if material in materials_of[id(doc)]] for material in rules}
     findings = [missing_finding(material, rules[material], documents) for material, files in materials.items()
                 if not files]
-    names = {id(doc): name for doc in documents if (name := doc.fields.get("patient_name"))}
+    # Names read on the applicant's own documents (not the agent's card, not a relationship proof).
+    names = {id(doc): name for doc in documents if (name := doc.fields.get("patient_name"))
+             and doc.checks.identity.holder != "agent" and doc.doc_type != DocType.RELATIONSHIP_PROOF}
+    relations = {id(doc): doc.text for doc in documents
+                 if doc.doc_type == DocType.RELATIONSHIP_PROOF and is_readable(doc)}
     per_doc = {id(doc): document_findings(doc, policy, application,
-                                          other_names=[n for key, n in names.items() if key != id(doc)])
+                                          other_names=[n for key, n in names.items() if key != id(doc)],
+                                          relation_texts=[t for key, t in relations.items() if key != id(doc)])
                for doc in documents}
     found = {key: [f.code for f in fs if policy.tells_applicant(f.code, f.confidence)] for key, fs in per_doc.items()}
     for doc in documents:
@@ -194,10 +229,63 @@ def assess(application: Application, policy: Policy, documents: list[DocumentRep
     flags = [f for f in findings if not policy.tells_applicant(f.code, f.confidence)]
     problems = [f.code for f in evidence]
     verdict = Verdict.NEEDS_SUPPLEMENT if problems else Verdict.READY_FOR_REVIEW
-    due = policy.review_due(submitted)
+    deadline = policy.review_deadline(submitted, complex_case=complex_case)
+    due = deadline.date
     notice = compose_notice(application, rules, documents, problems, review_due=due)
     return Assessment(verdict=verdict, problems=problems, materials=materials, notice=notice, review_due=due,
-                      evidence=evidence, review_flags=flags)
+                      evidence=evidence, review_flags=flags, review_due_estimated=deadline.estimated)
+
+
+# A name shown on a relationship proof: exactly, or one character off (OCR), which only a reviewer
+# can settle.
+_SHOWN, _NEARLY, _ABSENT = 1.0, 0.5, 0.0
+
+
+def name_shown(name: str, text: str) -> float:
+    """Whether ``name`` is written in ``text`` (spaces and full-width forms aside): 1.0 exactly, 0.5
+    with one character misread (same length, one glyph off), 0.0 not at all."""
+    name, text = _fold(name), _fold(text)
+    if not name:
+        return _ABSENT
+    if name in text:
+        return _SHOWN
+    if len(name) >= 2 and any(
+        sum(a != b for a, b in zip(name, text[i:i + len(name)], strict=True)) == 1
+        for i in range(len(text) - len(name) + 1)
+    ):
+        return _NEARLY
+    return _ABSENT
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s", "", unicodedata.normalize("NFKC", text or ""))
+
+
+def relation_findings(doc: DocumentReport, application: Application, *,
+                      other_texts: Sequence[str] = ()) -> list[Evidence]:
+    """A relationship proof (代办) must show the applicant's and the agent's names, on this page or,
+    for a name this page lacks, on another relationship proof of the application (a 户口本 page is
+    one person's). Neither name on a page read well is the applicant's to fix (another family's
+    page); one name missing, or a name only nearly read, is a reviewer's flag: the page may be the
+    family's other page, or the OCR slipped."""
+    assert application.agent is not None
+    wanted = {"申请人": application.applicant_name, "代办人": application.agent.name}
+    here = {who: name_shown(name, doc.text) for who, name in wanted.items()}
+    anywhere = {who: max([here[who], *(name_shown(wanted[who], t) for t in other_texts)]) for who in wanted}
+    if all(v == _SHOWN for v in anywhere.values()):
+        return []
+    read_well = len(_fold(doc.text)) >= 20 and doc.checks.quality.outcome == Outcome.PASS
+    if all(v == _ABSENT for v in here.values()):
+        confidence = 0.9 * min(doc.checks.quality.confidence, 1.0) if read_well else UNCERTAIN
+        why = "材料上未见申请人与代办人的姓名"
+    else:
+        confidence = UNCERTAIN
+        lacking = [f"{who}“{wanted[who]}”" for who, v in anywhere.items() if v != _SHOWN]
+        why = f"未能确认{'、'.join(lacking)}的姓名（可能在户口本其他页，或识别有误）"
+    return [Evidence(code=f"relation_unproven:{doc.file}", file=doc.file, read=doc.fields.get("patient_name"),
+                     expected=f"{application.applicant_name}与{application.agent.name}的姓名",
+                     rule="代办须提供代办人与申请人的关系证明（六盘水市：如代办，需提供代办人身份证及关系证明）",
+                     confidence=round(confidence, 3), reason=why)]
 
 
 def _measure_recency(doc: DocumentReport, policy: Policy, submitted: dt.date) -> None:
@@ -232,9 +320,10 @@ def assess_round(
     fingerprint: str,
     application_id: str | None = None,
     round_: int = 1,
+    complex_case: bool = False,
 ) -> Report:
     """The report of one submission round: the assessment and every document's part."""
-    assessment = assess(application, policy, documents, submitted=submitted)
+    assessment = assess(application, policy, documents, submitted=submitted, complex_case=complex_case)
     return Report(
         case_id=case_id,
         application_id=application_id,
@@ -247,11 +336,13 @@ def assess_round(
         id_number=application.id_number,
         disease=application.disease,
         region=application.region,
+        agent=application.agent.model_dump() if application.agent else None,
         policy=policy.region,
         application_date=application.application_date.isoformat(),
         as_of=submitted.isoformat(),
         submitted_at=submitted_at.isoformat(),
         review_due=assessment.review_due.isoformat(),
+        review_due_estimated=assessment.review_due_estimated,
         materials=assessment.materials,
         fingerprint=fingerprint,
         evidence=assessment.evidence,
@@ -306,6 +397,8 @@ def _explain(
         case "seal_mismatch":
             seal = f"「{checks.seal.text}」" if checks.seal.text else ""
             return f"{what}所盖公章{seal}不是出具医院{hospital}的公章，请提供由出具医院加盖本院公章的材料。"
+        case "signature_missing":
+            return f"{what}未见医生签字或签章，请到{hospital}由接诊医生签字（或加盖医师签章）后重新拍照上传。"
         case "grade_too_low":
             grade = checks.hospital.grade or "等级不足"
             return (
@@ -326,6 +419,16 @@ def _explain(
             return (
                 f"{what}出具日期为{recency.date}，距申请日已{recency.age_days}天，超过{limit}天的时限，"
                 f"请提供近{period}内的{DOC_TYPE_LABELS.get(doc.doc_type, '材料') if doc.doc_type else '材料'}。"
+            )
+        case "relation_unproven" if application.agent:
+            return (
+                f"{what}上未能看到申请人{application.applicant_name}与代办人{application.agent.name}的姓名，"
+                f"请上传能证明二人关系的户口本相关页（含双方姓名）、出生医学证明或亲属关系证明。"
+            )
+        case "identity_mismatch" if checks.identity.holder == "agent" and application.agent:
+            return (
+                f"{what}上的姓名或身份证号码与代办人{application.agent.name}不一致，"
+                f"请上传代办人本人的身份证件。"
             )
         case "identity_mismatch":
             return (

@@ -9,6 +9,11 @@ The body is the JSON below; the app verifies it with the channel's callback secr
     {"event": "application.assessed", "delivery_id": 42, "application_id": "…", "external_ref": "…",
      "round": 1, "verdict": "needs_supplement", "problems": […], "notice": "…"}
 
+When a reviewer decides (``intake.workspace.decisions``), the event is ``application.decided`` and the
+body adds ``decision`` (``approved``, ``rejected`` or ``needs_supplement``), ``reasons`` (the reject
+reason codes with their Chinese labels) and, for an approval, ``valid_until`` (the qualification's last
+day before 复审, null when it does not expire); a supplement request's ``notice`` is the reviewer's.
+
 ``X-Intake-Delivery`` (also ``delivery_id`` in the body) names one delivery and is the same on every
 attempt of it, including one an operator re-sends: a callback can arrive twice (the app answered
 but the answer was lost), so an app drops a delivery id it has already handled.
@@ -39,10 +44,11 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.errors import ApplicationInvalid, FieldError
-from intake.models import Application, CallbackDelivery, Case, Channel, utcnow
+from intake.models import Application, CallbackDelivery, Case, Channel, ReviewDecision, utcnow
 from intake.settings import Settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -72,9 +78,11 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, max_age_
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def payload(app: Application, case: Case, *, delivery_id: int) -> dict[str, Any]:
-    return {
-        "event": "application.assessed",
+def payload(app: Application, case: Case, *, delivery_id: int,
+            decision: ReviewDecision | None = None) -> dict[str, Any]:
+    """The callback body for ``case``; ``decision`` is the reviewer's decision made on it, if any."""
+    body: dict[str, Any] = {
+        "event": "application.decided" if decision else "application.assessed",
         "delivery_id": delivery_id,
         "application_id": app.id,
         "external_ref": app.external_ref,
@@ -83,6 +91,15 @@ def payload(app: Application, case: Case, *, delivery_id: int) -> dict[str, Any]
         "problems": case.problems,
         "notice": case.notice,
     }
+    if decision is not None:
+        from intake.workspace.decisions import REJECT_REASONS
+
+        body["decision"] = decision.decision
+        body["reasons"] = [{"code": c, "label": REJECT_REASONS.get(c, c)} for c in decision.reasons]
+        if decision.decision == "approved":
+            valid_until = case.qualification_valid_until
+            body["valid_until"] = valid_until.isoformat() if valid_until else None
+    return body
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -210,7 +227,8 @@ def deliver(sessions: sessionmaker[Session], delivery_id: int, *, settings: Sett
         if app is None or case is None or channel is None:
             delivery.status, delivery.last_error = DeliveryStatus.FAILED, "application, case or channel is gone"
             return "failed"
-        body = json.dumps(payload(app, case, delivery_id=delivery_id), ensure_ascii=False,
+        decision = session.scalar(select(ReviewDecision).where(ReviewDecision.case_id == case.id))
+        body = json.dumps(payload(app, case, delivery_id=delivery_id, decision=decision), ensure_ascii=False,
                           separators=(",", ":")).encode()
         url, secret = delivery.url, channel.callback_secret
     timestamp = str(int(time.time()))

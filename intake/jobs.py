@@ -30,6 +30,7 @@ from intake.prescreen import Prescreener
 from intake.queue import Queues
 from intake.service import application_data, assess_if_ready, worker_name
 from intake.settings import Settings, get_settings
+from intake.versions import current_versions
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,7 @@ def assess_application(application_id: str, ctx: WorkerContext | None = None) ->
         case = assess_if_ready(
             session, app, policies=ctx.prescreener.policies, actor=ctx.name,
             fingerprint=ctx.prescreener.fingerprint,
+            versions=current_versions(ctx.prescreener, app.region).as_dict(),
         )
         if case is None:
             return "not ready"
@@ -155,3 +157,13 @@ def _pending_deliveries(session: Session, application_id: str) -> Sequence[Callb
 def deliver_callback(delivery_id: int, ctx: WorkerContext | None = None) -> str:
     ctx = ctx or get_context()
     return deliver(ctx.sessions, delivery_id, settings=ctx.settings)
+
+
+def rescan_batch(run_id: str, batch: int, ctx: WorkerContext | None = None) -> str:
+    """One batch of a re-scan run (``intake.rescan``), on the low-priority ``backlog`` queue: its
+    items not done yet, one after another; it hands the rest of the batch back to the queue as soon
+    as an upload or an assessment is waiting, so the backlog never delays them."""
+    from intake.rescan import run_batch
+
+    ctx = ctx or get_context()
+    return run_batch(ctx, run_id, batch)

@@ -21,10 +21,11 @@ from intake import clock, jobs, lifecycle
 from intake.application import Application as ApplicationData
 from intake.application import FolderFileChanged, SkippedFile, read_folder, read_folder_file
 from intake.channels import add_channel
-from intake.errors import FileTooLarge
+from intake.errors import ApplicationInvalid, FieldError, FileTooLarge
 from intake.models import Application as ApplicationRow
 from intake.models import Channel, Role
 from intake.prescreen import Prescreener, failed_document
+from intake.regions import disease_problem
 from intake.report import Report
 from intake.service import add_document, create_application, get_application, latest_case, submit
 
@@ -105,9 +106,32 @@ def prescreen_folder(ctx: jobs.WorkerContext, directory: Path, *, as_of: dt.date
     submission date; ``as_of`` assesses it as if submitted on another date (evaluation, re-scan).
     Every entry of DIR ends as a document (failed with a reason if it cannot be read or is over
     ``limits.max_file_bytes``) or in ``FolderResult.skipped`` with a reason (``read_folder``)."""
+    files = read_folder_files(ctx, directory)
+    refuse_uncovered_disease(ctx, files.application, directory)
+    with ctx.sessions.begin() as session:
+        application_id, skipped = store_folder(ctx, session, files)
+    submit_folder(ctx, application_id, as_of=as_of)
+    return run_inline(ctx, application_id, skipped)
+
+
+@dataclass(frozen=True)
+class FolderFiles:
+    """An application folder read from disk: its application, its files' bytes (or why they could
+    not be read) and the entries that are no documents."""
+
+    application: ApplicationData
+    files: tuple[tuple[str, bytes | _Unread], ...]
+    skipped: tuple[SkippedFile, ...]
+
+    def sha256s(self) -> list[str]:
+        """What identifies the folder's content: each readable file's sha256, or its unread reason."""
+        return sorted(hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else f"{data.code}:{name}"
+                      for name, data in self.files)
+
+
+def read_folder_files(ctx: jobs.WorkerContext, directory: Path) -> FolderFiles:
+    """Read DIR's application.json and files (``ApplicationInvalid`` for a folder that has none)."""
     folder = read_folder(directory)
-    application = folder.application
-    submitted_on = as_of or application.application_date
     skipped = list(folder.skipped)
     limit = ctx.settings.limits.max_file_bytes
     files: list[tuple[str, bytes | _Unread]] = []
@@ -123,33 +147,62 @@ def prescreen_folder(ctx: jobs.WorkerContext, directory: Path, *, as_of: dt.date
         except OSError as exc:
             files.append((document.name, _Unread(f"文件无法读取：{exc.strerror or '读取失败'}", "io_error",
                                                  f"{type(exc).__name__}: {exc}")))
+    return FolderFiles(folder.application, tuple(files), tuple(skipped))
 
-    with ctx.sessions.begin() as session:
-        channel = cli_channel(session)
-        app = create_application(session, channel=channel, data=application, external_ref=case_id_for(application),
-                                 callback_url=None)
-        application_id = app.id
-        for name, data in files:
-            if isinstance(data, _Unread):
-                _unreadable(session, app=app, name=name, unread=data)
-                continue
-            sha256 = ctx.files.put(data)
-            added = add_document(session, app=app, actor=CLI_CHANNEL, filename=name, sha256=sha256, size=len(data),
-                                 media_type=None, max_files=max(len(files), 1))
-            if not added.created:
-                twin = added.document.filename
-                skipped.append(SkippedFile(name, f"the same content as {twin}: counted as one document"))
+
+def store_folder(ctx: jobs.WorkerContext, session: Session, folder: FolderFiles, *,
+                 external_ref: str | None = None) -> tuple[str, list[SkippedFile]]:
+    """Create the application of the ``cli`` channel and its documents (files into the file store),
+    in the caller's transaction; its id and the folder's skipped entries (with same-content twins)."""
+    files, skipped = folder.files, list(folder.skipped)
+    channel = cli_channel(session)
+    app = create_application(session, channel=channel, data=folder.application,
+                             external_ref=external_ref or case_id_for(folder.application), callback_url=None)
+    for name, data in files:
+        if isinstance(data, _Unread):
+            _unreadable(session, app=app, name=name, unread=data)
+            continue
+        sha256 = ctx.files.put(data)
+        added = add_document(session, app=app, actor=CLI_CHANNEL, filename=name, sha256=sha256, size=len(data),
+                             media_type=None, max_files=max(len(files), 1))
+        if not added.created:
+            twin = added.document.filename
+            skipped.append(SkippedFile(name, f"the same content as {twin}: counted as one document"))
+    return app.id, skipped
+
+
+def submit_folder(ctx: jobs.WorkerContext, application_id: str, *, as_of: dt.date | None = None) -> list[str]:
+    """Submit a stored folder's application as of its own date (or ``as_of``); its document ids."""
     with ctx.sessions.begin() as session:
         app = get_application(session, application_id)
+        submitted_on = as_of or app.application_date
         submit(session, app=app, actor=CLI_CHANNEL, at=clock.start_of_day(submitted_on))
-        document_ids = [d.id for d in app.documents]
+        return [d.id for d in app.documents]
+
+
+def run_inline(ctx: jobs.WorkerContext, application_id: str, skipped: list[SkippedFile] | None = None,
+               ) -> FolderResult:
+    """Run a submitted application's jobs in this process (documents already done are skipped by
+    their job) and return its report."""
+    with ctx.sessions() as session:
+        document_ids = [d.id for d in get_application(session, application_id).documents]
     for document_id in document_ids:
         jobs.process_document(document_id, ctx)
     jobs.assess_application(application_id, ctx)  # a folder whose files were all unreadable from disk
     with ctx.sessions() as session:
         case = latest_case(session, get_application(session, application_id))
         assert case is not None, f"application {application_id} was not assessed"
-        return FolderResult(application_id, case.report, tuple(sorted(skipped, key=lambda s: s.name)))
+        return FolderResult(application_id, case.report, tuple(sorted(skipped or [], key=lambda s: s.name)))
+
+
+def refuse_uncovered_disease(ctx: jobs.WorkerContext, application: ApplicationData, directory: Path) -> None:
+    """病种不在线上办理范围: a folder whose 病种 its region does not take is refused before anything
+    is stored, with the message the API's 422 gives (``intake.regions.disease_problem``)."""
+    policy = ctx.prescreener.policies.for_region(application.region)
+    problem = disease_problem(policy, application.disease, ctx.prescreener.catalogue)
+    if problem is not None:
+        raise ApplicationInvalid(f"application.json: disease: {problem}", path=str(directory),
+                                 errors=[FieldError("disease", problem)])
 
 
 def _unreadable(session: Session, *, app: ApplicationRow, name: str, unread: _Unread) -> None:

@@ -10,7 +10,7 @@ import uuid
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -37,6 +37,8 @@ class ApplicationStatus(StrEnum):
     PRESCREENING = "prescreening"  # submitted; documents in the queue
     READY_FOR_REVIEW = "ready_for_review"
     NEEDS_SUPPLEMENT = "needs_supplement"  # 补正: the app may upload supplements and submit again
+    APPROVED = "approved"  # a reviewer's final decision (intake.workspace.decisions)
+    REJECTED = "rejected"  # a reviewer's final decision, with reason codes
 
 
 class DocumentStatus(StrEnum):
@@ -90,6 +92,13 @@ class Application(Base):
     # measured from it, never from the app's application_date (kept as data).
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     callback_url: Mapped[str | None] = mapped_column(Text)
+    # 代办 (issue 14): the agent who applies for the applicant; all three set, or none.
+    agent_name: Mapped[str | None] = mapped_column(String(100))
+    agent_id_number: Mapped[str | None] = mapped_column(String(32))
+    agent_relationship: Mapped[str | None] = mapped_column(String(50))
+    # 复杂病例 (绥化: "複雜病例可能延長至5個工作日"): a reviewer marked the case complex, so its review
+    # deadline is the policy's longer one, this round and every later one (intake.service.mark_complex).
+    complex_case: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -130,10 +139,12 @@ class Document(Base):
 
 
 class Case(Base):
-    """One assessment of an application: a new row per submission round, so history is kept."""
+    """One assessment of an application: a new row per submission round, so history is kept. A
+    re-scan that changes a round's result adds a row of the next ``revision`` and marks the old one
+    ``superseded_by`` it (the old one is kept)."""
 
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("application_id", "round", name="uq_case_round"),)
+    __table_args__ = (UniqueConstraint("application_id", "round", "revision", name="uq_case_round_revision"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
@@ -145,6 +156,28 @@ class Case(Base):
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # the round's submission
     review_due: Mapped[dt.date | None] = mapped_column(Date)  # last working day of the review SLA
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # What the assessment was made with (intake.versions): policy, registry, catalogue, classifier, ocr.
+    versions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0; +1 per applied re-scan
+    superseded_by: Mapped[int | None] = mapped_column(Integer)  # the re-scan's case that replaced this one
+    # 复审: the last day the qualification an approval of this case grants holds (None: 长期有效, or not
+    # approved); set once, on approval (intake.service.record_qualification).
+    qualification_valid_until: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    # The codes of the report's reviewer flags, kept beside the report (set from it on every write, see
+    # _case_flag_codes) so the reviewers' queue filters on them without parsing reports.
+    flag_codes: Mapped[list[Any] | None] = mapped_column(JSON)
+
+    @property
+    def review_due_estimated(self) -> bool:
+        """Whether ``review_due`` counted a day of a year without a holiday schedule file (Mon–Fri
+        assumed, intake.workdays): read from the stored report, which every assessment path writes."""
+        return bool((self.report or {}).get("review_due_estimated", False))
+
+    def set_review_deadline(self, date: dt.date, estimated: bool) -> None:
+        """Move the deadline (e.g. ``Policy.review_deadline(..., complex_case=True)``): the column and
+        the stored report together, so the estimate flag never describes another date."""
+        self.review_due = date
+        self.report = {**(self.report or {}), "review_due": date.isoformat(), "review_due_estimated": estimated}
 
 
 class AuditEvent(Base):
@@ -211,4 +244,180 @@ class PrescreenReport(Base):
     problems: Mapped[list[Any]]
     report: Mapped[dict[str, Any]]
     source: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ImportRecord(Base):
+    """One application brought in by ``intake import`` (intake.backlog): keyed by its external
+    reference and its files' sha256, so importing the same tree twice creates nothing twice."""
+
+    __tablename__ = "import_records"
+
+    import_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    external_ref: Mapped[str] = mapped_column(String(200), index=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    source: Mapped[str] = mapped_column(Text, default="")  # the folder or manifest row it came from
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RescanRun(Base):
+    """One ``intake rescan`` (or operator API) run: what it selected and how far it got. The database
+    holds its progress, so an interrupted run resumes without redoing finished items."""
+
+    __tablename__ = "rescan_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    actor: Mapped[str] = mapped_column(String(200))
+    selection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=True)
+    force_ocr: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running, done
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    batch_size: Mapped[int] = mapped_column(Integer, default=50)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RescanItem(Base):
+    """One application of a re-scan run: pending → running → done (or failed), with its diff."""
+
+    __tablename__ = "rescan_items"
+    __table_args__ = (
+        UniqueConstraint("run_id", "application_id", name="uq_rescan_item"),
+        Index("ix_rescan_items_run_state", "run_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("rescan_runs.id"))
+    application_id: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    batch: Mapped[int] = mapped_column(Integer, index=True)
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending, running, done, failed
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    worker: Mapped[str | None] = mapped_column(String(200))
+    redone: Mapped[str | None] = mapped_column(String(20))  # none, assessment, classification, ocr
+    changed: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided: Mapped[bool] = mapped_column(Boolean, default=False)
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    documents: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- the reviewers' workspace (issue 12; intake.users, intake.workspace) ---------------------------------
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _case_flag_codes(_mapper: Any, _connection: Any, case: Case) -> None:
+    """Keep ``Case.flag_codes`` equal to the codes of the report's reviewer flags, whoever writes the row."""
+    case.flag_codes = [flag.get("code") for flag in (case.report or {}).get("review_flags") or []]
+
+
+# The reviewers' queue (intake.workspace.queue): the current cases of some regions, by SLA deadline.
+Index("ix_cases_review_due", Case.review_due, Case.id)
+Index("ix_applications_region_status", Application.region, Application.status)
+
+
+class UserRole(StrEnum):
+    REVIEWER = "reviewer"  # works the cases of their regions
+    SUPERVISOR = "supervisor"  # a reviewer who also reassigns claims and reads the dashboard of their regions
+    ADMIN = "admin"  # every region
+
+
+class User(Base):
+    """A person who signs in to the reviewers' workspace (not an app's channel)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20), default=UserRole.REVIEWER)
+    regions: Mapped[list[Any]] = mapped_column(JSON, default=list)  # 统筹区 names, as the policies name them
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id (argon2-cffi), never the password
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserToken(Base):
+    """A user's personal API token for the workspace JSON API; random, so its SHA-256 suffices."""
+
+    __tablename__ = "user_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseClaim(Base):
+    """Who works an application now: one row per application (the primary key), so two reviewers
+    never hold one case; releasing deletes the row (the audit log keeps the history)."""
+
+    __tablename__ = "case_claims"
+
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FieldEdit(Base):
+    """A reviewer's correction of one extracted field of a document (or of its type, ``field`` =
+    "doc_type"). Kept apart from the extraction; the newest per (document, field) wins over it in
+    every later assessment (intake.workspace.edits)."""
+
+    __tablename__ = "field_edits"
+    __table_args__ = (Index("ix_field_edits_document", "document_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    field: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str | None] = mapped_column(Text)  # None: the field is cleared
+    previous: Mapped[str | None] = mapped_column(Text)  # what the document said before this edit
+    reason: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReviewDecision(Base):
+    """A reviewer's decision on a round: approved, rejected (reason codes) or needs_supplement (the
+    notice sent). One per round; approved and rejected are final."""
+
+    __tablename__ = "review_decisions"
+    __table_args__ = (
+        UniqueConstraint("application_id", "round", name="uq_review_decision_round"),
+        Index("ix_review_decisions_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))  # the assessment the decision was made on
+    decision: Mapped[str] = mapped_column(String(32))  # approved, rejected, needs_supplement
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)  # reason codes (intake.workspace.decisions)
+    note: Mapped[str] = mapped_column(Text, default="")
+    notice: Mapped[str | None] = mapped_column(Text)  # the notice sent with a supplement request
+    prescreen_verdict: Mapped[str] = mapped_column(String(32))  # the pre-screen's verdict of the round
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DocumentMark(Base):
+    """A reviewer's mark on one document: accepted, or needs a retake (with reasons). The newest wins."""
+
+    __tablename__ = "document_marks"
+    __table_args__ = (Index("ix_document_marks_document", "document_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"))
+    mark: Mapped[str] = mapped_column(String(20))  # accepted, retake
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -7,37 +7,63 @@ names only what it changes (mappings are merged key by key).
 from __future__ import annotations
 
 import datetime as dt
-import math
+import re
+import unicodedata
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ValidationError, field_validator
 
 from classifiers.types import DocType, DocumentContext
 from intake.errors import PolicyError
+from intake.regions import DiseaseList, QualificationValidity
+
+if TYPE_CHECKING:
+    from classifiers.diagnosis import DiseaseCatalogue
+from intake.workdays import Deadline, WorkCalendar, default_calendar
 
 DEFAULT_REGION = "default"
 
 
 class MaterialRule(BaseModel):
     """A required material: satisfied by any readable document of one of ``doc_types`` (and, when
-    ``keywords`` are given, whose text contains one of them, e.g. 病理 for a pathology report)."""
+    ``keywords`` are given, whose text contains one of them, e.g. 病理 for a pathology report).
+
+    ``holder``: whose document it must be. An identity document checked against the agent (代办人)
+    proves the agent's identity only, never the applicant's, and the other way round.
+    ``when_claimed_as``: a disease extra that applies only when the 病种 is claimed in one of these
+    written forms (brackets and spaces aside): dialysis records for 慢性肾功能衰竭透析 / 尿毒症透析,
+    not for 慢性肾功能衰竭 without dialysis, which the catalogue holds under the same name."""
 
     doc_types: list[DocType]
     label: str
     keywords: list[str] = []
     exclude_identity_kinds: list[str] = []
+    holder: Literal["applicant", "agent"] = "applicant"
+    when_claimed_as: list[str] = []
 
 
 class Policy(BaseModel):
     region: str
     name: str
     review_sla_working_days: float
+    # 复杂病例: the deadline of a case a reviewer marks complex (绥化: 5); None keeps review_sla_working_days.
+    review_sla_complex_working_days: float | None = None
+    # The 病种 the region takes online, under its own names, and whether the list is complete (intake.regions).
+    disease_list: DiseaseList = DiseaseList()
+    # 复审: how long an approved qualification lasts, per 病种 (intake.regions.qualification_valid_until).
+    qualification_validity: QualificationValidity = QualificationValidity()
     required_materials: dict[str, MaterialRule]
     disease_extras: dict[str, dict[str, MaterialRule]] = {}
+    # 代办: what an application that names an agent needs besides its other materials.
+    proxy_materials: dict[str, MaterialRule] = {}
     seal_required: list[DocType]
+    # Document types that must carry a doctor's signature (医生签字 or 签章) in their signature area,
+    # and whether a printed doctor's name there (an electronic record's 电子签名) counts as one.
+    signature_required: list[DocType] = []
+    signature_accepts_printed_name: bool = False
     min_grade: dict[DocType, str] = {}
     recency_limit_days: dict[DocType, int | None] = {}
     # The confidence a possible problem needs before the applicant is told of it, by problem kind
@@ -58,10 +84,15 @@ class Policy(BaseModel):
         kind = code.partition(":")[0]
         return confidence >= self.problem_confidence.get(kind, self.problem_confidence["default"])
 
-    def materials_for(self, disease: str | None) -> dict[str, MaterialRule]:
-        """Required materials for an application claiming ``disease`` (defaults plus its extras)."""
-        extras = self.disease_extras.get(disease or "", {})
-        return {**self.required_materials, **extras}
+    def materials_for(self, disease: str | None, *, proxy: bool = False) -> dict[str, MaterialRule]:
+        """Required materials for an application claiming ``disease`` (defaults plus its extras, the
+        disease found by its catalogue name or any alias), and ``proxy_materials`` when it names an
+        agent (代办)."""
+        extras = self.disease_extras.get(disease or "") or self.disease_extras.get(canonical_disease(disease), {})
+        claimed = _claim_key(disease or "")
+        extras = {name: rule for name, rule in extras.items()
+                  if not rule.when_claimed_as or claimed in {_claim_key(c) for c in rule.when_claimed_as}}
+        return {**self.required_materials, **extras, **(self.proxy_materials if proxy else {})}
 
     def context_for(
         self,
@@ -71,41 +102,59 @@ class Policy(BaseModel):
         applicant_name: str | None,
         id_number: str | None,
         disease: str | None,
+        agent_name: str | None = None,
+        agent_id_number: str | None = None,
     ) -> DocumentContext:
         return DocumentContext(
             application_date=application_date,
             applicant_name=applicant_name,
             id_number=id_number,
             disease=disease,
+            agent_name=agent_name,
+            agent_id_number=agent_id_number,
             seal_required=doc_type in self.seal_required,
             min_grade=self.min_grade.get(doc_type),
             recency_limit_days=self.recency_limit_days.get(doc_type),
+            signature_required=doc_type in self.signature_required,
+            printed_signature_ok=self.signature_accepts_printed_name,
         )
 
-    def review_due(self, submitted: dt.date) -> dt.date:
-        """Last day of the review SLA, counted in Chinese working days (法定节假日 and 调休 included)."""
-        days = self.review_sla_working_days
-        # Half a working day still ends on the first working day on or after submission.
-        remaining = max(math.ceil(days), 0)
-        day = submitted
-        if remaining == 0 or days < 1:
-            while not _is_workday(day):
-                day += dt.timedelta(days=1)
-            return day
-        while remaining:
-            day += dt.timedelta(days=1)
-            if _is_workday(day):
-                remaining -= 1
-        return day
+    def sla_working_days(self, complex_case: bool = False) -> float:
+        """The review SLA in working days: the longer one for a case a reviewer marked complex."""
+        if complex_case and self.review_sla_complex_working_days is not None:
+            return self.review_sla_complex_working_days
+        return self.review_sla_working_days
+
+    def review_deadline(self, submitted: dt.date, calendar: WorkCalendar | None = None, *,
+                        complex_case: bool = False) -> Deadline:
+        """Last day of the review SLA, counted in Chinese working days (法定节假日 and 调休 included),
+        and whether it is an estimate (a day counted lies in a year without a schedule file).
+        ``calendar``: default, the one of ``INTAKE_WORKDAYS_DIR``. ``submitted``: the submission of
+        the round being reviewed: a 补正 round restarts the count (补正后重新计算审核时限)."""
+        calendar = calendar or default_calendar()
+        return calendar.add_working_days(submitted, self.sla_working_days(complex_case))
+
+    def review_due(self, submitted: dt.date, calendar: WorkCalendar | None = None, *,
+                   complex_case: bool = False) -> dt.date:
+        """The date of ``review_deadline`` (callers that do not show whether it is an estimate)."""
+        return self.review_deadline(submitted, calendar, complex_case=complex_case).date
 
 
-def _is_workday(day: dt.date) -> bool:
-    import chinese_calendar
+@cache
+def _catalogue() -> DiseaseCatalogue:
+    from classifiers.diagnosis import DiseaseCatalogue
 
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:  # a year the calendar does not cover yet: fall back to Mon–Fri
-        return day.weekday() < 5
+    return DiseaseCatalogue.load()
+
+
+def canonical_disease(disease: str | None) -> str:
+    """The catalogue's name of a 病种 as an application writes it (恶性肿瘤门诊治疗 -> 恶性肿瘤), or ""."""
+    found = _catalogue().find(disease) if disease else None
+    return found.name if found else ""
+
+
+def _claim_key(name: str) -> str:
+    return re.sub(r"[\s()（）\[\]【】]", "", unicodedata.normalize("NFKC", name))
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -208,6 +208,8 @@ def context_factory(policy: Policy, application: Application) -> Callable[[DocTy
             applicant_name=application.applicant_name,
             id_number=application.id_number,
             disease=application.disease,
+            agent_name=application.agent.name if application.agent else None,
+            agent_id_number=application.agent.id_number if application.agent else None,
         )
 
     return context_for

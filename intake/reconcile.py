@@ -76,8 +76,9 @@ def _jobs_in_redis(queues: Queues) -> set[str]:
     """Document ids that a job in Redis will still process (waiting or running)."""
     ids: set[str] = set()
     connection = queues.connection
-    queue = queues.ocr
-    job_ids = list(queue.get_job_ids()) + list(StartedJobRegistry(queue=queue).get_job_ids())
+    job_ids: list[str] = []
+    for queue in (queues.ocr, queues.backlog):  # imported applications' documents wait on the backlog
+        job_ids += list(queue.get_job_ids()) + list(StartedJobRegistry(queue=queue).get_job_ids())
     for job in Job.fetch_many(job_ids, connection=connection):
         if job is not None and job.args:
             ids.add(str(job.args[0]))

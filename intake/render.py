@@ -57,6 +57,8 @@ def render_report(report: Report, console: Console) -> None:
     title = Text.assemble(
         (f"{report.case_id}  ", "bold"),
         f"{report.applicant_name}  {report.disease}  {report.region}",
+        # 代办: the agent applying for the applicant
+        (f"  代办人 {report.agent['name']}（{report.agent['relationship']}）" if report.agent else ""),
         ("  policy " + report.policy, "dim"),
     )
     header = Text.assemble(

@@ -108,11 +108,15 @@ class Report(BaseModel):
     id_number: str
     disease: str
     region: str
+    # 代办: the agent (name, id_number, relationship) applying for the applicant, or None.
+    agent: dict[str, str] | None = None
     policy: str  # the policy applied (a region without its own policy gets "default")
     application_date: str  # as the applicant (or the app) wrote it: data, never a clock
     as_of: str  # the submission date recency is measured against (China time)
     submitted_at: str | None = None  # when the server received the round's submission
     review_due: str  # last day of the review SLA, in working days from the submission
+    # The deadline counted a day whose year has no holiday schedule yet (Mon–Fri assumed): an estimate.
+    review_due_estimated: bool = False
     materials: dict[str, list[str]]  # required material -> files that satisfy it
     fingerprint: str  # OCR fingerprint of the run
 

@@ -19,6 +19,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from intake import clock, lifecycle
+from intake.application import Agent
 from intake.application import Application as ApplicationData
 from intake.assess import assess_round
 from intake.audit import audit
@@ -37,8 +38,10 @@ from intake.models import (
     utcnow,
 )
 from intake.names import display_name
-from intake.policy import PolicyBook
-from intake.report import DocumentReport, unknown_checks
+from intake.policy import Policy, PolicyBook
+from intake.regions import qualification_valid_until
+from intake.report import DocumentReport, Report, unknown_checks
+from intake.workspace.overlay import with_reviewer_edits
 
 TERMINAL = (DocumentStatus.DONE, DocumentStatus.FAILED)
 OPEN_FOR_UPLOADS = (ApplicationStatus.DRAFT, ApplicationStatus.NEEDS_SUPPLEMENT)
@@ -67,6 +70,9 @@ def create_application(session: Session, *, channel: ChannelRef, data: Applicati
         region=data.region,
         application_date=data.application_date,
         callback_url=callback_url,
+        agent_name=data.agent.name if data.agent else None,
+        agent_id_number=data.agent.id_number if data.agent else None,
+        agent_relationship=data.agent.relationship if data.agent else None,
     )
     session.add(app)
     session.flush()
@@ -202,6 +208,8 @@ def application_data(app: Application) -> ApplicationData:
     return ApplicationData(
         case_id=app.external_ref or app.id, applicant_name=app.applicant_name, id_number=app.id_number,
         disease=app.disease, region=app.region, application_date=app.application_date,
+        agent=Agent(name=app.agent_name, id_number=app.agent_id_number, relationship=app.agent_relationship or "代办人")
+        if app.agent_name and app.agent_id_number else None,
     )
 
 
@@ -225,17 +233,22 @@ def report_of(doc: Document) -> DocumentReport:
 
 
 def latest_case(session: Session, app: Application) -> Case | None:
-    return session.scalars(select(Case).where(Case.application_id == app.id).order_by(Case.round.desc())).first()
+    return session.scalars(
+        select(Case).where(Case.application_id == app.id).order_by(Case.round.desc(), Case.revision.desc())
+    ).first()
 
 
 def cases_of(session: Session, app: Application) -> Sequence[Case]:
-    return session.scalars(select(Case).where(Case.application_id == app.id).order_by(Case.round)).all()
+    return session.scalars(
+        select(Case).where(Case.application_id == app.id).order_by(Case.round, Case.revision)
+    ).all()
 
 
 def latest_cases(session: Session, *, verdict: str | None = None, region: str | None = None, limit: int = 100,
                  offset: int = 0) -> Sequence[Case]:
     """The latest assessment of each application, newest first."""
-    stmt = select(Case).join(Application, Application.id == Case.application_id).where(Case.round == Application.round)
+    stmt = select(Case).join(Application, Application.id == Case.application_id).where(
+        Case.round == Application.round, Case.superseded_by.is_(None))  # a re-scan's revision replaces it
     if verdict:
         stmt = stmt.where(Case.verdict == verdict)
     if region:
@@ -266,7 +279,7 @@ def case_report_by_reference(session: Session, reference: str) -> dict[str, Any]
 
 
 def assess_if_ready(session: Session, app: Application, *, policies: PolicyBook, actor: str,
-                    fingerprint: str) -> Case | None:
+                    fingerprint: str, versions: dict[str, str] | None = None) -> Case | None:
     """Assess the submitted round once every document in effect is processed; None if not ready
     or done already. The one place a case is made, whichever path the documents came by."""
     if app.status != ApplicationStatus.PRESCREENING:
@@ -277,23 +290,13 @@ def assess_if_ready(session: Session, app: Application, *, policies: PolicyBook,
     existing = session.scalars(select(Case).where(Case.application_id == app.id, Case.round == app.round)).first()
     if existing is not None:
         return None
-    reports: list[DocumentReport] = []
-    for doc in current:
-        doc_report = report_of(doc)
-        doc_report.file = _unique_name(doc, reports)
-        reports.append(doc_report)
-    submitted_at = app.submitted_at or app.created_at
-    if submitted_at.tzinfo is None:  # SQLite returns naive datetimes (stored as UTC)
-        submitted_at = submitted_at.replace(tzinfo=dt.UTC)
-    data = application_data(app)
-    report = assess_round(
-        data, policies.for_region(app.region), reports, case_id=data.case_id or app.id, application_id=app.id,
-        round_=app.round, submitted_at=submitted_at, submitted=clock.local_date(submitted_at),
-        fingerprint=fingerprint,
-    )
+    # The deadline counts from THIS round's submission (app.submitted_at, set by ``submit``): a 补正 round
+    # restarts it (补正后重新计算审核时限); earlier rounds keep their own case and deadline.
+    report = assess_reports(app, policies.for_region(app.region), round_reports(app), fingerprint=fingerprint)
+    submitted_at = round_submitted_at(app)
     case = Case(application_id=app.id, round=app.round, verdict=report.verdict, problems=report.problems,
                 notice=report.notice, report=report.contract(), submitted_at=submitted_at,
-                review_due=dt.date.fromisoformat(report.review_due))
+                review_due=dt.date.fromisoformat(report.review_due), versions=versions)
     session.add(case)
     app.status = ApplicationStatus(report.verdict)
     session.flush()
@@ -302,6 +305,37 @@ def assess_if_ready(session: Session, app: Application, *, policies: PolicyBook,
     if app.callback_url:
         session.add(CallbackDelivery(application_id=app.id, case_id=case.id, url=app.callback_url))
     return case
+
+
+def round_reports(app: Application) -> list[DocumentReport]:
+    """The stored reports of the documents the current round is assessed on, named uniquely."""
+    reports: list[DocumentReport] = []
+    for doc in documents_in_effect(app, app.round):
+        doc_report = report_of(doc)
+        doc_report.file = _unique_name(doc, reports)
+        reports.append(doc_report)
+    return reports
+
+
+def round_submitted_at(app: Application) -> dt.datetime:
+    submitted_at = app.submitted_at or app.created_at
+    if submitted_at.tzinfo is None:  # SQLite returns naive datetimes (stored as UTC)
+        submitted_at = submitted_at.replace(tzinfo=dt.UTC)
+    return submitted_at
+
+
+def assess_reports(app: Application, policy: Policy, reports: list[DocumentReport], *, fingerprint: str) -> Report:
+    """The current round's report from its documents' reports: the assessment of a submission, and
+    of a re-scan (``intake.rescan``), which passes reports it has re-made. Reviewers' edits of the
+    documents win over their extraction here, whichever path the reports came by."""
+    submitted_at = round_submitted_at(app)
+    data = application_data(app)
+    reports = with_reviewer_edits(app, policy, reports, data)
+    return assess_round(
+        data, policy, reports, case_id=data.case_id or app.id, application_id=app.id, round_=app.round,
+        submitted_at=submitted_at, submitted=clock.local_date(submitted_at), fingerprint=fingerprint,
+        complex_case=bool(app.complex_case),
+    )
 
 
 def _unique_name(doc: Document, earlier: list[DocumentReport]) -> str:
@@ -317,3 +351,61 @@ def request_digest(*parts: bytes | str) -> str:
         h.update(part.encode() if isinstance(part, str) else part)
         h.update(b"\x00")
     return h.hexdigest()
+
+
+# --- 复杂病例 and 复审 (issue 14: region rules) -------------------------------------------------------
+
+
+def mark_complex(session: Session, app: Application, *, policies: PolicyBook, actor: str,
+                 complex_case: bool = True) -> Case | None:
+    """A reviewer marks the application a complex case (复杂病例), or takes the mark back: its latest
+    case's deadline becomes the policy's longer one (绥化: 5 working days instead of 3), counted from
+    the same submission, and every later round keeps it. A region without a longer deadline keeps
+    its own. Returns the latest case (None before the first assessment)."""
+    app.complex_case = complex_case
+    case = latest_case(session, app)
+    if case is not None:
+        submitted = clock.local_date(case.submitted_at or round_submitted_at(app))
+        deadline = policies.for_region(app.region).review_deadline(submitted, complex_case=complex_case)
+        case.set_review_deadline(deadline.date, deadline.estimated)
+    audit(session, actor=actor, action="application.complex_marked" if complex_case else "application.complex_unmarked",
+          application_id=app.id, review_due=case.review_due.isoformat() if case and case.review_due else None)
+    return case
+
+
+def is_approved(app: Application) -> bool:
+    """Whether a reviewer approved the application (the workspace's final decision)."""
+    return app.status == ApplicationStatus.APPROVED
+
+
+def record_qualification(session: Session, app: Application, *, approved_on: dt.date, policies: PolicyBook,
+                         actor: str) -> dt.date | None:
+    """Record on the approved case how long the qualification holds (复审 is due after it): the
+    decision code calls this when a reviewer approves. Returns the valid-until date, None for a
+    qualification without expiry (长期有效)."""
+    case = latest_case(session, app)
+    if case is None:
+        raise Conflict(f"application {app.id} has no assessed case to approve")
+    valid_until = qualification_valid_until(policies.for_region(app.region), app.disease, approved_on)
+    case.qualification_valid_until = valid_until
+    audit(session, actor=actor, action="qualification.recorded", application_id=app.id, round=case.round,
+          approved_on=approved_on.isoformat(), valid_until=valid_until.isoformat() if valid_until else None)
+    return valid_until
+
+
+def qualifications_due(session: Session, *, start: dt.date, end: dt.date, region: str | None = None,
+                       channel: ChannelRef | None = None, limit: int = 1000,
+                       offset: int = 0) -> Sequence[tuple[Application, Case]]:
+    """Approved qualifications whose validity ends between ``start`` and ``end`` (inclusive), the
+    soonest first: whom to remind of 复审. An app (``channel`` of role app) sees only its own."""
+    stmt = (
+        select(Application, Case).join(Case, Case.application_id == Application.id)
+        .where(Case.qualification_valid_until >= start, Case.qualification_valid_until <= end,
+               Case.superseded_by.is_(None), Application.status == ApplicationStatus.APPROVED)
+    )
+    if region:
+        stmt = stmt.where(Application.region == region)
+    if channel is not None and channel.role == "app":
+        stmt = stmt.where(Application.channel_id == channel.id)
+    stmt = stmt.order_by(Case.qualification_valid_until, Application.id).limit(limit).offset(offset)
+    return [(app, case) for app, case in session.execute(stmt).all()]

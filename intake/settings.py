@@ -17,6 +17,7 @@ from ocr.options import OcrOptions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 POLICIES_DIR = Path(__file__).resolve().parent / "policies"
+WORKDAYS_DIR = Path(__file__).resolve().parent / "workdays"
 
 
 class DatabaseSettings(BaseModel):
@@ -53,6 +54,18 @@ class LimitSettings(BaseModel):
     max_files_per_request: int = 20
 
 
+class SessionSettings(BaseModel):
+    """Reviewers' sign-in sessions (api.pages_auth): a signed cookie, never a server-side store."""
+
+    # Signs the session and CSRF cookies. Give every API process of a deployment the same value
+    # (INTAKE_SESSION__SECRET); unset, one is made once and kept in ``secret_file``.
+    secret: str | None = None
+    secret_file: Path = REPO_ROOT / "var" / "session-secret"
+    max_age_seconds: int = 8 * 3600  # a session ends this long after sign-in, whatever happens
+    idle_seconds: int = 30 * 60  # … or after this long without a request
+    https_only: bool = False  # set true behind HTTPS: cookies then carry Secure
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INTAKE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -60,6 +73,9 @@ class Settings(BaseSettings):
 
     registry_path: Path = REPO_ROOT / "fixtures" / "registry" / "hospitals.csv"
     policies_dir: Path = POLICIES_DIR
+    # The State Council's holiday and 调休 schedule, one <year>.yaml per year (review deadlines); an
+    # operator drops next year's file in here (see `intake calendar check`).
+    workdays_dir: Path = WORKDAYS_DIR
     # An application for a region without a policy file: "refuse" it at creation (422 listing the
     # regions that have one), or assess it under the "default" policy.
     unknown_region: Literal["refuse", "default"] = "refuse"
@@ -74,6 +90,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     queue: QueueSettings = QueueSettings()
     limits: LimitSettings = LimitSettings()
+    session: SessionSettings = SessionSettings()
 
 
 @lru_cache(maxsize=1)

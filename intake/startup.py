@@ -1,5 +1,5 @@
 """What a long-running process checks before it starts: its settings and the deployment files they
-name (region policies, hospital registry, disease catalogue), and where it logs.
+name (region policies, hospital registry, disease catalogue, working-day calendar), and where it logs.
 
 A wrong file stops the process at start with a message naming the setting to fix, the path and what
 is wrong. Found later, inside a job, it would read as a problem with the applicant's documents (a
@@ -11,6 +11,7 @@ checks too and never reads a document.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from pathlib import Path
@@ -21,9 +22,11 @@ from pydantic import ValidationError
 
 from classifiers.diagnosis import DISEASES_PATH, ICD10_PATH, CatalogueError, DiseaseCatalogue
 from classifiers.hospital import EXPECTED_HEADER, HospitalRegistry, RegistryError, grade_rank
+from intake import clock
 from intake.errors import ConfigurationError, PolicyError, RegistryInvalid
 from intake.policy import DEFAULT_REGION, MaterialRule, Policy, PolicyBook
 from intake.settings import POLICIES_DIR, Settings, get_settings
+from intake.workdays import WorkCalendar
 
 POLICIES_SETTING = "INTAKE_POLICIES_DIR"
 REGISTRY_SETTING = "INTAKE_REGISTRY_PATH"
@@ -54,7 +57,8 @@ def check_configuration(settings: Settings) -> None:
     except ConfigurationError as exc:
         problems.append(exc)
     for check in (lambda: check_policies(settings.policies_dir, catalogue),
-                  lambda: check_registry(settings.registry_path)):
+                  lambda: check_registry(settings.registry_path),
+                  lambda: WorkCalendar.load(settings.workdays_dir)):
         try:
             check()
         except ConfigurationError as exc:
@@ -88,6 +92,20 @@ def check_catalogue() -> DiseaseCatalogue:
         # Without it the diagnosis check cannot tell a contradicting diagnosis from a vague one.
         raise ConfigurationError(f"the ICD-10 category table {ICD10_PATH} is missing or empty; {restore}")
     return catalogue
+
+
+# --- the working-day calendar -------------------------------------------------------------------------
+
+
+def warn_about_calendar(settings: Settings, today: dt.date | None = None) -> list[str]:
+    """Log a warning for each holiday-schedule year an operator must add by ``today`` (China's date by
+    default): this year, and from November on next year. Deadlines in a missing year are only estimates.
+    Returns the warnings (the schedule's file errors are ``check_configuration``'s)."""
+    calendar = WorkCalendar.load(settings.workdays_dir)
+    warnings = calendar.warnings(today or clock.local_date())
+    for warning in warnings:
+        logging.getLogger("intake.startup").warning("%s", warning)
+    return warnings
 
 
 # --- the region policies ------------------------------------------------------------------------------
@@ -190,6 +208,14 @@ def _policy_value_problem(policy: Policy, catalogue: DiseaseCatalogue | None) ->
                 return f"disease_extras names {disease!r}, which is not a 病种 of the catalogue {DISEASES_PATH}"
             if found.name != disease:
                 return f"disease_extras names {disease!r}: write the catalogue's name {found.name!r}"
+        from intake.regions import list_problems
+
+        if listed := list_problems(policy.disease_list, catalogue):
+            return f"disease_list: {listed[0]} ({DISEASES_PATH})"
+        for disease in policy.qualification_validity.diseases:
+            found = catalogue.find(disease)
+            if found is None or found.name != disease:
+                return f"qualification_validity names {disease!r}, which is not a 病种 name of the catalogue"
     return None
 
 

@@ -18,7 +18,7 @@ from types import FrameType
 from rq import SimpleWorker
 
 from intake.jobs import WorkerContext, set_context
-from intake.queue import Queues
+from intake.queue import BACKLOG_QUEUE, Queues
 from intake.service import worker_name
 from intake.settings import Settings
 from ocr import sandbox
@@ -40,7 +40,7 @@ def run_worker(settings: Settings, *, queue_names: list[str] | None = None, burs
     chosen = [q for q in queues.all if queue_names is None or q.name in queue_names]
     if not chosen:
         raise SystemExit(f"no such queue: {queue_names}; the queues are {[q.name for q in queues.all]}")
-    if any(q.name == settings.queue.ocr_queue for q in chosen):
+    if any(q.name in (settings.queue.ocr_queue, BACKLOG_QUEUE) for q in chosen):  # both read documents
         # Load models, registry and catalogue now: once per process, not inside the first job.
         prescreener = context.prescreener
         prescreener.engine.warm_up()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Query, UploadFile, status
+from fastapi import APIRouter, Depends, File, Header, Query, UploadFile, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from api.deps import AppChannel, FilesDep, QueuesDep, SessionDep, SettingsDep
+from api.deps import AppChannel, Caller, FilesDep, QueuesDep, SessionDep, SettingsDep, require
 from api.idempotency import remember, replay
 from api.schemas import (
     ApplicationIn,
@@ -20,6 +21,7 @@ from api.schemas import (
     CaseOut,
     DocumentOut,
     FileProblem,
+    QualificationDueOut,
     ReportOut,
     UploadOut,
     UploadRefused,
@@ -38,7 +40,7 @@ from intake.errors import (
     NotFound,
     ServiceUnavailable,
 )
-from intake.models import Application, ApplicationStatus, IdempotencyRecord
+from intake.models import Application, ApplicationStatus, IdempotencyRecord, Role
 from intake.names import display_name
 from intake.policy import load_policies
 from intake.service import (
@@ -51,6 +53,7 @@ from intake.service import (
     get_document,
     latest_case,
     list_applications,
+    qualifications_due,
     request_digest,
     submit,
     withdraw_document,
@@ -332,3 +335,26 @@ def history(application_id: str, channel: AppChannel, session: SessionDep):
     """Every assessment of the application, oldest first (补正 rounds included)."""
     app = get_application(session, application_id, channel=channel)
     return [CaseOut.of(c) for c in cases_of(session, app)]
+
+
+AppOrOperator = Annotated[Caller, Depends(require(Role.APP, Role.OPERATOR))]
+
+
+@router.get("/qualifications/due", response_model=list[QualificationDueOut])
+def qualifications_due_for_review(
+    channel: AppOrOperator,
+    session: SessionDep,
+    start: Annotated[dt.date, Query(alias="from", description="First valid-until date of the range (YYYY-MM-DD)")],
+    end: Annotated[dt.date, Query(alias="to", description="Last valid-until date of the range (YYYY-MM-DD)")],
+    region: Annotated[str | None, Query(max_length=100, description="Only this region (统筹区)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
+    """复审: approved qualifications whose validity ends between ``from`` and ``to`` (inclusive), the
+    soonest first, so the applicant can be reminded to apply again. An app sees its own applications;
+    an operator every app's."""
+    if end < start:
+        raise ApplicationInvalid.of([FieldError("to", f"the range ends ({end}) before it starts ({start})")])
+    rows = qualifications_due(session, start=start, end=end, region=region, channel=channel, limit=limit,
+                              offset=offset)
+    return [QualificationDueOut.of(app, case) for app, case in rows]

@@ -7,11 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.deps import ReviewerChannel, SessionDep
-from api.schemas import AuditEventOut, CaseOut, ReviewApplicationOut, ReviewReportOut
+from api.deps import ReviewerChannel, SessionDep, SettingsDep
+from api.schemas import AuditEventOut, CaseOut, ComplexMarkIn, ReviewApplicationOut, ReviewReportOut
 from intake.errors import NotFound
 from intake.models import ApplicationStatus
-from intake.service import audit_trail, case_report_by_reference, cases_of, get_application, latest_cases
+from intake.policy import load_policies
+from intake.service import (
+    audit_trail,
+    case_report_by_reference,
+    cases_of,
+    get_application,
+    latest_cases,
+    mark_complex,
+)
 
 router = APIRouter(tags=["reviewers"])
 
@@ -52,3 +60,18 @@ def case_report(case_id: str, channel: ReviewerChannel, session: SessionDep):
     if report is None:
         raise NotFound(f"no pre-screening report for case {case_id!r}")
     return JSONResponse(report)  # as stored: reports of older versions keep their own keys
+
+
+@router.post("/v1/review/applications/{application_id}/complex", response_model=CaseOut)
+def mark_complex_case(application_id: str, body: ComplexMarkIn, channel: ReviewerChannel, session: SessionDep,
+                      settings: SettingsDep):
+    """复杂病例: mark the application a complex case (or take the mark back). Its review deadline
+    becomes the region's longer one (绥化市: 5 working days instead of 3), counted from the same
+    submission, for this round and every later one; a region without a longer deadline keeps its own."""
+    app = get_application(session, application_id)
+    case = mark_complex(session, app, policies=load_policies(settings.policies_dir), actor=channel.id,
+                        complex_case=body.complex)
+    if case is None:
+        raise NotFound(f"application {application_id} has not been assessed yet ({app.status})")
+    session.commit()
+    return CaseOut.of(case)

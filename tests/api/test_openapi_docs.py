@@ -46,7 +46,10 @@ def test_openapi_declares_both_security_schemes_and_the_upload_endpoint_requires
     headers = {p["name"].lower() for p in upload.get("parameters", []) if p["in"] == "header"}
     assert not headers & {"x-api-key", "authorization"}
     for path, operations in schema["paths"].items():
-        if path.startswith("/v1/"):  # every API endpoint takes a key, the same two ways
+        if path.startswith("/v1/workspace/"):  # people, not channels: a personal token or the session
+            for method, operation in operations.items():
+                assert operation.get("security") == [{"UserToken": []}, {"Session": []}], (method, path)
+        elif path.startswith("/v1/"):  # every API endpoint takes a key, the same two ways
             for method, operation in operations.items():
                 assert operation.get("security") == BOTH_SCHEMES, (method, path)
 

@@ -757,3 +757,112 @@ def test_an_unlabelled_report_date_wins_over_a_later_screenshot_timestamp() -> N
     )
     kinds_a4 = [c.kind for c in date_candidates(build_rows(a4), page_sizes={0: (1240.0, 1754.0)})]
     assert kinds_a4[0] != "status_bar"
+
+
+# --------------------------------------------------------------------------------------------
+# Faxes, photographed screens, an app's query time
+# --------------------------------------------------------------------------------------------
+
+
+def _sized(lines: list[OcrLine], width: int, height: int) -> tuple[list, dict[int, tuple[float, float]]]:
+    ocr = OcrResult(media_type="image/jpeg", pages=[OcrPage(index=0, width=width, height=height, source="ocr",
+                                                            lines=lines)], fingerprint="t")
+    return build_rows(ocr), {0: (float(width), float(height))}
+
+
+@pytest.mark.parametrize(
+    "transmit",
+    [
+        "FROM : 0858-8223041    2026-03-18 14:22    P.001",
+        "2026/03/18 14:22   0858-8223041   盘州市人民医院   #0412 P.001",
+        "03月18日 14:22  发自：盘州市人民医院  0858-8223041  第1页/共1页",
+    ],
+)
+def test_a_fax_transmit_line_is_never_the_documents_date(transmit: str) -> None:
+    """GIVEN a faxed lab report whose report date is unlabelled at its foot and whose transmit
+    line at the top edge carries the (later) moment it was sent
+    THEN the transmit date is of kind transmit and the report's own date is picked."""
+    lines = [
+        _box(transmit, 20, 12, height=22),
+        _box("盘州市人民医院检验报告单", 400, 90),
+        _box("姓名:孔香英", 80, 200),
+        _box("白细胞计数 5.1 10^9/L", 80, 300),
+        _box("检验者:李四", 80, 1500),
+        _box("2026-03-05 14:10", 900, 1500),
+    ]
+    rows, sizes = _sized(lines, 1240, 1754)
+    kinds = [c.kind for c in date_candidates(rows, page_sizes=sizes)]
+    assert kinds[0] == "transmit"
+    picked = pick_doc_date(rows, DocType.LAB_REPORT, page_sizes=sizes)
+    assert picked is not None and picked.value == "2026-03-05"
+
+
+def test_a_date_time_at_the_top_with_no_fax_marks_is_no_transmit_line() -> None:
+    """A report whose first line is its own 报告时间 keeps it: only fax marks make a transmit line."""
+    rows, sizes = _sized([_box("报告时间:2026-03-05 14:10", 20, 12), _box("检验报告单", 400, 90)], 1240, 1754)
+    [c] = date_candidates(rows, page_sizes=sizes)
+    assert c.kind == "report"
+
+
+def test_a_photographed_screens_status_bar_and_stamp_are_not_the_report_date() -> None:
+    """GIVEN a hospital app's report photographed off a phone (a 4:3 photo, the screen inside it):
+    the status bar and the screenshot's own timestamp are the first lines but not at the photo's
+    top edge, and the report's moment is unlabelled at the card's foot
+    THEN the card's date, never the status bar's or the stamp's."""
+    lines = [
+        _box("中国移动 14:32", 420, 300),
+        _box("5G 86%", 1000, 300),
+        _box("2026-03-18 14:32", 600, 360),
+        _box("检验结果", 650, 430),
+        _box("松柏镇卫生院", 420, 520),
+        _box("就诊人", 420, 600),
+        _box("陆言", 1050, 600),
+        _box("2026-03-15 17:59", 900, 900),
+    ]
+    rows, sizes = _sized(lines, 2000, 1500)
+    kinds = {(c.date.value, c.kind) for c in date_candidates(rows, page_sizes=sizes)}
+    assert ("2026-03-18", "status_bar") in kinds
+    picked = pick_doc_date(rows, DocType.LAB_REPORT, page_sizes=sizes)
+    assert picked is not None and picked.value == "2026-03-15"
+
+
+def test_an_apps_query_time_is_the_screenshots_moment_not_the_reports() -> None:
+    """GIVEN an app's report card with 审核时间 and, later, 查询时间 (when the page was opened)
+    THEN 查询时间 is a print-like time and the audit date is the report's."""
+    assert classify_label("查询时间") == "print"
+    picked = _pick(DocType.LAB_REPORT, ["采样时间", "2026-03-14 08:01"], ["审核时间", "2026-03-15 16:31"],
+                   ["查询时间", "2026-03-27 15:39"])
+    assert picked is not None and picked.value == "2026-03-15"
+
+
+def test_a_certificates_unlabelled_issue_date_under_its_issuer_beats_every_body_date() -> None:
+    """GIVEN a certificate whose 病史摘要 narrates an onset, a stay and today's visit, and whose
+    issue date stands unlabelled under the issuer's name below the signature
+    THEN the issue date, sure enough to tell the applicant."""
+    rows = build_rows(page(
+        "遵义医科大学附属医院",
+        "诊断证明书",
+        ["姓名:李栋", "性别:男", "年龄:69岁"],
+        "病史摘要:患者于2023年7月2日确诊为双相障碍，长期服药治疗。曾于2025年11月8日至2025年11月",
+        "16日在我院住院治疗。本次就诊日期2025年12月16日。",
+        "诊断: 1.双相障碍",
+        "处理意见:规律服药，精神科随诊。",
+        "经治医师:曹飞",
+        "遵义医科大学附属医院",
+        "2025年12月19日",
+    ))
+    picked = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE)
+    assert picked is not None and picked.value == "2025-12-19"
+    assert picked.confidence is not None and picked.confidence >= 0.8
+
+
+def test_a_numeric_date_whose_year_lost_its_first_digit_takes_the_year_of_the_page() -> None:
+    """GIVEN 报告时间 read "026-02-1708:38" (the 2 of 2026 under the seal, the clock glued on)
+    beside a clean sampling date THEN the report date 2026-02-17, less sure than a clean read; a
+    range or a value of three digits is no such date."""
+    picked = _pick(DocType.LAB_REPORT, ["采样时间", "2026-02-16 07:59"], ["报告时间", "026-02-1708:38"])
+    assert picked is not None and picked.value == "2026-02-17"
+    assert picked.confidence is not None and picked.confidence < 0.9
+    assert [c.date.value for c in date_candidates(build_rows(page("2026-02-16", "参考范围 125-35-6")))] == [
+        "2026-02-16"
+    ]

@@ -6,16 +6,19 @@ import datetime as dt
 
 import pytest
 
+from classifiers.fields import Row, build_rows, extract_fields
 from classifiers.identity import check_identity as _check
 from classifiers.identity import (
     compare_names,
     fold_id_glyphs,
     glyph_similarity,
+    holder_name,
     id_repairs,
     names_match,
     validate_id_number,
 )
-from classifiers.types import DocumentContext, ExtractedFields, FieldValue, IdentityCheck, Outcome
+from classifiers.types import DocType, DocumentContext, ExtractedFields, FieldValue, IdentityCheck, Outcome
+from ocr.types import Box, OcrLine, OcrPage, OcrResult
 
 VALID_ID = "11010519491231002X"  # GB 11643 example number
 OTHER_VALID_ID = "110105194912310038"  # same birth date, another valid number
@@ -278,10 +281,11 @@ def test_check_identity_passes_other_names_on() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("identity_doc", [True, False])
-def test_look_alike_name_beside_the_right_number_is_a_flag_on_every_document(identity_doc: bool) -> None:
-    """GIVEN 张建图 read for 张建国 (囗 in common) and the applicant's own number
-    THEN unknown (a reviewer looks), not a failure told to the applicant, on the ID card too."""
+def test_look_alike_name_beside_the_right_number_is_a_flag_on_the_identity_document() -> None:
+    """GIVEN 张建图 read for 张建国 (囗 in common) and the applicant's own number on the ID card
+    THEN unknown (a reviewer looks: the card is what proves the name), not a failure told to the
+    applicant. (Off the card the number settles it: see the test after the e-certificate ones.)"""
+    identity_doc = True
     fv = ExtractedFields(
         patient_name=FieldValue(value="张建国".replace("国", "图"), page=0, confidence=0.97),
         id_number=FieldValue(value=VALID_ID, page=0, confidence=0.99),
@@ -481,3 +485,98 @@ def test_a_masked_name_is_compared_on_the_characters_shown(shown: str, same: boo
     assert result.same is same
     if not same:
         assert result.confidence >= 0.9
+
+
+# --------------------------------------------------------------------------------------------
+# The holder's name beside the avatar of an e-certificate screen (no 姓名 label)
+# --------------------------------------------------------------------------------------------
+
+
+def _screen(*lines: tuple[str, float, float, float]) -> list[Row]:
+    """A 1080x2340 phone screen from (text, x0, y0, x1) boxes, 44 px high, as rows."""
+    ocr_lines = [OcrLine(text=t, score=0.96, box=Box(x0=x0, y0=y0, x1=x1, y1=y0 + 44)) for t, x0, y0, x1 in lines]
+    page = OcrPage(index=0, width=1080, height=2340, source="ocr", lines=ocr_lines)
+    return build_rows(OcrResult(media_type="image/png", pages=[page], fingerprint="screen"))
+
+
+@pytest.mark.parametrize("shown", ["王秀英", "王*英", "*秀英", "王*", "欧阳**"])
+def test_the_name_beside_the_avatar_is_the_holders_name(shown: str) -> None:
+    """GIVEN an 电子社保卡 screen: the name alone beside the avatar, a line of the card's use under
+    it, then the masked number THEN that name, as shown (masked or not), a little less sure."""
+    rows = _screen(
+        ("11月17日 周一 18:18", 40, 30, 400),
+        ("电子社保卡", 430, 170, 650),
+        ("中华人民共和国社会保障卡", 100, 320, 520),
+        (shown, 280, 460, 280 + 46 * len(shown)),
+        ("已激活", 280, 530, 380),
+        ("社会保障号码 429***********8775", 100, 650, 700),
+        ("看病购药时出示此码", 390, 1680, 690),
+    )
+    name = holder_name(rows)
+    assert name is not None and name.value == shown
+    assert name.confidence is not None and name.confidence < 0.96
+    assert name.box is not None and name.box.x0 == 280
+
+
+def test_screen_words_and_lines_far_from_the_number_are_no_name() -> None:
+    """GIVEN a 医保电子凭证 whose short lines are the app's words (首页, 明细, 已激活) and no name
+    stands above the number THEN no name at all rather than a word of the screen."""
+    rows = _screen(
+        ("医保电子凭证", 400, 170, 680),
+        ("首页", 100, 300, 190),
+        ("明细", 300, 300, 390),
+        ("已激活", 280, 460, 380),
+        ("2301**********1234", 300, 650, 760),
+        ("张建国", 100, 1900, 240),  # far below the number: the footer's contact, not the holder
+    )
+    assert holder_name(rows) is None
+
+
+def test_an_e_certificate_without_a_name_label_gives_the_holder_to_extract_fields() -> None:
+    lines = [
+        OcrLine(text=t, score=0.96, box=Box(x0=x0, y0=y0, x1=x1, y1=y0 + 44))
+        for t, x0, y0, x1 in (
+            ("医保电子凭证", 400, 170, 680),
+            ("张*国", 250, 540, 390),
+            ("1101**********002X", 300, 650, 760),
+        )
+    ]
+    ocr = OcrResult(media_type="image/png", pages=[OcrPage(index=0, width=1080, height=2340, source="ocr",
+                                                           lines=lines)], fingerprint="screen")
+    got = extract_fields(ocr, DocType.ID_CARD, "medical_insurance_code")
+    assert got.patient_name is not None and got.patient_name.value == "张*国"
+    check = _check(got, CTX, is_identity_document=True)
+    assert check.name_matches is True and check.outcome == Outcome.PASS
+    # Only the identity document reads a name without its label: a report's lone line is no name.
+    assert extract_fields(ocr, DocType.LAB_REPORT).patient_name is None
+
+
+def test_a_look_alike_name_beside_the_applicants_exact_number_passes() -> None:
+    """GIVEN 张建国 read as 张建囯 (a look-alike glyph) on a report that prints the applicant's full,
+    valid number THEN the number settles it: the identity passes, its reason says why; a masked or
+    a repaired number settles nothing, and another person's name beside the number still fails."""
+    settled = _check(fields("张建囯", VALID_ID), CTX, is_identity_document=False)
+    assert settled.outcome == Outcome.PASS and settled.name_matches is True
+    assert settled.confidence <= 0.85 and settled.reason and "识别误差" in settled.reason
+    masked = _check(fields("张建囯", "110105********002X"), CTX, is_identity_document=False)
+    assert masked.outcome == Outcome.UNKNOWN
+    alone = _check(fields("张建囯"), CTX, is_identity_document=False)
+    assert alone.outcome == Outcome.UNKNOWN
+    stranger = _check(fields("李秀英", VALID_ID), CTX, is_identity_document=False)
+    assert stranger.outcome == Outcome.FAIL and stranger.name_matches is False
+
+
+def test_an_apps_patient_row_gives_the_name_but_a_sentence_after_patient_does_not() -> None:
+    """GIVEN a hospital app's list row "患者" on the left and the name alone on the right
+    THEN that name; a narrative row "患者 因头晕3天入院" (a box break after 患者) names nobody."""
+    row = _screen(("患者", 50, 300, 130), ("任欣雪", 780, 300, 870), ("性别", 50, 370, 130), ("女", 830, 370, 870))
+    ocr = OcrResult(media_type="image/png", pages=[OcrPage(index=0, width=1080, height=2340, source="ocr",
+                                                           lines=[s.line for r in row for s in r.segments])],
+                    fingerprint="screen")
+    got = extract_fields(ocr, DocType.LAB_REPORT).patient_name
+    assert got is not None and got.value == "任欣雪"
+    sentence = OcrResult(media_type="image/png", pages=[OcrPage(index=0, width=1240, height=1754, source="ocr", lines=[
+        OcrLine(text="患者", score=0.99, box=Box(x0=60, y0=300, x1=112, y1=330)),
+        OcrLine(text="因头晕3天入院，查体：血压160/95mmHg", score=0.99, box=Box(x0=120, y0=300, x1=900, y1=330)),
+    ])], fingerprint="t")
+    assert extract_fields(sentence, DocType.DISCHARGE_SUMMARY).patient_name is None

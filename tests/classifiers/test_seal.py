@@ -907,3 +907,16 @@ def test_a_small_stamp_is_measured_again_in_full_detail() -> None:
     assert again.features["ring_cov"] >= 0.9 and again.features["rim_fill"] <= 0.45
     assert again.score >= PRESENT_THRESHOLD
     assert abs(again.center[0] - cand.center[0]) < 10 and abs(again.axes[0] - cand.axes[0]) < 0.1 * cand.axes[0]
+
+
+@pytest.mark.parametrize("desk", [(40, 38, 36), (70, 90, 120)])
+def test_a_seal_cut_by_the_sheets_edge_in_a_photo_is_found(desk: tuple[int, int, int]) -> None:
+    """GIVEN a certificate photographed on a dark desk, its seal stamped over the sheet's right edge
+    so a third of the ring is missing (cut by the paper, not by the picture)
+    THEN the part off the sheet is no evidence against a ring: the seal is found, and the page with
+    no seal on the same desk still has none."""
+    page = draw_page(seal=draw_seal(440, HOSPITAL, ring=3, uneven=12), seal_at=(960, 1100))
+    photo = on_desk(page, tilt=12.0, scale=0.55, desk=desk)
+    finding = find_seal([photo])
+    assert finding.present and finding.color == "red"
+    assert not find_seal([on_desk(draw_page(), tilt=12.0, scale=0.55, desk=desk)]).present

@@ -209,7 +209,7 @@ def test_an_application_date_after_today_is_refused(policies: PolicyBook, catalo
 def test_an_unknown_disease_is_refused_with_the_catalogue(policies: PolicyBook, catalogue: DiseaseCatalogue) -> None:
     found = problems(app_of(disease="感冒"), policies, catalogue)
     assert [e.field for e in found] == ["disease"]
-    assert found[0].message.startswith("病种“感冒”不在门诊慢特病病种目录中，请填写目录中的病种名称：")
+    assert found[0].message.startswith("病种不在线上办理范围：“感冒”不是门诊慢特病病种目录中的病种。")
     for disease in catalogue.diseases:
         assert disease.name in found[0].message
 

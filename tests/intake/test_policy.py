@@ -37,11 +37,11 @@ def test_defaults_follow_the_seed_materials(book: PolicyBook) -> None:
 
 def test_a_region_overrides_only_what_it_names(book: PolicyBook) -> None:
     lps = book.for_region("六盘水市")
-    assert lps.review_sla_working_days == 1
+    assert lps.review_sla_working_days == 0.5  # seed: 提交後0.5個工作日內完成審核
     assert lps.recency_limit_days[DocType.LAB_REPORT] == 90  # inherited
     assert "pathology_report" in lps.materials_for("恶性肿瘤")
     assert "pathology_report" not in lps.materials_for("糖尿病")
-    assert book.for_region("神农架林区").review_sla_working_days == 0.5
+    assert book.for_region("神农架林区").review_sla_working_days == 3  # no deadline stated: the default
 
 
 def test_an_unknown_region_gets_the_default_policy(book: PolicyBook) -> None:
@@ -62,8 +62,11 @@ def test_review_due_counts_chinese_working_days(book: PolicyBook) -> None:
     # Friday 2026-09-25: the National Day holiday (10-01..10-08 in 2026) pushes the third working day far out.
     due = policy.review_due(dt.date(2026, 3, 6))  # a Friday
     assert due == dt.date(2026, 3, 11)  # Mon, Tue, Wed
-    half_day = book.for_region("神农架林区").review_due(dt.date(2026, 3, 7))  # a Saturday
+    # Half a working day (the SLA pinned here: regions' own SLAs follow their seeds and may change).
+    half_day_policy = policy.model_copy(update={"review_sla_working_days": 0.5})
+    half_day = half_day_policy.review_due(dt.date(2026, 3, 7))  # a Saturday
     assert half_day == dt.date(2026, 3, 9)
+    assert half_day_policy.review_deadline(dt.date(2026, 3, 7)).estimated is False
 
 
 def test_a_malformed_policy_file_is_a_clear_error(tmp_path: Path) -> None:

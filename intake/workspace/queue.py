@@ -1,0 +1,143 @@
+"""The reviewers' queue: the current cases of my regions, soonest SLA deadline first.
+
+One query of a few columns (never the reports) over the current case of each application (its
+current round, not superseded), the application, and its claim. Filters: application status
+(default ``ready_for_review``, the cases that wait for a decision; ``all`` for every status),
+pre-screen verdict, disease, problem code, reviewer flag, channel, my claims; search by name (whole
+or its beginning), ID number or external reference. Names and ID numbers come masked. Indexed for
+100,000 cases on PostgreSQL: ``ix_cases_review_due`` (the order) and
+``ix_applications_region_status`` (the scope), see migration 0003.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, Text, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from intake import clock
+from intake.models import Application, ApplicationStatus, Case, CaseClaim, User
+from intake.workspace.access import region_filter
+from intake.workspace.masking import mask_id_number, mask_name
+
+ALL = "all"
+ANY_FLAG = "any"
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str | None = ApplicationStatus.READY_FOR_REVIEW.value  # None or "all": every status
+    verdict: str | None = None
+    disease: str | None = None
+    problem: str | None = None  # a problem code's kind ("stale") or a whole code with an ASCII name
+    flag: str | None = None  # a reviewer flag's kind, or "any"
+    channel: str | None = None
+    search: str | None = None
+    mine: bool = False  # only the cases I hold
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    application_id: str
+    external_ref: str | None
+    applicant_name: str  # masked
+    id_number: str  # masked
+    disease: str
+    region: str
+    channel: str
+    status: str
+    round: int
+    verdict: str
+    problems: list[str]
+    review_flags: list[str]
+    submitted_at: dt.datetime | None
+    review_due: dt.date | None
+    overdue: bool
+    due_today: bool
+    claimed_by: str | None  # username
+    claimed_by_name: str | None
+    # The deadline counted a day of a year without a holiday schedule (intake.workdays): an estimate.
+    review_due_estimated: bool = False
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    total: int
+    limit: int
+    offset: int
+    today: dt.date
+    items: list[QueueItem]
+
+
+def _like_code(column: Any, code: str) -> Any:
+    # JSON lists of codes, as stored text: ["stale:a.jpg", ...]; a kind matches the start of a code.
+    escaped = code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(column, Text).like(f'%"{escaped}%', escape="\\")
+
+
+def _where(stmt: Select[Any], user: User, f: QueueFilter) -> Select[Any]:
+    stmt = stmt.where(Case.round == Application.round, Case.superseded_by.is_(None), region_filter(user))
+    if f.status and f.status != ALL:
+        stmt = stmt.where(Application.status == f.status)
+    if f.verdict:
+        stmt = stmt.where(Case.verdict == f.verdict)
+    if f.disease:
+        stmt = stmt.where(Application.disease == f.disease)
+    if f.channel:
+        stmt = stmt.where(Application.channel_id == f.channel)
+    if f.problem:
+        stmt = stmt.where(_like_code(Case.problems, f.problem))
+    if f.flag == ANY_FLAG:
+        stmt = stmt.where(Case.flag_codes.is_not(None), cast(Case.flag_codes, Text) != "[]")
+    elif f.flag:
+        stmt = stmt.where(_like_code(Case.flag_codes, f.flag))
+    if f.search and (q := f.search.strip()):
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(or_(Application.applicant_name == q,
+                              Application.applicant_name.like(f"{escaped}%", escape="\\"),
+                              Application.id_number == q.upper(), Application.external_ref == q,
+                              Application.id == q))
+    if f.mine:
+        stmt = stmt.where(CaseClaim.user_id == user.id)
+    return stmt
+
+
+def _waits(row: Any) -> bool:
+    # The SLA runs while a case waits for a reviewer's decision.
+    return row.review_due is not None and row.status == ApplicationStatus.READY_FOR_REVIEW
+
+
+def queue(session: Session, user: User, f: QueueFilter | None = None, *, limit: int = 50,
+          offset: int = 0) -> QueuePage:
+    """One page of the queue, with the total that match (for paging)."""
+    f = f or QueueFilter()
+    today = clock.local_date()
+    joined = (Case.__table__.join(Application.__table__, Application.id == Case.application_id)
+              .outerjoin(CaseClaim.__table__, CaseClaim.application_id == Application.id))
+    total = session.scalar(_where(select(func.count()).select_from(joined), user, f)) or 0
+    rows = session.execute(
+        _where(
+            select(Application.id, Application.external_ref, Application.applicant_name, Application.id_number,
+                   Application.disease, Application.region, Application.channel_id, Application.status,
+                   Case.round, Case.verdict, Case.problems, Case.flag_codes, Case.submitted_at, Case.review_due,
+                   Case.report["review_due_estimated"].as_boolean().label("due_estimated"),
+                   User.username, User.display_name)
+            .select_from(joined.outerjoin(User.__table__, User.id == CaseClaim.user_id)),
+            user, f,
+        ).order_by(Case.review_due.asc().nulls_last(), Case.id).limit(limit).offset(offset)
+    ).all()
+    items = [
+        QueueItem(
+            application_id=r.id, external_ref=r.external_ref, applicant_name=mask_name(r.applicant_name),
+            id_number=mask_id_number(r.id_number), disease=r.disease, region=r.region, channel=r.channel_id,
+            status=r.status, round=r.round, verdict=r.verdict, problems=list(r.problems or []),
+            review_flags=list(r.flag_codes or []), submitted_at=r.submitted_at, review_due=r.review_due,
+            overdue=_waits(r) and r.review_due < today, due_today=_waits(r) and r.review_due == today,
+            claimed_by=r.username, claimed_by_name=r.display_name, review_due_estimated=bool(r.due_estimated),
+        )
+        for r in rows
+    ]
+    return QueuePage(total=total, limit=limit, offset=offset, today=today, items=items)
