@@ -14,6 +14,7 @@ token or hash).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
@@ -23,17 +24,22 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake import clock
 from intake.audit import audit
 from intake.errors import Conflict, InvalidInput, NotFound
-from intake.models import User, UserRole, UserToken
+from intake.models import AuditEvent, User, UserRole, UserToken
 
 TOKEN_PREFIX = "mtu_"  # a leaked personal token is recognisable, and told apart from a channel key (mtb_)
 MIN_PASSWORD_LENGTH = 10
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+
+# Sign-in attempts: after this many refusals of one username within the window, every attempt on
+# it is refused unheard until the window has passed (a password cannot be guessed at speed).
+MAX_REFUSALS = 5
+REFUSAL_WINDOW = dt.timedelta(minutes=15)
 
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so a wrong username costs as long as a wrong password.
@@ -168,10 +174,32 @@ def user_by_token(session: Session, token: str) -> User | None:
     return row[0]
 
 
+class SignInThrottled(Exception):
+    """Too many refused sign-ins of one username lately: refused without checking the password."""
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(f"登录失败次数过多，请 {minutes} 分钟后再试。")
+        self.minutes = minutes
+
+
+def recent_refusals(session: Session, username: str) -> int:
+    """Refused sign-ins of ``username`` within ``REFUSAL_WINDOW`` (from the audit log)."""
+    since = clock.now() - REFUSAL_WINDOW
+    return session.scalar(
+        select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "user.sign_in_refused", AuditEvent.at >= since,
+            AuditEvent.detail["username"].as_string() == username[:64])
+    ) or 0
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The user if the password is theirs and they are not disabled, else None (the caller shows
     one generic message). An unknown username costs one argon2 verification too, so the answer's
-    timing does not tell which usernames exist. A hash of older parameters is replaced."""
+    timing does not tell which usernames exist. A hash of older parameters is replaced. Raises
+    ``SignInThrottled`` after ``MAX_REFUSALS`` refusals of the username within ``REFUSAL_WINDOW``."""
+    if recent_refusals(session, username) >= MAX_REFUSALS:
+        audit(session, actor="web", action="user.sign_in_throttled", username=username[:64])
+        raise SignInThrottled(int(REFUSAL_WINDOW.total_seconds() // 60))
     user = session.scalars(select(User).where(User.username == username)).first()
     stored = user.password_hash if user is not None else _DUMMY_HASH
     try:

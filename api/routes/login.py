@@ -22,7 +22,7 @@ from api.pages_auth import (
     session_user,
     start_session,
 )
-from intake.users import authenticate
+from intake.users import SignInThrottled, authenticate
 
 router = APIRouter(tags=["workspace pages"], include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
@@ -57,7 +57,13 @@ def sign_in_page(request: Request, session: SessionDep, settings: SettingsDep, n
 def sign_in(request: Request, session: SessionDep, username: Annotated[str, Form(max_length=64)],
             password: Annotated[str, Form(max_length=1024)],
             next: Annotated[str | None, Form()] = None) -> Response:
-    user = authenticate(session, username.strip(), password)
+    try:
+        user = authenticate(session, username.strip(), password)
+    except SignInThrottled as throttled:
+        session.commit()  # audited
+        return templates.TemplateResponse(request, "login.html", page_context(
+            request, user=None, error=str(throttled), notice=None, username=username, next=_safe_next(next)),
+            status_code=429)
     session.commit()  # the sign-in (or the refusal) is audited either way
     if user is None:
         return templates.TemplateResponse(request, "login.html", page_context(

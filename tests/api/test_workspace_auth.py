@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from intake import clock
@@ -91,6 +91,25 @@ def test_wrong_password_unknown_user_and_disabled_user_get_one_generic_answer(se
     with service.sessions()() as session:
         refused = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.sign_in_refused")).all()
         assert len(refused) == 3
+
+
+def test_repeated_wrong_passwords_lock_the_username_for_a_while(service: Service) -> None:
+    make_user(service, "wangli")
+    for _ in range(5):
+        assert sign_in(service, "wangli", "wrong password!").status_code == 401
+    # Now even the right password is refused unheard, with a message saying when to come back …
+    locked = sign_in(service, "wangli")
+    assert locked.status_code == 429 and "登录失败次数过多" in locked.text
+    assert "mtb_session" not in locked.headers.get("set-cookie", "")
+    make_user(service, "zhaoqiang")  # … for that username only
+    assert sign_in(service, "zhaoqiang").status_code == 303
+    # … until the window has passed.
+    later = clock.now() + dt.timedelta(minutes=16)
+    with clock.frozen(later):
+        assert sign_in(service, "wangli").status_code == 303
+    with service.sessions()() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.action == "user.sign_in_throttled")) == 1
 
 
 def test_a_session_ends_after_idle_time_and_after_its_maximum_age(service: Service) -> None:
