@@ -8,10 +8,11 @@ setup:
 demo: setup
 	.venv/bin/intake demo
 
-# Everything the tests need, then the whole suite.
+# Everything the tests need, then the whole suite, on two processes (a test module stays on one;
+# each process has its own Redis database, see tests/services.py).
 test:
 	@bash scripts/setup.sh --test
-	.venv/bin/pytest
+	.venv/bin/pytest -n 2 --dist loadfile
 
 lint: setup
 	.venv/bin/ruff check .

@@ -57,12 +57,18 @@ def session_secret(settings: SessionSettings) -> str:
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
         made = secrets.token_urlsafe(48)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return path.read_text("ascii").strip()
+        # Written whole under a private name, then linked into place: a process that starts at the
+        # same moment either links first or reads the complete secret, never a half-written file.
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(made)
+        try:
+            os.link(draft, path)
+        except FileExistsError:  # another process made it first
+            return path.read_text("ascii").strip()
+        finally:
+            draft.unlink()
         return made
 
 

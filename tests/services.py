@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-REDIS_URL = os.environ.get("INTAKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+# Each pytest-xdist worker (gw0, gw1 …) flushes a Redis database of its own: 14, 13, …
+_XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get("INTAKE_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{14 - _XDIST_WORKER % 12}")
 POSTGRES_ADMIN_URL = os.environ.get("INTAKE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
