@@ -83,7 +83,9 @@ class FieldEditIn(BaseModel):
 
 
 class RetypeIn(BaseModel):
-    doc_type: str = Field(description="The document's right type, e.g. lab_report")
+    doc_type: str = Field(description="The document's right type, one of the six of GET /v1/workspace/reasons")
+    kind: str | None = Field(default=None, description="With doc_type other only: what it is (other_kinds of "
+                                                       "GET /v1/workspace/reasons, e.g. treatment_record), or null")
     reason: str = Field(default="", max_length=500)
 
 
@@ -124,6 +126,7 @@ class ReasonsOut(BaseModel):
     reject: dict[str, str]
     retake: dict[str, str]
     doc_types: list[str]
+    other_kinds: list[str] = Field(description="Kinds an `other` document may be re-typed with")
     editable_fields: list[str]
 
 

@@ -521,6 +521,9 @@ _STATUS_TOKENS = re.compile(
     r"\d{1,3}\s*%|(?<![A-Za-z])(?:[2345]G|LTE|VoLTE|HD|WiFi|Wi-Fi)(?![A-Za-z])|中国移动|中国联通|中国电信"
     r"|星期[一二三四五六日天]|周[一二三四五六日天]"
 )
+_PHONE_TOKENS = re.compile(
+    r"\d{1,3}\s*%|(?<![A-Za-z])(?:[2345]G|LTE|VoLTE|WiFi|Wi-Fi)(?![A-Za-z])|中国移动|中国联通|中国电信"
+)
 _CLOCK = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
 # Rows of a certificate's signature block: the issue date is printed beside or under them.
 _SIGNATURE_ROW = re.compile(
@@ -634,8 +637,9 @@ def _is_status_bar(rows: Sequence[Row], i: int, page_sizes: Mapping[int, tuple[f
         width, height = size
         if row.box.y0 > 0.07 * height:
             # A screen photographed off another phone: the status bar is not at the picture's top
-            # edge, but it is still the first line of print, with a clock and the phone's marks.
-            return i == first and clock and tokens and row.box.y0 <= 0.25 * height
+            # edge, but it is still the first line of print, with a clock and the phone's own marks
+            # (network, battery, carrier; a weekday alone could be a printed report's).
+            return i == first and clock and bool(_PHONE_TOKENS.search(row.text)) and row.box.y0 <= 0.25 * height
         phone_shaped = height >= 1.7 * width
     else:
         phone_shaped = False

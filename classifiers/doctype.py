@@ -16,6 +16,15 @@ medical evidence (医院, 诊断, 科室, 医师 …) and no non-medical issuer 
 certificate whose "hospital" is then unknown. A blank page (``classifiers.quality.blank_page``,
 when the page images are given) is ``other`` with a ``blank`` score.
 
+Kinds of ``other`` (issue 14: a 户口本 page, an 出生医学证明 or 亲属关系证明; a dialysis or chemotherapy
+record; a prescription, medication list or long-term orders) are scored from a lexicon of their own
+(``kinds`` in the data file) after the six types, which the report contract fixes and which are
+scored as they always were. A page whose kind evidence is clear (``KIND_MIN``) counts as ``other``
+at least that strongly, and an ``other`` page takes its strongest clear kind as ``kind``; the only
+six-way changes are the proofs' own signals: a page naming a household (户主, 户号 …) is no ID card
+by its layout, and a relationship proof's certificate wording (a hospital's 出生医学证明) makes no
+diagnosis certificate.
+
 ``confidence`` is the winner's softmax probability over every type's score: near 0.5 or below when
 two types are close, high only when the winner leads clearly.
 """
@@ -28,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import yaml
@@ -37,7 +47,7 @@ from classifiers.dates import find_dates
 from classifiers.fields import Row, build_rows
 from classifiers.quality import blank_page
 from classifiers.text import compact, fix_digit_confusions
-from classifiers.types import Classification, DocType, IdentityKind
+from classifiers.types import Classification, DocType, IdentityKind, OtherKind
 from ocr.types import OcrResult
 
 LEXICON_PATH = Path(__file__).parent / "data" / "doctype_keywords.yaml"
@@ -52,6 +62,10 @@ TITLE_AREA = 0.3
 LOW_TITLE_FACTOR = 0.4
 # A fuzzy (not exact) title match counts for this much, so an exact title of another type wins.
 FUZZY_TITLE_FACTOR = 0.65
+# Kind evidence (title + body + structure) from which a page is that kind of `other` document: a
+# title alone (6) or a title cut off but four or five of the kind's own words. A discharge summary's
+# 出院带药 (用法, 口服) or a cancer patient's record naming a 化疗方案 stays below it.
+KIND_MIN = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,20 +89,23 @@ class Lexicon:
     title_weight: float
     types: dict[DocType, TypeLexicon]
     certificate: CertificateLexicon
+    kinds: dict[OtherKind, TypeLexicon]
 
 
 @lru_cache(maxsize=4)
 def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
     """The keyword lexicon, with every keyword folded like the OCR text it is compared with."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    types = {
-        DocType(name): TypeLexicon(
+
+    def entry(spec: dict) -> TypeLexicon:
+        return TypeLexicon(
             titles=tuple(compact(str(t)) for t in spec.get("titles", [])),
             body=tuple((compact(str(k)), float(w)) for k, w in spec.get("body", [])),
             body_cap=float(spec.get("body_cap", 8.0)),
         )
-        for name, spec in data["types"].items()
-    }
+
+    types = {DocType(name): entry(spec) for name, spec in data["types"].items()}
+    kinds = {OtherKind(name): entry(spec) for name, spec in (data.get("kinds") or {}).items()}
     cert = data.get("certificate", {})
     certificate = CertificateLexicon(
         words=tuple((compact(str(k)), float(w)) for k, w in cert.get("words", [])),
@@ -97,7 +114,8 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
         non_medical_issuers=tuple(compact(str(k)) for k in cert.get("non_medical_issuers", [])),
         issuer_weight=float(cert.get("issuer_weight", 0.0)),
     )
-    return Lexicon(title_weight=float(data.get("title_weight", 6.0)), types=types, certificate=certificate)
+    return Lexicon(title_weight=float(data.get("title_weight", 6.0)), types=types, certificate=certificate,
+                   kinds=kinds)
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,8 +135,14 @@ def _title_similarity(title: str, row_text: str) -> float:
     return FUZZY_TITLE_FACTOR if fuzz.partial_ratio(title, row_text) >= threshold else 0.0
 
 
-def _title_scores(rows: Sequence[Row], lexicon: Lexicon, page_heights: dict[int, float]) -> dict[DocType, float]:
-    scores = dict.fromkeys(lexicon.types, 0.0)
+K = TypeVar("K", DocType, OtherKind)
+
+
+def _title_scores(
+    rows: Sequence[Row], specs: dict[K, TypeLexicon], title_weight: float, page_heights: dict[int, float]
+) -> dict[K, float]:
+    """Each entry's best title score (the six types, or the kinds of `other`: scored apart)."""
+    scores = dict.fromkeys(specs, 0.0)
     first_page = rows[0].page if rows else 0
     for row in rows:
         text = compact(row.text)
@@ -128,14 +152,14 @@ def _title_scores(rows: Sequence[Row], lexicon: Lexicon, page_heights: dict[int,
         position = 1.0 if top else LOW_TITLE_FACTOR
         # A row carries one title: take its best type only, longest match first among equals, so
         # 疾病诊断证明书 is not also counted as 诊断书 and 化验报告单 not also as 报告单.
-        best: tuple[float, int, DocType] | None = None
-        for doc_type, spec in lexicon.types.items():
+        best: tuple[float, int, K] | None = None
+        for key, spec in specs.items():
             for title in spec.titles:
                 sim = _title_similarity(title, text)
                 if sim and (best is None or (sim, len(title)) > (best[0], best[1])):
-                    best = (sim, len(title), doc_type)
+                    best = (sim, len(title), key)
         if best:
-            value = lexicon.title_weight * best[0] * position
+            value = title_weight * best[0] * position
             scores[best[2]] = max(scores[best[2]], value)
     return scores
 
@@ -144,7 +168,7 @@ def _body_scores(
     text: str, lexicon: Lexicon, medical_title: bool, relation_title: bool = False
 ) -> dict[DocType, float]:
     cert = lexicon.certificate
-    certificate = min(sum(weight for word, weight in cert.words if word in text), cert.cap)
+    certificate = _certificate_words(text, lexicon)
     non_medical_issuer = any(word in text for word in cert.non_medical_issuers)
     medical = medical_title or any(word in text for word in cert.medical_evidence)
     # Whose certificate is it? A hospital's when the page names a medical document or shows medical
@@ -157,12 +181,27 @@ def _body_scores(
         total = sum(weight for keyword, weight in spec.body if keyword in text)
         if certificate and doc_type == DocType.DIAGNOSIS_CERTIFICATE and medical_certificate:
             total += certificate
-        if certificate and doc_type == DocType.RELATIONSHIP_PROOF and relation_title:
-            total += certificate
         scores[doc_type] = min(total, spec.body_cap)
-    if certificate and not medical_certificate and not relation_title:
+    if certificate and not medical_certificate:
         other = certificate + (cert.issuer_weight if non_medical_issuer else 0.0)
         scores[DocType.OTHER] = scores.get(DocType.OTHER, 0.0) + other
+    return scores
+
+
+def _certificate_words(text: str, lexicon: Lexicon) -> float:
+    cert = lexicon.certificate
+    return min(sum(weight for word, weight in cert.words if word in text), cert.cap)
+
+
+def _kind_body_scores(text: str, lexicon: Lexicon, relation_title: bool) -> dict[OtherKind, float]:
+    """Each kind's body keywords (capped); a relationship proof's title makes the certificate
+    wording (兹证明 …) its evidence too."""
+    scores: dict[OtherKind, float] = {}
+    for kind, spec in lexicon.kinds.items():
+        total = sum(weight for keyword, weight in spec.body if keyword in text)
+        if kind == OtherKind.RELATIONSHIP_PROOF and relation_title:
+            total += _certificate_words(text, lexicon)
+        scores[kind] = min(total, spec.body_cap)
     return scores
 
 
@@ -178,6 +217,11 @@ _MONEY = re.compile(r"[¥]\s*\d|\d+\.\d{2}\s*元|元\s*\d")
 
 
 _HOUSEHOLD_WORDS = ("户主", "与户主关系", "户号", "户别", "登记事项变更", "何时由何地迁来")
+
+
+def _household_words(text: str) -> int:
+    """How many of a 户口本 page's household words the page shows (two or more: it names a household)."""
+    return sum(w in text for w in _HOUSEHOLD_WORDS)
 
 
 def _structure_scores(rows: Sequence[Row], text: str) -> dict[DocType, float]:
@@ -197,10 +241,7 @@ def _structure_scores(rows: Sequence[Row], text: str) -> dict[DocType, float]:
     front_words = sum(w in text for w in ("民族", "住址", "出生", "公民身份"))
     # An ID card is a short page; a 病案首页 also prints 民族, 出生 and the ID number, and so does a
     # 户口本 page (常住人口登记卡), which alone names the household (户主, 与户主关系, 户号).
-    household = sum(w in text for w in _HOUSEHOLD_WORDS)
-    short_page = len(rows) <= 14 and household < 2
-    if household >= 2:
-        scores[DocType.RELATIONSHIP_PROOF] += 2.0 * min(household, 3)
+    short_page = len(rows) <= 14 and _household_words(text) < 2
     if has_id and front_words >= 2 and short_page:
         scores[DocType.ID_CARD] += 6.0
     elif front_words >= 3 and short_page:
@@ -233,28 +274,70 @@ def _identity_kind(text: str) -> IdentityKind:
 # --------------------------------------------------------------------------------------------
 
 
-def score_types(ocr: OcrResult) -> dict[DocType, float]:
-    """Raw evidence per document type (unnormalised), for debugging and tuning the lexicon."""
+@dataclass(frozen=True, slots=True)
+class PageEvidence:
+    """Raw (unnormalised) evidence of one page: per document type, and per kind of `other`."""
+
+    types: dict[DocType, float]
+    kinds: dict[OtherKind, float]
+
+    def clear_kind(self) -> OtherKind | None:
+        """The kind with the most evidence, when it reaches ``KIND_MIN``."""
+        best = max(self.kinds, key=lambda k: self.kinds[k], default=None)
+        return best if best is not None and self.kinds[best] >= KIND_MIN else None
+
+
+def page_evidence(ocr: OcrResult) -> PageEvidence:
+    """Raw evidence per document type and per kind of `other`, for classifying and tuning the lexicon.
+
+    The six types score as they always did (a page that is none of the kinds keeps its type), but
+    for the kinds' own signals: a page naming a household is no ID card by its layout; a relationship
+    proof's certificate wording is no diagnosis certificate's; a clear kind makes `other` at least
+    as strong as the kind (baseline included)."""
     lexicon = load_lexicon()
     rows = build_rows(ocr)
     text = "".join(compact(row.text) for row in rows)
     heights = {page.index: float(page.height or 1) for page in ocr.pages}
-    titles = _title_scores(rows, lexicon, heights)
+    titles = _title_scores(rows, lexicon.types, lexicon.title_weight, heights)
+    kind_titles = _title_scores(rows, lexicon.kinds, lexicon.title_weight, heights)
     medical_title = titles.get(DocType.DIAGNOSIS_CERTIFICATE, 0.0) > 0
-    relation_title = titles.get(DocType.RELATIONSHIP_PROOF, 0.0) > 0
+    relation_title = kind_titles.get(OtherKind.RELATIONSHIP_PROOF, 0.0) > 0
     body = _body_scores(text, lexicon, medical_title, relation_title)
     structure = _structure_scores(rows, text)
     raw = {t: titles.get(t, 0.0) + body.get(t, 0.0) + structure.get(t, 0.0) for t in DocType}
     raw[DocType.OTHER] += OTHER_BASELINE
-    return raw
+
+    kind_body = _kind_body_scores(text, lexicon, relation_title)
+    kinds = {k: kind_titles.get(k, 0.0) + kind_body.get(k, 0.0) for k in lexicon.kinds}
+    household = _household_words(text)
+    if household >= 2 and OtherKind.RELATIONSHIP_PROOF in kinds:
+        kinds[OtherKind.RELATIONSHIP_PROOF] += 2.0 * min(household, 3)
+    found = PageEvidence(types=raw, kinds=kinds)
+    if (kind := found.clear_kind()) is not None:
+        raw[DocType.OTHER] = max(raw[DocType.OTHER], OTHER_BASELINE + kinds[kind])
+    return found
+
+
+def score_types(ocr: OcrResult) -> dict[DocType, float]:
+    """Raw evidence per document type (unnormalised), for debugging and tuning the lexicon."""
+    return page_evidence(ocr).types
+
+
+def _kind_probabilities(found: PageEvidence, other: float) -> dict[str, float]:
+    """Each kind's probability: ``other``'s probability times how clear the kind's evidence is (a
+    logistic curve through 0.5 at ``KIND_MIN``)."""
+    return {k.value: round(other / (1.0 + math.exp(-(s - KIND_MIN) / TEMPERATURE)), 4)
+            for k, s in found.kinds.items()}
 
 
 def classify(ocr: OcrResult, images: Sequence[np.ndarray | None] | None = None) -> Classification:
-    """The document type with a confidence (0..1) and every type's probability in ``scores``.
+    """The document type with a confidence (0..1), every type's probability in ``scores`` and, for
+    an id_card its identity kind, for an `other` page its clear kind (OtherKind) in ``kind``.
 
     With the page ``images`` (BGR, in page order), a blank or near-blank document is ``other`` with
     ``scores["blank"]`` set to how sure that is (the key is absent on every other document)."""
-    raw = score_types(ocr)
+    found = page_evidence(ocr)
+    raw = found.types
     top = max(raw.values())
     exp = {t: math.exp((s - top) / TEMPERATURE) for t, s in raw.items()}
     total = sum(exp.values())
@@ -266,12 +349,15 @@ def classify(ocr: OcrResult, images: Sequence[np.ndarray | None] | None = None) 
         return Classification(
             doc_type=DocType.OTHER, confidence=blank.confidence, scores={**scores, "blank": blank.confidence}
         )
-    identity_kind = None
+    kind: str | None = None
     if doc_type == DocType.ID_CARD:
-        identity_kind = _identity_kind("".join(compact(p.text) for p in ocr.pages))
+        kind = _identity_kind("".join(compact(p.text) for p in ocr.pages))
+    elif doc_type == DocType.OTHER and (clear := found.clear_kind()) is not None:
+        kind = clear.value
     return Classification(
         doc_type=doc_type,
         confidence=round(probs[doc_type], 4),
-        identity_kind=identity_kind,
+        kind=kind,
         scores=scores,
+        kind_scores=_kind_probabilities(found, probs[DocType.OTHER]),
     )

@@ -30,6 +30,7 @@ from classifiers.types import (
     ExtractedFields,
     HospitalCheck,
     IdentityCheck,
+    OtherKind,
     Outcome,
     RecencyCheck,
     SealCheck,
@@ -65,7 +66,7 @@ def analyse_document(
     checks = DocumentChecks(
         **rule_checks(doc_type, fields, seal, ctx, registry=registry, catalogue=catalogue,
                       read_confidence=page_read_confidence(ocr)),
-        identity=identity_check(doc_type, fields, ctx),
+        identity=identity_check(doc_type, fields, ctx, kind=classification.kind),
         quality=assess_quality(images, ocr),
         # Pixels of the signature area beside a label OCR already read: no second OCR pass.
         signature=check_signature(ocr, images, seal, required=ctx.signature_required,
@@ -74,19 +75,22 @@ def analyse_document(
     return DocumentAnalysis(classification=classification, fields=fields, seal=seal, checks=checks)
 
 
-# Documents that may be the agent's (代办人's) own rather than the applicant's.
-AGENT_MAY_HOLD = frozenset({DocType.ID_CARD, DocType.RELATIONSHIP_PROOF})
+def agent_may_hold(doc_type: DocType | None, kind: str | None) -> bool:
+    """Whether a document may be the agent's (代办人's) own rather than the applicant's: an ID card,
+    or an `other` document of kind relationship_proof (a 户口本 page may well be the agent's)."""
+    return doc_type == DocType.ID_CARD or (doc_type == DocType.OTHER and kind == OtherKind.RELATIONSHIP_PROOF)
 
 
-def identity_check(doc_type: DocType, fields: ExtractedFields, ctx: DocumentContext) -> IdentityCheck:
+def identity_check(doc_type: DocType, fields: ExtractedFields, ctx: DocumentContext, *,
+                   kind: str | None = None) -> IdentityCheck:
     """The identity check against the applicant or, on an application that names an agent (代办), the
-    agent: an ID card (or 户口本 page) that is the agent's is checked against the agent (``holder``
-    "agent"), so it neither proves the applicant's identity nor fails it as another person's. It is
-    the agent's when it matches the agent and not the applicant, or is merely unsure for the agent
-    while it clearly is not the applicant."""
+    agent: an ID card (or 户口本 page, ``kind`` relationship_proof) that is the agent's is checked
+    against the agent (``holder`` "agent"), so it neither proves the applicant's identity nor fails it
+    as another person's. It is the agent's when it matches the agent and not the applicant, or is
+    merely unsure for the agent while it clearly is not the applicant."""
     is_identity = doc_type == DocType.ID_CARD
     own = check_identity(fields, ctx, is_identity_document=is_identity)
-    if doc_type not in AGENT_MAY_HOLD or not (ctx.agent_name or ctx.agent_id_number):
+    if not agent_may_hold(doc_type, kind) or not (ctx.agent_name or ctx.agent_id_number):
         return own
     as_agent = ctx.model_copy(update={"applicant_name": ctx.agent_name, "id_number": ctx.agent_id_number})
     agent = check_identity(fields, as_agent, is_identity_document=is_identity)

@@ -26,11 +26,17 @@ class DocType(StrEnum):
     DISCHARGE_SUMMARY = "discharge_summary"  # 出院小结 / 出院记录
     LAB_REPORT = "lab_report"  # 检验、影像、病理报告
     MEDICAL_RECORD = "medical_record"  # 门诊病历, 病案首页
-    # Issue 14: materials some applications need besides the four every one needs.
+    OTHER = "other"  # invoices, prescriptions, anything else; some have a kind (OtherKind)
+
+
+class OtherKind(StrEnum):
+    """What an ``other`` document is, where some policy rule asks for it (issue 14). A kind, not a
+    document type: the report's ``doc_type`` stays within the six types of the contract (DESIGN.md),
+    which apps and scorers compare against; ``kind`` is a key of its own beside it."""
+
     RELATIONSHIP_PROOF = "relationship_proof"  # 户口本 page (常住人口登记卡, 户口簿首页), 出生医学证明, 亲属关系证明
     TREATMENT_RECORD = "treatment_record"  # 特殊治疗记录: 治疗记录, 透析记录单, 放化疗记录
     MEDICATION_RECORD = "medication_record"  # 长期用药证明: 处方笺, 用药清单, 长期医嘱单
-    OTHER = "other"  # invoices, appointment slips, anything else
 
 
 class Outcome(StrEnum):
@@ -46,9 +52,19 @@ IdentityKind = Literal["resident_id_front", "resident_id_back", "social_security
 class Classification(BaseModel):
     doc_type: DocType
     confidence: float  # 0..1
-    # Only for id_card: which identity document it is; decides whether it proves the ID number.
-    identity_kind: IdentityKind | None = None
-    scores: dict[str, float] = {}  # every type's score, for reviewers and debugging
+    # What the document is within its type: for id_card its IdentityKind (decides whether it proves the
+    # ID number), for other its OtherKind when it is one (a relationship proof, a treatment record, a
+    # medication record), else None. One field for both, so a new kind is data, not a new type.
+    kind: str | None = None
+    scores: dict[str, float] = {}  # every type's probability (and "blank" on a blank page), for reviewers
+    # Each OtherKind's probability: the `other` probability shared out by the kinds' evidence (how
+    # nearly a document is, say, a treatment record, whatever it was typed as).
+    kind_scores: dict[str, float] = {}
+
+    @property
+    def identity_kind(self) -> str | None:
+        """The identity document an id_card is (the name the report and the policies use)."""
+        return self.kind if self.doc_type == DocType.ID_CARD else None
 
 
 class FieldValue(BaseModel):

@@ -8,8 +8,9 @@ date-dependent is measured from the round's submission date, never from a date t
 补正 (supplements): a problem on a document is cleared only by withdrawing or replacing that
 document, or, for a problem of a material (stale, unsealed, another hospital's seal …), by a
 document of a later round that satisfies the same material and has no problem itself. An `other`
-document satisfies no material, so it clears nothing; an unreadable one names no material, so
-only its withdrawal or replacement clears it.
+document satisfies no material, so it clears nothing, unless a material names its kind (a
+relationship proof for 代办, a treatment or medication record for a disease's extras); an
+unreadable one names no material, so only its withdrawal or replacement clears it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 from classifiers.identity import compare_names
 from classifiers.recency import check_recency
-from classifiers.types import DocType, Outcome
+from classifiers.types import DocType, OtherKind, Outcome
 from intake.application import Application
 from intake.names import display_name
 from intake.policy import MaterialRule, Policy
@@ -34,11 +35,26 @@ DOC_TYPE_LABELS = {
     DocType.DISCHARGE_SUMMARY: "出院小结",
     DocType.LAB_REPORT: "检查检验报告",
     DocType.MEDICAL_RECORD: "门诊病历",
-    DocType.RELATIONSHIP_PROOF: "关系证明",
-    DocType.TREATMENT_RECORD: "治疗记录",
-    DocType.MEDICATION_RECORD: "用药证明",
     DocType.OTHER: "其他材料",
 }
+# What an `other` document of a kind is called in the notice (issue 14).
+KIND_LABELS = {
+    OtherKind.RELATIONSHIP_PROOF: "关系证明",
+    OtherKind.TREATMENT_RECORD: "治疗记录",
+    OtherKind.MEDICATION_RECORD: "用药证明",
+}
+
+
+def document_label(doc: DocumentReport) -> str:
+    """What the applicant is told a document is: its kind's name for an `other` document of a kind,
+    else its type's."""
+    if doc.doc_type == DocType.OTHER and doc.kind in KIND_LABELS:
+        return KIND_LABELS[OtherKind(doc.kind)]
+    return DOC_TYPE_LABELS.get(doc.doc_type, "材料") if doc.doc_type else "材料"
+
+
+def is_relationship_proof(doc: DocumentReport) -> bool:
+    return doc.doc_type == DocType.OTHER and doc.kind == OtherKind.RELATIONSHIP_PROOF
 
 
 def is_readable(doc: DocumentReport) -> bool:
@@ -63,13 +79,17 @@ def document_findings(doc: DocumentReport, policy: Policy, application: Applicat
         return [Evidence(code=f"unreadable:{name}", file=name, page=0, read=read, expected="清晰、完整、可辨认的材料",
                          rule="材料须清晰可辨（图像质量检查）", confidence=1.0 if doc.error else quality.confidence,
                          reason=read)]
-    if doc.doc_type in (None, DocType.OTHER):  # `other` documents satisfy nothing and fail nothing
+    if doc.doc_type is None:
         return []
-    if doc.doc_type == DocType.RELATIONSHIP_PROOF:
+    if is_relationship_proof(doc):
         # Without an agent it is needed for nothing; with one, it is checked for the two names, not
         # as the applicant's own document (a 户口本 page may well be the agent's).
         return relation_findings(doc, application, other_texts=relation_texts) if application.agent else []
-    checks, label = doc.checks, DOC_TYPE_LABELS[doc.doc_type]
+    if doc.doc_type == DocType.OTHER and (
+        doc.kind is None or doc.kind not in policy.kinds_named(application.disease, proxy=application.agent is not None)
+    ):
+        return []  # `other` documents satisfy nothing and fail nothing, unless a material names their kind
+    checks, label = doc.checks, document_label(doc)
     found: list[Evidence] = []
 
     def add(kind: str, field: str | None, *, read: str | None, expected: str | None, rule: str,
@@ -161,7 +181,7 @@ def document_findings(doc: DocumentReport, policy: Policy, application: Applicat
 
 
 def satisfies(doc: DocumentReport, rule: MaterialRule) -> bool:
-    if not is_readable(doc) or doc.doc_type not in rule.doc_types:
+    if not is_readable(doc) or not rule.of_its_type(doc.doc_type, doc.kind):
         return False
     if doc.identity_kind and doc.identity_kind in rule.exclude_identity_kinds:
         return False
@@ -175,12 +195,19 @@ def satisfies(doc: DocumentReport, rule: MaterialRule) -> bool:
 def missing_finding(material: str, rule: MaterialRule, documents: list[DocumentReport]) -> Evidence:
     """A required material no document satisfies; as sure as no readable document was nearly typed
     as one and no document of its type is unreadable only doubtfully (a weak ``unreadable`` flag)."""
-    doubt = max((sum(doc.type_scores.get(t, 0.0) for t in rule.doc_types)
-                 for doc in documents if is_readable(doc) and doc.doc_type not in rule.doc_types), default=0.0)
+    doubt = max((_likelihood(doc, rule) for doc in documents
+                 if is_readable(doc) and not rule.of_its_type(doc.doc_type, doc.kind)), default=0.0)
     doubt = max([doubt, *(1.0 - doc.checks.quality.confidence for doc in documents
-                          if doc.error is None and not is_readable(doc) and doc.doc_type in rule.doc_types)])
+                          if doc.error is None and not is_readable(doc) and rule.of_its_type(doc.doc_type, doc.kind))])
     return Evidence(code=f"missing:{material}", read="未找到", expected=rule.label, rule=f"必备材料：{rule.label}",
                     confidence=round(1.0 - doubt, 3), reason=f"缺少{rule.label}")
+
+
+def _likelihood(doc: DocumentReport, rule: MaterialRule) -> float:
+    """How likely the classifier found it that ``doc`` is of the material's type (and kind)."""
+    types = [t for t in rule.doc_types if not (t == DocType.OTHER and rule.kinds)]
+    return (sum(doc.type_scores.get(t, 0.0) for t in types)
+            + sum(doc.kind_scores.get(k, 0.0) for k in rule.kinds))
 
 
 @dataclass(frozen=True)
@@ -201,18 +228,18 @@ def assess(application: Application, policy: Policy, documents: list[DocumentRep
     effect) have all been analysed; ``submitted`` is the round's submission date, from which the
     deadline is counted (a 补正 round restarts it); ``complex_case``: a reviewer marked the case
     complex (the policy's longer deadline). Sets each document's problems and flags."""
-    for doc in documents:
-        _measure_recency(doc, policy, submitted)
     rules = policy.materials_for(application.disease, proxy=application.agent is not None)
+    named = {str(kind) for rule in rules.values() for kind in rule.kinds}
+    for doc in documents:
+        _measure_recency(doc, policy, submitted, kinds_named=named)
     materials_of = {id(doc): {m for m, rule in rules.items() if satisfies(doc, rule)} for doc in documents}
     materials = {material: [doc.file for doc in documents if material in materials_of[id(doc)]] for material in rules}
     findings = [missing_finding(material, rules[material], documents) for material, files in materials.items()
                 if not files]
     # Names read on the applicant's own documents (not the agent's card, not a relationship proof).
     names = {id(doc): name for doc in documents if (name := doc.fields.get("patient_name"))
-             and doc.checks.identity.holder != "agent" and doc.doc_type != DocType.RELATIONSHIP_PROOF}
-    relations = {id(doc): doc.text for doc in documents
-                 if doc.doc_type == DocType.RELATIONSHIP_PROOF and is_readable(doc)}
+             and doc.checks.identity.holder != "agent" and not is_relationship_proof(doc)}
+    relations = {id(doc): doc.text for doc in documents if is_relationship_proof(doc) and is_readable(doc)}
     per_doc = {id(doc): document_findings(doc, policy, application,
                                           other_names=[n for key, n in names.items() if key != id(doc)],
                                           relation_texts=[t for key, t in relations.items() if key != id(doc)])
@@ -288,12 +315,15 @@ def relation_findings(doc: DocumentReport, application: Application, *,
                      confidence=round(confidence, 3), reason=why)]
 
 
-def _measure_recency(doc: DocumentReport, policy: Policy, submitted: dt.date) -> None:
-    # The worker read the document before it was submitted; its age counts from the submission.
+def _measure_recency(doc: DocumentReport, policy: Policy, submitted: dt.date, *, kinds_named: set[str]) -> None:
+    # The worker read the document before it was submitted; its age counts from the submission. An
+    # `other` document's kind sets its limit only where a material names the kind (else it is
+    # checked for nothing, and a prescription in any application would show a failed recency).
     if doc.error is None and doc.doc_type is not None:
         date = doc.fields.get("doc_date") or doc.checks.recency.date
         source = doc.field_sources.get("doc_date")
-        doc.checks.recency = check_recency(date, submitted, policy.recency_limit_days.get(doc.doc_type),
+        kind = doc.kind if doc.kind in kinds_named else None
+        doc.checks.recency = check_recency(date, submitted, policy.recency_limit(doc.doc_type, kind),
                                            confidence=source.confidence if source else None)
 
 
@@ -385,7 +415,7 @@ def _explain(
         return f"缺少{label}，请补充上传。"
     doc = by_file[subject]
     # Names are data: one line, no markup, bounded (intake.names), whatever path the report came by.
-    what = f"《{display_name(doc.file)}》（{DOC_TYPE_LABELS.get(doc.doc_type, '材料') if doc.doc_type else '材料'}）"
+    what = f"《{display_name(doc.file)}》（{document_label(doc)}）"
     checks = doc.checks
     hospital = checks.hospital.canonical_name or doc.fields.get("hospital_name") or "出具医院"
     match kind:
@@ -418,7 +448,7 @@ def _explain(
             period = "三个月" if limit <= 92 else "一年"
             return (
                 f"{what}出具日期为{recency.date}，距申请日已{recency.age_days}天，超过{limit}天的时限，"
-                f"请提供近{period}内的{DOC_TYPE_LABELS.get(doc.doc_type, '材料') if doc.doc_type else '材料'}。"
+                f"请提供近{period}内的{document_label(doc)}。"
             )
         case "relation_unproven" if application.agent:
             return (

@@ -367,8 +367,8 @@ class CaseClaim(Base):
 
 class FieldEdit(Base):
     """A reviewer's correction of one extracted field of a document (or of its type, ``field`` =
-    "doc_type"). Kept apart from the extraction; the newest per (document, field) wins over it in
-    every later assessment (intake.workspace.edits)."""
+    "doc_type", and an `other` document's kind, ``field`` = "kind"). Kept apart from the extraction;
+    the newest per (document, field) wins over it in every later assessment (intake.workspace.edits)."""
 
     __tablename__ = "field_edits"
     __table_args__ = (Index("ix_field_edits_document", "document_id", "id"),)

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError, field_validator, model_validator
 
-from classifiers.types import DocType, DocumentContext
+from classifiers.types import DocType, DocumentContext, OtherKind
 from intake.errors import PolicyError
 from intake.regions import DiseaseList, QualificationValidity
 
@@ -31,6 +31,11 @@ class MaterialRule(BaseModel):
     """A required material: satisfied by any readable document of one of ``doc_types`` (and, when
     ``keywords`` are given, whose text contains one of them, e.g. 病理 for a pathology report).
 
+    ``kinds``: with ``other`` among ``doc_types``, only an `other` document of one of these kinds
+    (classifiers.types.OtherKind: relationship_proof, treatment_record, medication_record) counts:
+    ``doc_types: [other]`` + ``kinds: [treatment_record]`` is a dialysis or chemotherapy record. The
+    report's document types stay the contract's six; the kind is what the rule asks for.
+
     ``holder``: whose document it must be. An identity document checked against the agent (代办人)
     proves the agent's identity only, never the applicant's, and the other way round.
     ``when_claimed_as``: a disease extra that applies only when the 病种 is claimed in one of these
@@ -39,10 +44,23 @@ class MaterialRule(BaseModel):
 
     doc_types: list[DocType]
     label: str
+    kinds: list[OtherKind] = []
     keywords: list[str] = []
     exclude_identity_kinds: list[str] = []
     holder: Literal["applicant", "agent"] = "applicant"
     when_claimed_as: list[str] = []
+
+    @model_validator(mode="after")
+    def _kinds_are_of_other(self) -> MaterialRule:
+        if self.kinds and DocType.OTHER not in self.doc_types:
+            raise ValueError(f"kinds {[str(k) for k in self.kinds]} need `other` among doc_types")
+        return self
+
+    def of_its_type(self, doc_type: DocType | None, kind: str | None) -> bool:
+        """Whether a document of this type (and kind) is of the material's type, readable or not."""
+        if doc_type not in self.doc_types:
+            return False
+        return doc_type != DocType.OTHER or not self.kinds or kind in self.kinds
 
 
 class Policy(BaseModel):
@@ -65,7 +83,9 @@ class Policy(BaseModel):
     signature_required: list[DocType] = []
     signature_accepts_printed_name: bool = False
     min_grade: dict[DocType, str] = {}
-    recency_limit_days: dict[DocType, int | None] = {}
+    # Days a document may be old, by document type or by kind of `other` (treatment_record …): a
+    # kind's limit wins over its type's. null: no limit.
+    recency_limit_days: dict[DocType | OtherKind, int | None] = {}
     # The confidence a possible problem needs before the applicant is told of it, by problem kind
     # ("stale", "identity_mismatch" …) with "default" for the others; below it, a reviewer flag.
     problem_confidence: dict[str, float] = {"default": 0.8}
@@ -78,6 +98,16 @@ class Policy(BaseModel):
         if bad := {kind: c for kind, c in value.items() if not 0.0 <= c <= 1.0}:
             raise ValueError(f"problem_confidence values must lie between 0 and 1: {bad}")
         return value
+
+    def recency_limit(self, doc_type: DocType | None, kind: str | None = None) -> int | None:
+        """The recency limit of a document: its kind's, when the policy names the kind, else its type's."""
+        if doc_type == DocType.OTHER and kind in self.recency_limit_days:
+            return self.recency_limit_days[OtherKind(kind)]
+        return self.recency_limit_days.get(doc_type) if doc_type is not None else None
+
+    def kinds_named(self, disease: str | None, *, proxy: bool = False) -> set[str]:
+        """The kinds of `other` documents the application's materials name: only those are checked."""
+        return {str(k) for rule in self.materials_for(disease, proxy=proxy).values() for k in rule.kinds}
 
     def tells_applicant(self, code: str, confidence: float) -> bool:
         """Whether a possible problem is sure enough to send to the applicant (else it is a flag)."""
@@ -104,6 +134,7 @@ class Policy(BaseModel):
         disease: str | None,
         agent_name: str | None = None,
         agent_id_number: str | None = None,
+        kind: str | None = None,
     ) -> DocumentContext:
         return DocumentContext(
             application_date=application_date,
@@ -114,7 +145,7 @@ class Policy(BaseModel):
             agent_id_number=agent_id_number,
             seal_required=doc_type in self.seal_required,
             min_grade=self.min_grade.get(doc_type),
-            recency_limit_days=self.recency_limit_days.get(doc_type),
+            recency_limit_days=self.recency_limit(doc_type, kind),
             signature_required=doc_type in self.signature_required,
             printed_signature_ok=self.signature_accepts_printed_name,
         )

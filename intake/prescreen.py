@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 # Bump when the seal detector changes what it finds (or what is read under a seal): cached seal
 # findings, and the OCR results the text under a seal was added to, are then re-made.
-SEAL_FINDING_VERSION = 5
+SEAL_FINDING_VERSION = 6  # 6: a seal cut by a photographed sheet's edge (the desk is no evidence)
 
 
 # The text under a seal is read again only on a page that was itself read: this many lines, half
@@ -233,9 +233,10 @@ def document_report(
         media_type=outcome.ocr.media_type,
         pages=len(outcome.ocr.pages),
         doc_type=analysis.classification.doc_type,
-        identity_kind=analysis.classification.identity_kind,
+        kind=analysis.classification.kind,
         confidence=round(analysis.classification.confidence, 3),
         type_scores={str(k): round(v, 3) for k, v in analysis.classification.scores.items()},
+        kind_scores={k: round(v, 3) for k, v in analysis.classification.kind_scores.items()},
         fields=fields.values(),
         field_sources=sources,
         extra_fields={key: fv.value for key, fv in fields.extra.items()},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field, model_validator
 
 from classifiers.types import (
     DiagnosisCheck,
@@ -56,9 +56,13 @@ class DocumentReport(BaseModel):
     media_type: str | None = None
     pages: int = 0
     doc_type: DocType | None = None
-    identity_kind: str | None = None
+    # What the document is within its type (classifiers.types.Classification.kind): an id_card's
+    # identity kind, an `other` document's OtherKind (relationship_proof, treatment_record,
+    # medication_record) or None. ``doc_type`` stays within the contract's six types.
+    kind: str | None = None
     confidence: float = 0.0
     type_scores: dict[str, float] = {}  # every document type's probability, from the classifier
+    kind_scores: dict[str, float] = {}  # every OtherKind's probability, from the classifier
     error: str | None = None  # why the file could not be read at all, in plain Chinese
     error_code: str | None = None
     error_detail: str | None = None  # the technical cause, for operators only: never in the report
@@ -75,6 +79,20 @@ class DocumentReport(BaseModel):
     ocr_cached: bool = False
     ocr_seconds: float = 0.0
     text: str = ""  # the OCR text, for reviewers and keyword rules
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_from_identity_kind(cls, data: Any) -> Any:
+        """Reports stored before ``kind`` carry an id_card's kind as ``identity_kind`` only."""
+        if isinstance(data, dict) and data.get("kind") is None and data.get("identity_kind"):
+            data = {**data, "kind": data["identity_kind"]}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def identity_kind(self) -> str | None:
+        """An id_card's kind under the report key apps already read (None for every other type)."""
+        return self.kind if self.doc_type == DocType.ID_CARD else None
 
     def contract(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"text", "error_detail"})

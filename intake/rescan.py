@@ -35,13 +35,11 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, object_session
 
-from classifiers.pipeline import rule_checks
-from classifiers.seal import page_read_confidence
 from classifiers.types import DocumentChecks, SealFinding
 from intake import clock
 from intake.audit import audit
@@ -57,7 +55,6 @@ from intake.models import (
     ReviewDecision,
     utcnow,
 )
-from intake.prescreen import Prescreener
 from intake.report import FIELD_NAMES, DocumentReport, Report
 from intake.service import (
     application_data,
@@ -68,6 +65,9 @@ from intake.service import (
 )
 from intake.versions import Versions, current_versions
 from intake.workspace.overlay import _fields_of as fields_of
+
+if TYPE_CHECKING:  # the OCR stack loads only where a re-scan is worked (the API only starts runs)
+    from intake.prescreen import Prescreener
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +196,7 @@ def _cached(prescreener: Prescreener, sha256: str) -> tuple[SealFinding, float]:
 
 
 def _read_confidence(result: dict[str, Any]) -> float:
+    from classifiers.seal import page_read_confidence
     from ocr.types import OcrResult
 
     return page_read_confidence(OcrResult.model_validate(result))
@@ -205,6 +206,8 @@ def recheck(doc: DocumentReport, prescreener: Prescreener, application: Applicat
             seal: SealFinding, read_confidence: float | None) -> DocumentReport:
     """A document's report with its policy-, registry- and catalogue-dependent checks run again on
     its stored fields and type (as extracted: reviewers' edits are laid over it by the assessment)."""
+    from classifiers.pipeline import rule_checks
+
     if doc.error is not None or doc.doc_type is None:
         return doc
     data = application_data(application)

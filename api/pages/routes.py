@@ -36,7 +36,7 @@ from intake.workspace.access import current_case, visible_application
 from intake.workspace.casefile import CaseFile, case_file
 from intake.workspace.decisions import REJECT_REASONS, RETAKE_REASONS, Decision, Mark, decide, mark_document
 from intake.workspace.edits import correct_field, correct_fields
-from intake.workspace.overlay import DOC_TYPE
+from intake.workspace.overlay import DOC_TYPE, policies
 from intake.workspace.page_images import MEDIA_TYPE, page_image, page_sizes, version_of
 from intake.workspace.queue import ALL, ANY_FLAG, QueueFilter, queue
 
@@ -233,9 +233,12 @@ def case_page(application_id: str, request: Request, session: SessionDep, settin
     evidence = [(f"evidence:p{i}", ev) for i, ev in enumerate(f.case.report.get("evidence") or [])]
     flags = [(f"evidence:f{i}", ev) for i, ev in enumerate(f.case.report.get("review_flags") or [])]
     doc_of_file = {d["report"]["file"]: d["doc"].id for d in documents if d["report"]}
+    rules = policies().for_region(app.region).materials_for(app.disease, proxy=bool(f.case.report.get("agent")))
+    material_labels = {name: rule.label for name, rule in rules.items()}
     held_by_me = f.claimed_by is not None and f.claimed_by.id == user.id
     return _render(request, "case.html", user, f=f, app=f.application, case=f.case, report=f.case.report,
                    documents=documents, evidence=evidence, flags=flags, doc_of_file=doc_of_file,
+                   material_labels=material_labels,
                    held_by_me=held_by_me, here=_case_path(app.id),
                    estimated=bool(f.case.report.get("review_due_estimated")))
 
@@ -332,7 +335,7 @@ def decide_case(application_id: str, request: Request, session: SessionDep, sett
         except ValueError:
             raise InvalidInput("请选择批准、驳回或要求补正") from None
         decided = decide(session, app, user, chosen, reasons=reasons or [], note=note,
-                         notice=notice if chosen == Decision.REQUEST_SUPPLEMENT else None)
+                         notice=notice if chosen == Decision.REQUEST_SUPPLEMENT else None, policies=policies())
         deliveries.extend(decided.deliveries)
         return f"{DECIDED[chosen]}：{app.external_ref or app.id}"
 

@@ -31,7 +31,7 @@ from api.schemas_workspace import (
     RetypeIn,
     WeekRowOut,
 )
-from classifiers.types import DocType
+from classifiers.types import DocType, OtherKind
 from intake.errors import InvalidInput
 from intake.policy import load_policies
 from intake.service import mark_complex
@@ -60,6 +60,7 @@ def reasons(user: WorkspaceUser) -> ReasonsOut:
     """The reject and retake reason codes with their Chinese labels, the document types and the
     fields a reviewer may correct."""
     return ReasonsOut(reject=REJECT_REASONS, retake=RETAKE_REASONS, doc_types=[t.value for t in DocType],
+                      other_kinds=[k.value for k in OtherKind],
                       editable_fields=list(EDITABLE_FIELDS))
 
 
@@ -143,9 +144,10 @@ def edit_field(application_id: str, document_id: str, body: FieldEditIn, user: W
 @router.post("/cases/{application_id}/documents/{document_id}/type", response_model=CaseDetailOut)
 def retype(application_id: str, document_id: str, body: RetypeIn, user: WorkspaceUser,
            session: SessionDep) -> CaseDetailOut:
-    """Re-type a document; the case is re-assessed at once (no OCR) and returned."""
+    """Re-type a document (one of the six types; `other` with an optional kind); the case is
+    re-assessed at once (no OCR) and returned."""
     app = visible_application(session, user, application_id)
-    correct_field(session, app, user, document_id, DOC_TYPE, body.doc_type, reason=body.reason)
+    correct_field(session, app, user, document_id, DOC_TYPE, body.doc_type, reason=body.reason, kind=body.kind)
     out = CaseDetailOut.of(case_file(session, app, user))
     session.commit()
     return out

@@ -1,10 +1,11 @@
 """A reviewer's corrections of what the pre-screen read, and the re-assessment that follows them.
 
 A correction (``FieldEdit``) names a document of the current round, a field of the report contract
-(``patient_name``, ``id_number``, ``hospital_name``, ``doc_date`` …) or ``doc_type`` (re-typing), the
-new value, who, when and why. It is stored apart from the extraction and wins over it in every
-later assessment (``intake.workspace.overlay``). Right after it the round is assessed again from the
-stored document reports (no OCR) as a new revision of the case (``reassess``).
+(``patient_name``, ``id_number``, ``hospital_name``, ``doc_date`` …) or ``doc_type`` (re-typing to
+one of the report contract's six types; to `other` with its ``kind``), the new value, who, when and
+why. It is stored apart from the extraction and wins over it in every later assessment
+(``intake.workspace.overlay``). Right after it the round is assessed again from the stored document
+reports (no OCR) as a new revision of the case (``reassess``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from classifiers.types import DocType
+from classifiers.types import DocType, OtherKind
 from intake.audit import audit
 from intake.errors import InvalidInput, NotFound
 from intake.models import Application, Case, Document, FieldEdit, User
@@ -22,16 +23,17 @@ from intake.service import assess_reports, documents_in_effect, round_reports
 from intake.users import actor_of
 from intake.workspace.access import require_open
 from intake.workspace.claims import ensure_working
-from intake.workspace.overlay import DOC_TYPE, policies
+from intake.workspace.overlay import DOC_TYPE, KIND, policies
 
 EDITABLE_FIELDS = FIELD_NAMES
 MAX_VALUE_LENGTH = 200
 
 
 def correct_field(session: Session, app: Application, user: User, document_id: str, field: str,
-                  value: str | None, *, reason: str = "") -> Case:
-    """Store a reviewer's correction (``field`` = "doc_type": a re-typing) and re-assess the round
-    at once; the new current case."""
+                  value: str | None, *, reason: str = "", kind: str | None = None) -> Case:
+    """Store a reviewer's correction (``field`` = "doc_type": a re-typing, with the ``kind`` of an
+    `other` document: relationship_proof, treatment_record, medication_record or None) and re-assess
+    the round at once; the new current case."""
     case = require_open(session, app)
     ensure_working(session, app, user)
     doc = session.get(Document, document_id)
@@ -39,7 +41,12 @@ def correct_field(session: Session, app: Application, user: User, document_id: s
         raise NotFound(f"本轮材料中没有 {document_id}")
     shown = next((d for d in case.report.get("documents", []) if d.get("document_id") == doc.id), None)
     current = DocumentReport.model_validate(shown) if shown else None
+    if kind is not None and not (field == DOC_TYPE and value == DocType.OTHER):
+        raise InvalidInput("只有“其他材料”可以指定具体种类")
     record_edit(session, app=app, document=doc, field=field, value=value, reason=reason, user=user, current=current)
+    if field == DOC_TYPE and value == DocType.OTHER:
+        # Always with a re-typing to other (None too), so an earlier kind never outlives it.
+        record_edit(session, app=app, document=doc, field=KIND, value=kind, reason=reason, user=user, current=current)
     return reassess(session, app, case, actor=actor_of(user), why="retyped" if field == DOC_TYPE else "field edited")
 
 
@@ -60,7 +67,7 @@ def correct_fields(session: Session, app: Application, user: User, document_id: 
         raise NotFound(f"本轮材料中没有 {document_id}")
     current = DocumentReport.model_validate(shown) if shown else None
     for field, value in changed.items():
-        if field == DOC_TYPE:
+        if field in (DOC_TYPE, KIND):
             raise InvalidInput("材料类型请用重新归类修改")
         record_edit(session, app=app, document=doc, field=field, value=value, reason=reason, user=user,
                     current=current)
@@ -94,6 +101,11 @@ def record_edit(session: Session, *, app: Application, document: Document, field
         if value not in {t.value for t in DocType}:
             raise InvalidInput(f"材料类型须为以下之一：{', '.join(t.value for t in DocType)}")
         previous = current.doc_type.value if current is not None and current.doc_type else None
+    elif field == KIND:
+        value = value or None
+        if value is not None and value not in {k.value for k in OtherKind}:
+            raise InvalidInput(f"其他材料的种类须为以下之一：{', '.join(k.value for k in OtherKind)}")
+        previous = current.kind if current is not None and current.doc_type == DocType.OTHER else None
     elif field in EDITABLE_FIELDS:
         value = _clean(value)
         if field == "id_number" and value:
@@ -107,9 +119,10 @@ def record_edit(session: Session, *, app: Application, document: Document, field
     session.add(edit)
     session.flush()
     # The values may be personal (a name, an ID number): the audit row names the field, not the values.
-    audit(session, actor=actor_of(user), action="document.retyped" if field == DOC_TYPE else "document.field_edited",
+    retyped = field in (DOC_TYPE, KIND)
+    audit(session, actor=actor_of(user), action="document.retyped" if retyped else "document.field_edited",
           application_id=app.id, document_id=document.id, field=field, edit_id=edit.id,
-          **({"doc_type": value, "previous": previous} if field == DOC_TYPE else {}))
+          **({field: value, "previous": previous} if retyped else {}))
     return edit
 
 

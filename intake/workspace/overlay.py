@@ -1,12 +1,14 @@
 """Reviewers' corrections laid over what the pre-screen read, in every assessment.
 
 An edit (``FieldEdit``) names a document, a field of the report contract (``patient_name``,
-``id_number``, ``hospital_name``, ``doc_date`` …) or ``doc_type`` (re-typing), the new value, who,
-when and why. Edits are stored apart from the extraction (``Document.report`` stays as the worker
-wrote it) and the newest per (document, field) wins over it in every later assessment:
-``with_reviewer_edits`` is called by ``intake.service.assess_reports``, the one function every
-assessment goes through (a submission's, a re-assessment's, a re-scan's). An edited field reads
-with confidence 1.0 (a person checked it) and keeps where on the page the original was read.
+``id_number``, ``hospital_name``, ``doc_date`` …), ``doc_type`` (re-typing to one of the contract's
+six types) or ``kind`` (what an `other` document is: relationship_proof, treatment_record,
+medication_record, or none), the new value, who, when and why. Edits are stored apart from the
+extraction (``Document.report`` stays as the worker wrote it) and the newest per (document, field)
+wins over it in every later assessment: ``with_reviewer_edits`` is called by
+``intake.service.assess_reports``, the one function every assessment goes through (a submission's, a
+re-assessment's, a re-scan's). An edited field reads with confidence 1.0 (a person checked it) and
+keeps where on the page the original was read.
 
 The checks that rest on fields are run again for an edited document, from its stored report and
 without OCR: hospital and grade, seal against the issuer, recency (by the assessment), diagnosis,
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from classifiers.types import DocType, ExtractedFields, FieldValue, SealFinding
+from classifiers.types import DocType, ExtractedFields, FieldValue, OtherKind, SealFinding
 from intake.application import Application as ApplicationData
 from intake.models import Application, FieldEdit
 from intake.policy import Policy, PolicyBook, load_policies
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from classifiers.hospital import HospitalRegistry
 
 DOC_TYPE = "doc_type"  # the FieldEdit.field of a re-typing
+KIND = "kind"  # the FieldEdit.field of an `other` document's kind (recorded with a re-typing to other)
 # The checks (classifiers.pipeline) are imported when an edited document is checked again, not with
 # this module: the API process imports it through intake.service and stays free of the OCR stack
 # (tests/api/test_api_imports.py) until a reviewer's edit needs them.
@@ -109,14 +112,19 @@ def apply_edits(report: DocumentReport, edits: dict[str, FieldEdit], *, policy: 
         return report
     report = report.model_copy(deep=True)
     read_as = report.doc_type
+    retype = edits.get(DOC_TYPE)
+    if retype is not None and retype.value is not None:  # first: a kind edit applies to the new type
+        report.doc_type = DocType(retype.value)
+        report.confidence, report.type_scores = 1.0, {retype.value: 1.0}
+        if report.doc_type != read_as:  # what it was read as within its old type no longer holds
+            report.kind, report.kind_scores = None, {}
     for field, edit in edits.items():
         if field == DOC_TYPE:
-            if edit.value is None:
-                continue
-            report.doc_type = DocType(edit.value)
-            report.confidence, report.type_scores = 1.0, {edit.value: 1.0}
-            if report.doc_type != DocType.ID_CARD:
-                report.identity_kind = None
+            continue
+        if field == KIND:
+            if report.doc_type == DocType.OTHER:  # a kind is only ever an `other` document's
+                report.kind = OtherKind(edit.value).value if edit.value else None
+                report.kind_scores = {report.kind: 1.0} if report.kind else {}
         else:
             report.fields[field] = edit.value
             source = report.field_sources.get(field)
@@ -141,7 +149,7 @@ def _check_again(report: DocumentReport, read_as: DocType | None, policy: Policy
         # How sure "no seal" is rests on how well the page was read (the OCR result): keep it.
         checks["seal"] = report.checks.seal
     report.checks = report.checks.model_copy(
-        update={**checks, "identity": identity_check(report.doc_type, fields, ctx)}
+        update={**checks, "identity": identity_check(report.doc_type, fields, ctx, kind=report.kind)}
     )
 
 

@@ -88,4 +88,9 @@ def test_a_proxy_application_through_a_real_worker(service: Service) -> None:
     assert agent_card["checks"]["identity"]["holder"] == "agent"
     assert report["materials"]["agent_identity"] == [agent_card["file"]]
     assert agent_card["file"] not in report["materials"]["identity_proof"]
-    assert {d["doc_type"] for d in report["documents"]} >= {"relationship_proof", "id_card"}
+    # The report contract's six types: the 户口本 pages are `other` documents of kind relationship_proof.
+    assert {d["doc_type"] for d in report["documents"]} <= {"id_card", "diagnosis_certificate", "discharge_summary",
+                                                           "lab_report", "medical_record", "other"}
+    assert {(d["doc_type"], d["kind"]) for d in report["documents"]} >= {("other", "relationship_proof"),
+                                                                         ("id_card", "resident_id_front")}
+    assert all(d["identity_kind"] is None for d in report["documents"] if d["doc_type"] != "id_card")

@@ -194,14 +194,25 @@ def test_retyping_a_document_re_assesses_the_case_at_once(service: Service) -> N
     assert body["verdict"] == "needs_supplement"
     assert any(p.startswith("missing:") for p in body["report"]["problems"]), body["report"]["problems"]
     assert next(d for d in body["documents"] if d["id"] == lab)["report"]["doc_type"] == "other"
+    # The six types of the report contract; an `other` document may be given its kind (issue 14).
+    offered = get(service, "/reasons", who).json()
+    assert len(offered["doc_types"]) == 6 and "medication_record" in offered["other_kinds"]
+    kinded = post(service, f"/cases/{app_id}/documents/{lab}/type", who,
+                  {"doc_type": "other", "kind": "medication_record"}).json()
+    shown = next(d for d in kinded["documents"] if d["id"] == lab)["report"]
+    assert (shown["doc_type"], shown["kind"]) == ("other", "medication_record")
+    not_other = post(service, f"/cases/{app_id}/documents/{lab}/type", who, {"doc_type": "lab_report",
+                                                                               "kind": "treatment_record"})
+    assert not_other.status_code == 422
     back = post(service, f"/cases/{app_id}/documents/{lab}/type", who, {"doc_type": "lab_report"})
     assert back.json()["verdict"] == "ready_for_review" and back.json()["report"]["problems"] == []
     with service.sessions()() as session:
         revisions = session.scalars(select(Case.revision).where(Case.application_id == app_id)
                                     .order_by(Case.revision)).all()
-        assert revisions == [0, 1, 2]
+        assert revisions == [0, 1, 2, 3]
+        # doc_type twice with its kind (None, then medication_record), and back to lab_report
         assert session.scalar(select(func.count()).select_from(AuditEvent)
-                              .where(AuditEvent.action == "document.retyped")) == 2
+                              .where(AuditEvent.action == "document.retyped")) == 5
 
 
 def test_request_supplement_sends_the_edited_notice_and_reopens_uploads(service: Service) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from classifiers.doctype import classify
-from classifiers.types import DocType
+from classifiers.types import DocType, OtherKind
 from fixtures.realworld import REALWORLD
 from ocr.types import Box, OcrLine, OcrPage, OcrResult
 from tests.classifiers import doc_samples as samples
@@ -22,7 +22,7 @@ from tests.classifiers.doc_samples import page, recorded
         (samples.outpatient_record, DocType.MEDICAL_RECORD),
         (samples.imaging_report, DocType.LAB_REPORT),
         (samples.hospital_invoice, DocType.OTHER),
-        (samples.prescription, DocType.MEDICATION_RECORD),  # 长期用药证明 (issue 14)
+        (samples.prescription, DocType.OTHER),  # an `other` of kind medication_record (issue 14)
         (samples.id_card_back, DocType.ID_CARD),
         (samples.social_security_card, DocType.ID_CARD),
     ],
@@ -386,7 +386,7 @@ def test_real_id_card_specimens_end_to_end(engine, name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("rows", "doc_type"),
+    ("rows", "kind"),
     [
         pytest.param(
             ("常住人口登记卡", ["户别", "家庭户"], ["户主姓名", "王建国"], ["户号", "520201001234"],
@@ -394,51 +394,66 @@ def test_real_id_card_specimens_end_to_end(engine, name: str) -> None:
              ["出生日期", "1980年5月1日"], ["出生地", "贵州省六盘水市"], ["籍贯", "贵州省水城县"],
              ["公民身份号码", "520201198005011229"], ["文化程度", "大学", "婚姻状况", "已婚"],
              ["服务处所", "六盘水市某公司"], ["何时由何地迁来本市", "—"], ["登记事项变更和更正记载", ""]),
-            DocType.RELATIONSHIP_PROOF, id="户口本 常住人口登记卡 (prints an ID number like a card)"),
+            OtherKind.RELATIONSHIP_PROOF, id="户口本 常住人口登记卡 (prints an ID number like a card)"),
         pytest.param(
             ("居民户口簿", ["户别", "家庭户"], ["户主姓名", "王建国"], ["户号", "520201001234"],
              ["住址", "六盘水市钟山区荷城街道"], ["承办人签章", "李明"], "六盘水市公安局钟山分局"),
-            DocType.RELATIONSHIP_PROOF, id="户口簿 首页"),
+            OtherKind.RELATIONSHIP_PROOF, id="户口簿 首页"),
         pytest.param(
             ("出生医学证明", ["新生儿姓名", "王小红", "性别", "女"], ["出生时间", "2010年3月1日"],
              ["出生孕周", "39周", "出生体重", "3200克"], ["出生地点", "贵州省六盘水市"],
              ["母亲姓名", "李秀英", "身份证号", "520201198201011224"], ["父亲姓名", "王建国"],
              ["接生机构名称", "六盘水市人民医院"], "签发日期：2010年3月5日"),
-            DocType.RELATIONSHIP_PROOF, id="出生医学证明 (a hospital's certificate)"),
+            OtherKind.RELATIONSHIP_PROOF, id="出生医学证明 (a hospital's certificate)"),
         pytest.param(
             ("亲属关系证明", "兹证明王建国与王小红系父女关系。", "特此证明", "六盘水市公安局荷城派出所",
              "2026年4月2日"),
-            DocType.RELATIONSHIP_PROOF, id="派出所 亲属关系证明"),
+            OtherKind.RELATIONSHIP_PROOF, id="派出所 亲属关系证明"),
         pytest.param(
             ("六盘水市人民医院", "血液透析记录单", ["姓名", "王建国", "性别", "男", "住院号", "123456"],
              ["治疗日期", "2026-03-02"], ["透析方式", "HD", "透析器", "F6"],
              ["透前体重", "62.5kg", "透后体重", "60.1kg"],
              ["超滤量", "2.4L", "血流量", "250ml/min"], ["抗凝剂", "低分子肝素"], ["护士签名", "张敏"]),
-            DocType.TREATMENT_RECORD, id="透析记录单"),
+            OtherKind.TREATMENT_RECORD, id="透析记录单"),
         pytest.param(
             ("绥化市第一医院", "放化疗记录", ["姓名", "王建国", "科别", "肿瘤科"], ["诊断", "右肺上叶腺癌"],
              ["化疗方案", "培美曲塞+顺铂", "治疗周期", "第3周期"], ["治疗日期", "2026-03-02"], ["不良反应", "恶心"],
              ["医师签名", "李四"]),
-            DocType.TREATMENT_RECORD, id="放化疗记录"),
+            OtherKind.TREATMENT_RECORD, id="放化疗记录"),
         pytest.param(
             ("绥化市第一医院", "门诊用药清单", ["姓名", "王建国", "科别", "器官移植科"], ["诊断", "肾移植术后"],
              ["药品名称", "规格", "用法", "频次"], ["他克莫司胶囊", "1mg", "口服", "每12小时一次"],
              ["吗替麦考酚酯片", "0.25g", "口服", "一日两次"], ["开具日期", "2026-03-02"]),
-            DocType.MEDICATION_RECORD, id="用药清单"),
+            OtherKind.MEDICATION_RECORD, id="用药清单"),
         pytest.param(
             ("绥化市第一医院", "长期医嘱单", ["姓名", "王建国", "科别", "肾内科", "床号", "12"],
              ["开始时间", "医嘱内容", "停止时间"], ["2026-03-01", "他克莫司胶囊 1mg 口服 q12h", ""],
              ["2026-03-01", "泼尼松片 5mg 口服 qd", ""]),
-            DocType.MEDICATION_RECORD, id="长期医嘱单"),
+            OtherKind.MEDICATION_RECORD, id="长期医嘱单"),
     ],
 )
-def test_issue14_document_kinds(rows: tuple, doc_type: DocType) -> None:
+def test_issue14_document_kinds(rows: tuple, kind: OtherKind) -> None:
     """GIVEN the lines of a 户口本 page, an 出生医学证明, a 亲属关系证明, a dialysis / chemotherapy record
-    or a medication list WHEN classified THEN it is the material the proxy and extras rules count
-    (六盘水: 关系证明（代办）: 户口本、出生证明等; 绥化: 部分病种需提供特殊治疗记录、长期用药证明等)."""
+    or a medication list WHEN classified THEN it is an `other` document (the report contract's six
+    types stay six) of the kind the proxy and extras rules count (六盘水: 关系证明（代办）: 户口本、出生证明等;
+    绥化: 部分病种需提供特殊治疗记录、长期用药证明等), and that kind is the likeliest one."""
     result = classify(page(*rows))
-    assert result.doc_type == doc_type, result.scores
+    assert (result.doc_type, result.kind) == (DocType.OTHER, kind), (result.scores, result.kind_scores)
     assert result.confidence > 0.7, result.scores
+    assert set(result.scores) == {t.value for t in DocType}
+    assert max(result.kind_scores, key=result.kind_scores.__getitem__) == kind
+    assert result.identity_kind is None
+
+
+def test_only_other_documents_have_a_kind_of_other() -> None:
+    """GIVEN an invoice, a discharge summary and an ID card WHEN classified THEN the invoice is
+    `other` with no kind, the summary has none, and the card's kind is its identity kind."""
+    invoice, summary, card = (classify(samples.hospital_invoice()), classify(samples.discharge_summary()),
+                              classify(samples.id_card_back()))
+    assert (invoice.doc_type, invoice.kind) == (DocType.OTHER, None)
+    assert (summary.doc_type, summary.kind) == (DocType.DISCHARGE_SUMMARY, None)
+    assert (card.kind, card.identity_kind) == ("resident_id_back", "resident_id_back")
+    assert classify(samples.prescription()).kind == OtherKind.MEDICATION_RECORD
 
 
 def test_a_short_id_card_front_is_still_an_id_card_beside_household_words() -> None:

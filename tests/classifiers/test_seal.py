@@ -920,3 +920,18 @@ def test_a_seal_cut_by_the_sheets_edge_in_a_photo_is_found(desk: tuple[int, int,
     finding = find_seal([photo])
     assert finding.present and finding.color == "red"
     assert not find_seal([on_desk(draw_page(), tilt=12.0, scale=0.55, desk=desk)]).present
+
+
+@pytest.mark.parametrize("fax", [False, True])
+def test_a_photocopy_or_faxs_grey_wash_is_no_desk(fax: bool) -> None:
+    """GIVEN a sealed page photocopied or faxed (lower contrast, a blotchy grey wash, noise, colour
+    partly lost) THEN the wash is not taken for a desk around the sheet and the seal is found."""
+    import random
+
+    from fixtures.generator.copies import copy_degrade
+
+    page = draw_page(seal=draw_seal(440, HOSPITAL, ring=3, uneven=13), seal_at=(700, 1100))
+    rgb = Image.fromarray(cv2.cvtColor(page, cv2.COLOR_BGR2RGB))
+    copied = copy_degrade(rgb, random.Random(f"wash:{fax}"), fax=fax).image
+    finding = find_seal([cv2.cvtColor(np.asarray(copied), cv2.COLOR_RGB2BGR)])
+    assert finding.present and finding.color == "red"

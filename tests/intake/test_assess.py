@@ -42,7 +42,7 @@ def checks(**over: object) -> DocumentChecks:
 
 
 def doc(name: str, doc_type: DocType, kind: str | None = None, text: str = "", **over: object) -> DocumentReport:
-    return DocumentReport(file=name, sha256="0" * 64, doc_type=doc_type, identity_kind=kind, checks=checks(**over),
+    return DocumentReport(file=name, sha256="0" * 64, doc_type=doc_type, kind=kind, checks=checks(**over),
                           text=text, fields={"hospital_name": "绥化市第一医院", "diagnosis": "2型糖尿病"})
 
 

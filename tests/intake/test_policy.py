@@ -79,3 +79,23 @@ def test_a_malformed_policy_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_policies_dir_without_default_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match=r"default\.yaml"):
         PolicyBook.load(tmp_path)
+
+
+def test_a_kind_of_other_has_its_own_recency_limit_and_needs_other_among_the_types() -> None:
+    """Issue 14: a treatment record is an `other` document of kind treatment_record; its recency limit
+    is its kind's (365 days) where the type's is none, and a rule naming kinds must name `other`."""
+    from pydantic import ValidationError
+
+    from intake.policy import MaterialRule
+
+    policy = PolicyBook.load(POLICIES_DIR).for_region("绥化市")
+    assert policy.recency_limit(DocType.OTHER, "treatment_record") == 365
+    assert policy.recency_limit(DocType.OTHER, None) is None
+    assert policy.recency_limit(DocType.OTHER, "relationship_proof") is None
+    assert policy.recency_limit(DocType.LAB_REPORT, "treatment_record") == 90  # a kind is of `other` only
+    rule = policy.materials_for("恶性肿瘤")["special_treatment"]
+    assert rule.of_its_type(DocType.OTHER, "medication_record") and not rule.of_its_type(DocType.OTHER, None)
+    with pytest.raises(ValidationError, match="need `other`"):
+        MaterialRule(doc_types=[DocType.LAB_REPORT], kinds=["treatment_record"], label="x")
+    with pytest.raises(ValidationError):
+        MaterialRule(doc_types=[DocType.OTHER], kinds=["invoice_of_sorts"], label="x")

@@ -12,7 +12,16 @@ import pytest
 from classifiers.doctype import classify
 from classifiers.fields import extract_fields
 from classifiers.pipeline import identity_check
-from classifiers.types import DocType, DocumentContext, ExtractedFields, FieldValue, IdentityCheck, Outcome, SealCheck
+from classifiers.types import (
+    DocType,
+    DocumentContext,
+    ExtractedFields,
+    FieldValue,
+    IdentityCheck,
+    Outcome,
+    RecencyCheck,
+    SealCheck,
+)
 from intake.application import Agent, Application, read_folder, validate_application
 from intake.assess import assess, name_shown
 from intake.errors import ApplicationInvalid
@@ -43,7 +52,7 @@ def card(name: str, holder: str | None, outcome: Outcome = Outcome.PASS) -> Docu
 
 
 def relation(name: str, text: str) -> DocumentReport:
-    return doc(name, DocType.RELATIONSHIP_PROOF, text=text)
+    return doc(name, DocType.OTHER, "relationship_proof", text=text)
 
 
 def proxy_docs(*relations: DocumentReport) -> list[DocumentReport]:
@@ -125,6 +134,18 @@ def test_one_name_per_page_is_enough_when_the_pages_together_show_both(book: Pol
     assert [f.code for f in result.review_flags] == ["relation_unproven:p1.jpg"]
 
 
+def test_a_household_page_of_the_agent_is_checked_against_the_agent() -> None:
+    """An `other` document of kind relationship_proof may be the agent's own (a 户口本 page naming the
+    agent); an `other` document of another kind (a prescription) is always the applicant's."""
+    ctx = DocumentContext(application_date=dt.date(2026, 3, 5), applicant_name=APPLICANT[0], id_number=APPLICANT[1],
+                          agent_name=AGENT.name, agent_id_number=AGENT.id_number)
+    agents = ExtractedFields(patient_name=FieldValue(value=AGENT.name, page=0, confidence=0.99))
+    page_ = identity_check(DocType.OTHER, agents, ctx, kind="relationship_proof")
+    assert (page_.holder, page_.outcome) == ("agent", Outcome.PASS)
+    prescription = identity_check(DocType.OTHER, agents, ctx, kind="medication_record")
+    assert prescription.holder is None and prescription.name_matches is False
+
+
 def test_names_on_a_page_are_found_exactly_or_nearly() -> None:
     assert name_shown("张小明", "户主 张 小明") == 1.0
     assert name_shown("张小明", "户主 张小朋") == 0.5
@@ -153,10 +174,12 @@ def test_the_folder_format_carries_the_agent(tmp_path: Path) -> None:
 
 
 def test_a_household_page_read_from_text_is_a_relationship_proof_whose_fields_name_the_household() -> None:
+    """GIVEN a 户口本 page (it prints an ID number like a card) WHEN classified THEN it is an `other`
+    document of kind relationship_proof, never an id_card, and its fields still name the person."""
     ocr = page("常住人口登记卡", ["户主姓名", "张小明", "与户主关系", "父"], ["姓名", "张三", "性别", "男"],
                ["民族", "汉", "出生日期", "1949年12月31日"], ["公民身份号码", APPLICANT[1]], ["户号", "520201001"])
     result = classify(ocr)
-    assert result.doc_type == DocType.RELATIONSHIP_PROOF
+    assert (result.doc_type, result.kind, result.identity_kind) == (DocType.OTHER, "relationship_proof", None)
     assert extract_fields(ocr, result.doc_type).id_number.value == APPLICANT[1]
 
 
@@ -170,7 +193,7 @@ def test_dialysis_needs_dialysis_records(book: PolicyBook) -> None:
     result = check(claim, book, complete())
     assert result.problems == ["missing:dialysis_record"]
     assert "缺少近一年的透析治疗记录（血液透析或腹膜透析记录单）" in result.notice
-    record = doc("dialysis.jpg", DocType.TREATMENT_RECORD, text="血液透析记录单 透析方式 HD 超滤量 2.4L")
+    record = doc("dialysis.jpg", DocType.OTHER, "treatment_record", text="血液透析记录单 透析方式 HD 超滤量 2.4L")
     assert check(claim, book, [*complete(), record]).problems == []
     assert check(app(region="绥化市", disease="慢性肾功能衰竭", agent=None), book, complete()).problems == []
     assert check(claim.model_copy(update={"disease": "慢性肾功能衰竭（透析）"}), book, complete()).problems == [
@@ -181,9 +204,9 @@ def test_transplant_needs_proof_of_anti_rejection_medication(book: PolicyBook) -
     """绥化 (000): "其他材料 部分病種需提供特殊治療記錄、長期用藥證明等" for 器官移植術後抗排異治療: a medication
     list or prescription naming an anti-rejection drug; one of other drugs does not prove it."""
     claim = app(region="绥化市", disease="器官移植术后抗排异治疗", agent=None)
-    statins = doc("rx.jpg", DocType.MEDICATION_RECORD, text="处方笺 阿托伐他汀钙片 口服")
+    statins = doc("rx.jpg", DocType.OTHER, "medication_record", text="处方笺 阿托伐他汀钙片 口服")
     assert check(claim, book, [*complete(), statins]).problems == ["missing:anti_rejection_medication"]
-    tacrolimus = doc("list.jpg", DocType.MEDICATION_RECORD, text="门诊用药清单 他克莫司胶囊 1mg 口服 一日两次")
+    tacrolimus = doc("list.jpg", DocType.OTHER, "medication_record", text="门诊用药清单 他克莫司胶囊 1mg 口服 一日两次")
     assert check(claim, book, [*complete(), tacrolimus]).verdict == Verdict.READY_FOR_REVIEW
 
 
@@ -191,8 +214,43 @@ def test_cancer_in_suihua_needs_a_treatment_record_or_long_term_medication(book:
     """绥化 (000): "部分病種需提供特殊治療記錄或長期用藥證明", 惡性腫瘤 among its 門診特病."""
     claim = app(region="绥化市", disease="恶性肿瘤门诊治疗", agent=None)
     assert check(claim, book, complete()).problems == ["missing:special_treatment"]
-    chemo = doc("chemo.jpg", DocType.TREATMENT_RECORD, text="放化疗记录 化疗方案 培美曲塞+顺铂")
+    chemo = doc("chemo.jpg", DocType.OTHER, "treatment_record", text="放化疗记录 化疗方案 培美曲塞+顺铂")
     assert check(claim, book, [*complete(), chemo]).problems == []
+
+
+def test_an_other_document_is_checked_only_where_a_material_names_its_kind(book: PolicyBook) -> None:
+    """`other` documents satisfy nothing and fail nothing, except where a material names their kind:
+    a stale prescription of another person in a 糖尿病 application is ignored; in a 器官移植 one (绥化:
+    长期用药证明) it is checked like any material, against its kind's recency limit (365 days)."""
+    old = RecencyCheck(outcome=Outcome.PASS, date="2024-01-01", age_days=10, limit_days=None)
+    stranger = IdentityCheck(outcome=Outcome.FAIL, name_matches=False, confidence=0.95)
+
+    def rx() -> DocumentReport:
+        report = doc("rx.jpg", DocType.OTHER, "medication_record", text="处方笺 他克莫司胶囊 口服",
+                     recency=old, identity=stranger)
+        report.fields = {**report.fields, "doc_date": "2024-01-01", "patient_name": "李四"}
+        return report
+
+    plain = check(app(region="绥化市", agent=None), book, [*complete(), rx()])
+    assert plain.problems == [] and plain.review_flags == []
+    claim = app(region="绥化市", disease="器官移植术后抗排异治疗", agent=None)
+    docs = [*complete(), rx()]
+    result = check(claim, book, docs)
+    assert result.problems == ["identity_mismatch:rx.jpg", "stale:rx.jpg"]
+    assert docs[-1].checks.recency.limit_days == 365
+    assert "《rx.jpg》（用药证明）" in result.notice and "近一年内的用药证明" in result.notice
+    assert result.materials["anti_rejection_medication"] == ["rx.jpg"]
+
+
+def test_a_missing_kind_is_weak_when_a_document_nearly_was_one(book: PolicyBook) -> None:
+    """A dialysis record the classifier typed as an outpatient record with some doubt: the missing
+    dialysis record is a reviewer's flag, as sure as that doubt allows."""
+    claim = app(region="绥化市", disease="尿毒症透析", agent=None)
+    doubtful = doc("scan.jpg", DocType.OTHER, text="透析")
+    doubtful.kind_scores = {"treatment_record": 0.4, "medication_record": 0.01}
+    result = check(claim, book, [*complete(), doubtful])
+    assert result.problems == [] and [f.code for f in result.review_flags] == ["missing:dialysis_record"]
+    assert result.review_flags[0].confidence == pytest.approx(0.6)
 
 
 def test_cancer_in_shennongjia_needs_pathology_genetic_or_imaging(book: PolicyBook) -> None:
@@ -218,7 +276,8 @@ def test_the_issue14_samples_state_their_expected_verdicts(case: str) -> None:
     assert (truth["verdict"] == "ready_for_review") == (truth["problems"] == [])
     if case.startswith("c16"):
         assert application.agent is not None
-        kinds = {d["doc_type"] for d in truth["documents"]}
-        assert {"relationship_proof", "id_card"} <= kinds
+        assert {d["doc_type"] for d in truth["documents"]} <= {"id_card", "diagnosis_certificate", "discharge_summary",
+                                                              "lab_report", "medical_record", "other"}
+        assert {"relationship_proof", "resident_id_front"} <= {d.get("kind") for d in truth["documents"]}
     if case.startswith("c18"):
         assert truth["problems"] == ["missing:anti_rejection_medication"]
