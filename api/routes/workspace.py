@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import QueuesDep, SessionDep, SettingsDep
+from api.deps import QueuesDep, SessionDep
 from api.pages_auth import WorkspaceUser
 from api.schemas import ComplexMarkIn
 from api.schemas_workspace import (
@@ -33,7 +33,6 @@ from api.schemas_workspace import (
 )
 from classifiers.types import DocType, OtherKind
 from intake.errors import InvalidInput
-from intake.policy import load_policies
 from intake.service import mark_complex
 from intake.users import actor_of
 from intake.workspace import claims
@@ -43,7 +42,7 @@ from intake.workspace.claims import ensure_working
 from intake.workspace.dashboard import dashboard
 from intake.workspace.decisions import REJECT_REASONS, RETAKE_REASONS, Decision, Mark, decide, mark_document
 from intake.workspace.edits import EDITABLE_FIELDS, correct_field
-from intake.workspace.overlay import DOC_TYPE
+from intake.workspace.overlay import DOC_TYPE, policies
 from intake.workspace.queue import QueueFilter, queue
 
 router = APIRouter(prefix="/v1/workspace", tags=["reviewers' workspace"])
@@ -165,15 +164,14 @@ def mark(application_id: str, document_id: str, body: MarkIn, user: WorkspaceUse
 
 
 @router.post("/cases/{application_id}/complex", response_model=CaseDetailOut)
-def complex_case(application_id: str, body: ComplexMarkIn, user: WorkspaceUser, session: SessionDep,
-                 settings: SettingsDep) -> CaseDetailOut:
+def complex_case(application_id: str, body: ComplexMarkIn, user: WorkspaceUser,
+                 session: SessionDep) -> CaseDetailOut:
     """复杂病例: mark the case complex (or take the mark back); its review deadline becomes the
     region's longer one (绥化市: 5 working days instead of 3), from the same submission."""
     app = visible_application(session, user, application_id)
     require_open(session, app)
     ensure_working(session, app, user)
-    mark_complex(session, app, policies=load_policies(settings.policies_dir), actor=actor_of(user),
-                 complex_case=body.complex)
+    mark_complex(session, app, policies=policies(), actor=actor_of(user), complex_case=body.complex)
     out = CaseDetailOut.of(case_file(session, app, user))
     session.commit()
     return out
@@ -181,12 +179,12 @@ def complex_case(application_id: str, body: ComplexMarkIn, user: WorkspaceUser, 
 
 @router.post("/cases/{application_id}/decision", response_model=DecisionOut)
 def decision(application_id: str, body: DecisionIn, user: WorkspaceUser, session: SessionDep,
-             queues: QueuesDep, settings: SettingsDep) -> DecisionOut:
+             queues: QueuesDep) -> DecisionOut:
     """Approve, reject (reason codes) or request a supplement (the notice is sent to the app through
     its callback and the application re-opens for uploads). Approve and reject are final."""
     app = visible_application(session, user, application_id)
     decided = decide(session, app, user, Decision(body.decision), reasons=body.reasons, note=body.note,
-                     notice=body.notice, policies=load_policies(settings.policies_dir))
+                     notice=body.notice, policies=policies())
     out = DecisionOut.of(decided.decision, user.username)
     session.commit()
     for delivery_id in decided.deliveries:  # if Redis is down, the reconciler sends it later
