@@ -11,6 +11,7 @@ from api.schemas import AuditEventOut, ReviewDocumentReportOut, ReviewReportOut
 from intake.models import Case, FieldEdit, ReviewDecision, User
 from intake.workspace.casefile import CaseFile, DocumentView
 from intake.workspace.dashboard import WeekRow
+from intake.workspace.page_images import PageRef
 from intake.workspace.queue import QueueItem, QueuePage
 
 
@@ -153,6 +154,20 @@ class MarkOut(BaseModel):
     at: dt.datetime
 
 
+class PageOut(BaseModel):
+    """A page as normalised for OCR: the boxes of ``report.field_sources`` and of the evidence are in
+    its pixels (draw them over the image scaled to width × height, e.g. an SVG viewBox)."""
+
+    number: int = Field(description="0-based, as `page` in field_sources and evidence")
+    width: int
+    height: int
+    image_url: str = Field(description="The page image (WebP), same authentication as this API")
+
+    @classmethod
+    def of(cls, ref: PageRef) -> PageOut:
+        return cls(number=ref.number, width=ref.size.width, height=ref.size.height, image_url=ref.url)
+
+
 class WorkspaceDocumentOut(BaseModel):
     id: str
     filename: str
@@ -166,9 +181,12 @@ class WorkspaceDocumentOut(BaseModel):
                     "confidence), checks, problems, review_flags")
     edits: list[FieldEditOut]
     mark: MarkOut | None
+    pages: list[PageOut] = Field(default=[], description="Its pages with their size and image (none before "
+                                                         "the document is read)")
 
     @classmethod
-    def of(cls, view: DocumentView, usernames: dict[int, str]) -> WorkspaceDocumentOut:
+    def of(cls, view: DocumentView, usernames: dict[int, str],
+           pages: list[PageRef] | None = None) -> WorkspaceDocumentOut:
         doc = view.document
         mark = view.mark
         return cls(
@@ -178,6 +196,7 @@ class WorkspaceDocumentOut(BaseModel):
             edits=[FieldEditOut.of(e, who) for e, who in view.edits],
             mark=MarkOut(mark=mark.mark, reasons=mark.reasons, note=mark.note, by=usernames.get(mark.user_id, ""),
                          at=mark.created_at) if mark else None,
+            pages=[PageOut.of(p) for p in pages or []],
         )
 
 
@@ -230,8 +249,10 @@ class CaseDetailOut(BaseModel):
     history: list[AuditEventOut]
 
     @classmethod
-    def of(cls, f: CaseFile) -> CaseDetailOut:
+    def of(cls, f: CaseFile, pages: dict[str, list[PageRef]] | None = None) -> CaseDetailOut:
+        """``pages``: document id -> its pages (``page_images.document_pages``)."""
         app, case = f.application, f.case
+        pages = pages or {}
         return cls(
             application=ApplicantOut(
                 id=app.id, external_ref=app.external_ref, applicant_name=app.applicant_name,
@@ -245,7 +266,7 @@ class CaseDetailOut(BaseModel):
             claimed_by=f.claimed_by.username if f.claimed_by else None,
             claimed_by_name=f.claimed_by.display_name if f.claimed_by else None,
             report=ReviewReportOut.model_validate(case.report),
-            documents=[WorkspaceDocumentOut.of(v, f.usernames) for v in f.documents],
+            documents=[WorkspaceDocumentOut.of(v, f.usernames, pages.get(v.document.id)) for v in f.documents],
             rounds=[RoundOut.of(c) for c in f.rounds],
             decisions=[DecisionOut.of(d, f.usernames.get(d.user_id, "")) for d in f.decisions],
             history=[AuditEventOut.of(e) for e in f.history],

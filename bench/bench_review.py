@@ -37,6 +37,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -50,7 +51,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _service import REPO, fresh_database, machine_load
+from _service import PG_ADMIN_URL, REPO, fresh_database, machine_load
 
 SAMPLE = REPO / "fixtures" / "samples" / "c03_liupanshui_ready_cancer_heic_multipage"
 REGION = "六盘水市"  # the sample's region: the signed-in reviewer's
@@ -485,14 +486,36 @@ def app_client(settings: Any) -> Iterator[Any]:
         app.dependency_overrides.clear()
 
 
-def run(cases: int, requests: int, cache: Path, explain: bool) -> None:
+@contextlib.contextmanager
+def bench_database(tmp: Path, keep: bool) -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards (``_service.fresh_database``) unless ``keep``."""
+    if not keep:
+        with fresh_database("postgres", tmp) as url:
+            yield url
+        return
+    import sqlalchemy
+
+    from intake.db import get_engine
+
+    name = f"bench_review_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    get_engine(url, False)
+    yield url
+    print(f"\nkept the database {url} and the files under {tmp} (--keep): DROP DATABASE \"{name}\" when done")
+
+
+def run(cases: int, requests: int, cache: Path, explain: bool, keep: bool = False) -> None:
     import api.app  # noqa: F401  # before minutes of loading: a broken import fails now
     from intake.db import get_engine
     from intake.settings import Settings
 
     print(f"reviewers' workspace: {cases} cases in PostgreSQL ({machine_load()})", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-review-"))
-    with fresh_database("postgres", tmp) as db_url:
+    with bench_database(tmp, keep) as db_url:
         settings = Settings(db={"url": db_url}, storage={"root": tmp / "files"})
         real = real_case(settings, cache)
         user_ids = add_users(db_url)
@@ -552,6 +575,8 @@ def run(cases: int, requests: int, cache: Path, explain: bool) -> None:
 
             print(f"\nthe 6-document case page ({real.application_id}):")
             case_page_weight(client, real.application_id)
+    if not keep:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
@@ -561,8 +586,9 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bench_review_ocr_cache.db",
                         help="SQLite file caching the sample's OCR results between runs")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest queue statement")
+    parser.add_argument("--keep", action="store_true", help="keep the loaded database (to study a query)")
     args = parser.parse_args()
-    run(args.cases, args.requests, args.cache, args.explain)
+    run(args.cases, args.requests, args.cache, args.explain, args.keep)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from intake.queue import Queues
 from intake.service import application_data, assess_if_ready, worker_name
 from intake.settings import Settings, get_settings
 from intake.versions import current_versions
+from intake.workspace.overlay import References
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ def assess_application(application_id: str, ctx: WorkerContext | None = None) ->
             session, app, policies=ctx.prescreener.policies, actor=ctx.name,
             fingerprint=ctx.prescreener.fingerprint,
             versions=current_versions(ctx.prescreener, app.region).as_dict(),
+            references=References(ctx.prescreener.registry, ctx.prescreener.catalogue),
         )
         if case is None:
             return "not ready"

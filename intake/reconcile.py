@@ -1,6 +1,7 @@
 """The reconciler: makes what Redis carries agree with what the database says must happen.
 
-It (re-)enqueues
+It (re-)enqueues (a document of a backlog import, ``intake.backlog``, back on the low-priority
+``backlog`` queue it came by, never ahead of uploads on the ``ocr`` queue)
 - documents ``received`` but never enqueued (Redis was down at upload time);
 - documents ``queued`` whose message is no longer in Redis (Redis restarted and lost it);
 - documents ``processing`` whose worker died (its process is gone, or it has held the document
@@ -26,7 +27,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import lifecycle
-from intake.models import Application, ApplicationStatus, CallbackDelivery, Case, Document, DocumentStatus, utcnow
+from intake.models import (
+    Application,
+    ApplicationStatus,
+    CallbackDelivery,
+    Case,
+    Document,
+    DocumentStatus,
+    ImportRecord,
+    utcnow,
+)
 from intake.queue import Queues
 from intake.service import TERMINAL, documents_in_effect
 from intake.settings import Settings
@@ -85,6 +95,15 @@ def _jobs_in_redis(queues: Queues) -> set[str]:
     return ids
 
 
+def imported_applications(session: Session, application_ids: set[str]) -> set[str]:
+    """Which of these applications came in by a backlog import (their documents belong on the
+    backlog queue), in one query."""
+    if not application_ids:
+        return set()
+    return set(session.scalars(select(ImportRecord.application_id).where(
+        ImportRecord.application_id.in_(application_ids))))
+
+
 def reconcile(sessions: sessionmaker[Session], queues: Queues, settings: Settings) -> ReconcileReport:
     report = ReconcileReport()
     q = settings.queue
@@ -96,7 +115,7 @@ def reconcile(sessions: sessionmaker[Session], queues: Queues, settings: Setting
         report.redis_down = True
         return report
 
-    to_enqueue: list[str] = []
+    to_enqueue: list[Document] = []
     with sessions.begin() as session:
         docs = session.scalars(
             select(Document).where(
@@ -128,7 +147,9 @@ def reconcile(sessions: sessionmaker[Session], queues: Queues, settings: Setting
                 report.requeued_stuck.append(doc.id)
                 reason = "timeout" if timed_out else "worker gone"
             lifecycle.requeue(session, doc, actor="reconciler", reason=reason)
-            to_enqueue.append(doc.id)
+            to_enqueue.append(doc)
+        imported = imported_applications(session, {doc.application_id for doc in to_enqueue})
+        requeue = [(doc.id, doc.application_id in imported) for doc in to_enqueue]
 
         waiting = session.scalars(select(Application).where(Application.status == ApplicationStatus.PRESCREENING))
         for app in waiting:
@@ -146,8 +167,11 @@ def reconcile(sessions: sessionmaker[Session], queues: Queues, settings: Setting
         report.callbacks = [d.id for d in due if (_as_utc(d.next_attempt_at) or now) <= now]
 
     # After the commit: a document is never in Redis before the database says it is queued.
-    for doc_id in to_enqueue:
-        queues.enqueue_document(doc_id)
+    for doc_id, backlog in requeue:
+        if backlog:
+            queues.enqueue_backlog_document(doc_id)
+        else:
+            queues.enqueue_document(doc_id)
     for app_id in report.assessments:
         queues.enqueue_assessment(app_id)
     for delivery_id in report.callbacks:

@@ -64,6 +64,7 @@ from intake.service import (
     worker_name,
 )
 from intake.versions import Versions, current_versions
+from intake.workspace.overlay import References
 from intake.workspace.overlay import _fields_of as fields_of
 
 if TYPE_CHECKING:  # the OCR stack loads only where a re-scan is worked (the API only starts runs)
@@ -244,7 +245,8 @@ def redo_application(prescreener: Prescreener, files: Any, app: Application, cas
     session = object_session(app)
     conflicts = edit_conflicts(session, extracted) if session is not None else []
     report = assess_reports(app, policy, [d.model_copy(deep=True) for d in documents],
-                            fingerprint=prescreener.fingerprint)
+                            fingerprint=prescreener.fingerprint,
+                            references=References(prescreener.registry, prescreener.catalogue))
     return Redo(report=report, redone=deepest, documents=documents, edit_conflicts=conflicts)
 
 

@@ -41,7 +41,7 @@ from intake.names import display_name
 from intake.policy import Policy, PolicyBook
 from intake.regions import qualification_valid_until
 from intake.report import DocumentReport, Report, unknown_checks
-from intake.workspace.overlay import with_reviewer_edits
+from intake.workspace.overlay import References, with_reviewer_edits
 
 TERMINAL = (DocumentStatus.DONE, DocumentStatus.FAILED)
 OPEN_FOR_UPLOADS = (ApplicationStatus.DRAFT, ApplicationStatus.NEEDS_SUPPLEMENT)
@@ -279,9 +279,12 @@ def case_report_by_reference(session: Session, reference: str) -> dict[str, Any]
 
 
 def assess_if_ready(session: Session, app: Application, *, policies: PolicyBook, actor: str,
-                    fingerprint: str, versions: dict[str, str] | None = None) -> Case | None:
+                    fingerprint: str, versions: dict[str, str] | None = None,
+                    references: References | None = None) -> Case | None:
     """Assess the submitted round once every document in effect is processed; None if not ready
-    or done already. The one place a case is made, whichever path the documents came by."""
+    or done already. The one place a case is made, whichever path the documents came by.
+    ``versions``: what the assessment is made with (``intake.versions``), recorded on the case;
+    ``references``: the registry and catalogue reviewers' edits are checked against."""
     if app.status != ApplicationStatus.PRESCREENING:
         return None
     current = documents_in_effect(app, app.round)
@@ -292,7 +295,8 @@ def assess_if_ready(session: Session, app: Application, *, policies: PolicyBook,
         return None
     # The deadline counts from THIS round's submission (app.submitted_at, set by ``submit``): a 补正 round
     # restarts it (补正后重新计算审核时限); earlier rounds keep their own case and deadline.
-    report = assess_reports(app, policies.for_region(app.region), round_reports(app), fingerprint=fingerprint)
+    report = assess_reports(app, policies.for_region(app.region), round_reports(app), fingerprint=fingerprint,
+                            references=references)
     submitted_at = round_submitted_at(app)
     case = Case(application_id=app.id, round=app.round, verdict=report.verdict, problems=report.problems,
                 notice=report.notice, report=report.contract(), submitted_at=submitted_at,
@@ -324,13 +328,16 @@ def round_submitted_at(app: Application) -> dt.datetime:
     return submitted_at
 
 
-def assess_reports(app: Application, policy: Policy, reports: list[DocumentReport], *, fingerprint: str) -> Report:
+def assess_reports(app: Application, policy: Policy, reports: list[DocumentReport], *, fingerprint: str,
+                   references: References | None = None) -> Report:
     """The current round's report from its documents' reports: the assessment of a submission, and
     of a re-scan (``intake.rescan``), which passes reports it has re-made. Reviewers' edits of the
-    documents win over their extraction here, whichever path the reports came by."""
+    documents win over their extraction here, whichever path the reports came by, and the edited
+    documents are checked against ``references`` (the caller's registry and catalogue: a re-scan's
+    may be new; default, the process's)."""
     submitted_at = round_submitted_at(app)
     data = application_data(app)
-    reports = with_reviewer_edits(app, policy, reports, data)
+    reports = with_reviewer_edits(app, policy, reports, data, refs=references)
     return assess_round(
         data, policy, reports, case_id=data.case_id or app.id, application_id=app.id, round_=app.round,
         submitted_at=submitted_at, submitted=clock.local_date(submitted_at), fingerprint=fingerprint,

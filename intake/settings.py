@@ -66,6 +66,15 @@ class SessionSettings(BaseModel):
     https_only: bool = False  # set true behind HTTPS: cookies then carry Secure
 
 
+class PageImageSettings(BaseModel):
+    """The reviewers' page images (intake.workspace.page_images): drawn once, kept on disk."""
+
+    # Unset: <storage.root>/page-images.
+    cache_dir: Path | None = None
+    # The cache never holds much more: the least recently used pages are removed (INTAKE_PAGE_IMAGES__CACHE_MAX_BYTES).
+    cache_max_bytes: int = 2 * 1024**3
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INTAKE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -91,6 +100,7 @@ class Settings(BaseSettings):
     queue: QueueSettings = QueueSettings()
     limits: LimitSettings = LimitSettings()
     session: SessionSettings = SessionSettings()
+    page_images: PageImageSettings = PageImageSettings()
 
 
 @lru_cache(maxsize=1)

@@ -106,12 +106,18 @@ def registry_path(prescreener: Prescreener) -> Path:
     return Path(prescreener.registry_path or prescreener.settings.registry_path)
 
 
+def reference_versions(policy: Policy, *, registry: Path, catalogue: Path) -> dict[str, str]:
+    """The parts an assessment of stored document reports depends on by itself: the policy, the
+    registry and the catalogue files it used (a reviewer's re-assessment records these and keeps
+    the classifier and OCR parts of the reports it re-assessed)."""
+    return {"policy": policy_hash(policy), "registry": file_hash(registry), "catalogue": file_hash(catalogue)}
+
+
 def current_versions(prescreener: Prescreener, region: str) -> Versions:
     """The versions an assessment of an application of ``region`` made now would record."""
     return Versions(
-        policy=policy_hash(prescreener.policies.for_region(region)),
-        registry=file_hash(registry_path(prescreener)),
-        catalogue=file_hash(catalogue_path(prescreener)),
+        **reference_versions(prescreener.policies.for_region(region), registry=registry_path(prescreener),
+                             catalogue=catalogue_path(prescreener)),
         classifier=CLASSIFIER_VERSION,
         ocr=prescreener.fingerprint,
     )

@@ -27,17 +27,18 @@ from api.deps import FilesDep, QueuesDep, SessionDep, SettingsDep
 from api.pages import view
 from api.pages_auth import SIGN_IN_PATH, WorkspaceUser, session_user
 from api.routes.login import page_context, templates
+from api.routes.workspace import set_complex
 from classifiers.types import DocType
 from intake.errors import IntakeError, InvalidInput, NotFound
 from intake.models import ApplicationStatus, User
 from intake.report import FIELD_NAMES
 from intake.workspace import claims
-from intake.workspace.access import current_case, visible_application
+from intake.workspace.access import current_case, is_supervisor, visible_application
 from intake.workspace.casefile import CaseFile, case_file
 from intake.workspace.decisions import REJECT_REASONS, RETAKE_REASONS, Decision, Mark, decide, mark_document
 from intake.workspace.edits import correct_field, correct_fields
 from intake.workspace.overlay import DOC_TYPE, policies
-from intake.workspace.page_images import MEDIA_TYPE, page_image, page_sizes, version_of
+from intake.workspace.page_images import MEDIA_TYPE, PageRef, cache_dir_of, document_pages, page_image
 from intake.workspace.queue import ALL, ANY_FLAG, QueueFilter, queue
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ templates.env.globals.update(  # the sign-in page's environment, shared by every
     VERDICT_LABELS=view.VERDICT_LABELS, TYPE_LABELS=view.TYPE_LABELS, FIELD_LABELS=view.FIELD_LABELS,
     PROBLEM_LABELS=view.PROBLEM_LABELS, ACTION_LABELS=view.ACTION_LABELS, REJECT_REASONS=REJECT_REASONS,
     RETAKE_REASONS=RETAKE_REASONS, DOC_TYPES=[t.value for t in DocType], FIELD_NAMES=FIELD_NAMES,
+    DECISION_LABELS=view.DECISION_LABELS, MARK_LABELS=view.MARK_LABELS, history_detail=view.history_detail,
+    actor_label=view.actor_label,
 )
 
 QUEUE_PATH = "/review/queue"
@@ -148,11 +151,13 @@ def queue_page(
         return f"{QUEUE_PATH}?{urlencode({**kept, 'page': n})}"
 
     pages = max(1, -(-result.total // PAGE_SIZE))
+    # Supervisors reassign from the queue: whom each row's region may go to (one query for the page).
+    assignees = claims.assignees(session, {i.region for i in result.items}) if is_supervisor(user) else {}
     return _render(
         request, "queue.html", user, result=result, filters=filters, search=search, page=page, pages=pages,
         prev_url=page_url(page - 1) if page > 1 else None, next_url=page_url(page + 1) if page < pages else None,
         here=f"{QUEUE_PATH}?{urlencode({**kept, 'page': page})}", query=urlencode(kept),
-        statuses=[ALL, *(s.value for s in ApplicationStatus)], any_flag=ANY_FLAG,
+        statuses=[ALL, *(s.value for s in ApplicationStatus)], any_flag=ANY_FLAG, assignees=assignees,
     )
 
 
@@ -191,10 +196,38 @@ def release_case(application_id: str, request: Request, session: SessionDep, set
     return _act(request, session, settings, application_id, work, back=next)
 
 
+@router.post("/review/cases/{application_id}/reassign")
+def reassign_case(application_id: str, request: Request, session: SessionDep, settings: SettingsDep,
+                  username: Annotated[str, Form(max_length=64)] = "",
+                  next: Annotated[str | None, Form(max_length=1000)] = None) -> Response:
+    """A supervisor gives the case to another reviewer of its region (``claims.reassign``)."""
+    def work(app: Any, user: User) -> str:
+        if not username:
+            raise InvalidInput("请选择改派给谁")
+        row = claims.reassign(session, app, user, username)
+        who = session.get_one(User, row.user_id)
+        return f"已将 {app.external_ref or app.id} 改派给{who.display_name}"
+
+    return _act(request, session, settings, application_id, work, back=next)
+
+
+@router.post("/review/cases/{application_id}/complex")
+def complex_case(application_id: str, request: Request, session: SessionDep, settings: SettingsDep,
+                 complex: Annotated[bool, Form()] = True) -> Response:
+    """复杂病例 on or off, through the JSON API's own service path (``set_complex``)."""
+    def work(app: Any, user: User) -> str:
+        set_complex(session, app, user, complex)
+        due = current_case(session, app).review_due
+        shown = f"，审核截止改为 {due.isoformat()}" if due else ""
+        return ("已标为复杂病例" if complex else "已取消复杂病例") + shown
+
+    return _act(request, session, settings, application_id, work)
+
+
 # --- the case page ------------------------------------------------------------------------------------
 
 
-def _document_views(f: CaseFile, sizes: dict[str, list[Any]], fingerprint: str) -> list[dict[str, Any]]:
+def _document_views(f: CaseFile, pages: dict[str, list[PageRef]]) -> list[dict[str, Any]]:
     """Each document with its pages and boxes, its checks and the problems and flags that name it."""
     report = f.case.report
     by_file: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
@@ -208,10 +241,9 @@ def _document_views(f: CaseFile, sizes: dict[str, list[Any]], fingerprint: str) 
         evidence = by_file.get(rep["file"], []) if rep else []
         out.append({
             "view": d, "doc": d.document, "report": rep,
-            "pages": view.page_views(rep, sizes.get(d.document.sha256, []), [(k, ev) for k, _, ev in evidence]),
+            "pages": view.page_views(rep, pages.get(d.document.id, []), [(k, ev) for k, _, ev in evidence]),
             "checks": view.check_rows(rep) if rep else [],
             "evidence": evidence,
-            "version": version_of(fingerprint) if fingerprint else "",
         })
     return out
 
@@ -226,9 +258,9 @@ def case_page(application_id: str, request: Request, session: SessionDep, settin
         f = case_file(session, app, user)  # audited: case.viewed
     except NotFound as exc:
         return _not_found(request, user, str(exc))
-    fingerprint = str(f.case.report.get("fingerprint") or "")
-    sizes = page_sizes(session, [d.document.sha256 for d in f.documents], fingerprint)
-    documents = _document_views(f, sizes, fingerprint)
+    fingerprint = str(f.case.report.get("fingerprint") or "") or None
+    documents = _document_views(f, document_pages(session, app.id, [d.document for d in f.documents], fingerprint))
+    assignees = claims.assignees(session, [app.region]).get(app.region, []) if is_supervisor(user) else []
     session.commit()
     evidence = [(f"evidence:p{i}", ev) for i, ev in enumerate(f.case.report.get("evidence") or [])]
     flags = [(f"evidence:f{i}", ev) for i, ev in enumerate(f.case.report.get("review_flags") or [])]
@@ -239,7 +271,8 @@ def case_page(application_id: str, request: Request, session: SessionDep, settin
     return _render(request, "case.html", user, f=f, app=f.application, case=f.case, report=f.case.report,
                    documents=documents, evidence=evidence, flags=flags, doc_of_file=doc_of_file,
                    material_labels=material_labels,
-                   held_by_me=held_by_me, here=_case_path(app.id),
+                   held_by_me=held_by_me, here=_case_path(app.id), assignees=assignees,
+                   filenames={d.document.id: d.document.filename for d in f.documents},
                    estimated=bool(f.case.report.get("review_due_estimated")))
 
 
@@ -253,8 +286,8 @@ def page_image_file(application_id: str, document_id: str, page: int, user: Work
         fingerprint: str | None = str(current_case(session, app).report.get("fingerprint") or "") or None
     except NotFound:  # not assessed yet: the newest reading of the file
         fingerprint = None
-    path = page_image(session, files, settings.storage.root / "page-images", app, document_id, page, fingerprint,
-                      options=settings.ocr)
+    path = page_image(session, files, cache_dir_of(settings), app, document_id, page, fingerprint,
+                      options=settings.ocr, max_bytes=settings.page_images.cache_max_bytes)
     session.close()
     return FileResponse(path, media_type=MEDIA_TYPE, headers={"Cache-Control": "private, max-age=86400"})
 

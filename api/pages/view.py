@@ -11,7 +11,8 @@ from typing import Any
 from intake.assess import DOC_TYPE_LABELS
 from intake.models import ApplicationStatus
 from intake.report import FIELD_NAMES
-from intake.workspace.page_images import PageSize
+from intake.workspace.decisions import REJECT_REASONS, RETAKE_REASONS
+from intake.workspace.page_images import PageRef
 
 OUTCOME_LABELS = {"pass": "通过", "fail": "不通过", "unknown": "无法判断", "not_applicable": "不适用"}
 STATUS_LABELS = {
@@ -43,7 +44,8 @@ ACTION_LABELS = {
     "case.reassessed": "重新评估", "document.field_edited": "修改字段", "document.retyped": "重新归类",
     "document.marked": "标记材料", "review.decided": "作出决定", "application.created": "创建申请",
     "application.submitted": "提交材料", "application.assessed": "预审完成", "application.rescanned": "重新扫描",
-    "application.complex_marked": "标为复杂案件", "application.complex_unmarked": "取消复杂案件",
+    "application.complex_marked": "标为复杂病例", "application.complex_unmarked": "取消复杂病例",
+    "document.queued": "排队识别", "document.done": "识别完成", "document.failed": "材料无法识别",
     "document.received": "收到材料", "document.processing": "识别材料", "document.retry": "重试识别",
     "document.requeued": "重新排队", "document.dead": "识别失败", "document.replaced": "材料被替换",
     "document.withdrawn": "材料撤回", "document.reinstated": "材料恢复", "callback.resent": "重发回调",
@@ -51,13 +53,91 @@ ACTION_LABELS = {
 }
 
 
+DECISION_LABELS = {"approve": "批准", "reject": "驳回", "request_supplement": "要求补正"}
+MARK_LABELS = {"accepted": "材料合格", "retake": "需重拍"}
+# The audit details a reviewer reads in a case's history, by key; keys not listed (ids of rows,
+# run ids, workers' internals) are left out.
+DETAIL_LABELS = {
+    "round": "轮次", "revision": "版本", "documents": "材料数", "verdict_before": "原结论", "verdict": "结论",
+    "old_verdict": "原结论", "new_verdict": "新结论", "problems_before": "原问题", "problems": "问题",
+    "problems_added": "新增问题", "problems_removed": "消除问题", "review_due": "审核截止", "holder": "原认领人",
+    "previous": "原值", "to": "改派给", "why": "原因", "field": "字段", "doc_type": "识别为", "decision": "决定",
+    "error": "原因",
+    "reasons": "理由", "prescreen_verdict": "预审结论", "mark": "标记", "attempts": "尝试次数",
+    "approved_on": "批准日期", "valid_until": "资格有效期至",
+}
+# The same key, said otherwise for one action.
+ACTION_DETAIL_LABELS = {("case.reassigned", "previous"): "原认领人", ("document.retyped", "previous"): "原类型",
+                        ("document.retyped", "doc_type"): "改为"}
+WHY_LABELS = {"released": "主动释放", "decided": "已作出决定", "user disabled": "账号停用",
+              "field edited": "修改字段", "retyped": "重新归类"}
+
+
+def actor_label(actor: str) -> str:
+    """Who did it, in words: a user by name, the machinery by what it is, an app by its channel."""
+    kind, _, name = actor.partition(":")
+    if kind == "user" and name:
+        return name
+    if kind == "worker":
+        return "预审程序"
+    if kind == "rescan":
+        return "重新扫描"
+    if actor in ("reconciler", "cli", "system"):
+        return {"reconciler": "系统", "cli": "管理员（命令行）", "system": "系统"}[actor]
+    return f"渠道 {actor}"
+
+
+def _detail_value(key: str, value: Any, action: str, materials: dict[str, str] | None = None) -> str:
+    if value is None or value == "" or value == []:
+        return "—" if key in ("previous", "holder") else ""
+    if key in ("verdict", "verdict_before", "old_verdict", "new_verdict", "prescreen_verdict"):
+        return VERDICT_LABELS.get(value, str(value))
+    if key.startswith("problems"):
+        return "、".join(problem_label(p, materials) for p in value) if isinstance(value, list) else str(value)
+    if key == "decision":
+        return DECISION_LABELS.get(value, str(value))
+    if key == "mark":
+        return MARK_LABELS.get(value, str(value))
+    if key == "reasons" and isinstance(value, list):
+        labels = RETAKE_REASONS if action == "document.marked" else REJECT_REASONS
+        return "、".join(labels.get(r, r) for r in value)
+    if key == "field":
+        return "材料类型" if value == "doc_type" else FIELD_LABELS.get(value, str(value))
+    if key == "doc_type" or (key == "previous" and action == "document.retyped"):
+        return TYPE_LABELS.get(value, str(value))
+    if key == "why":
+        return WHY_LABELS.get(value, str(value))
+    if key == "round":
+        return f"第{value}轮"
+    return str(value)
+
+
+def history_detail(action: str, detail: dict[str, Any] | None, document: str | None = None,
+                   materials: dict[str, str] | None = None) -> str:
+    """An audit event's detail as one readable line: labelled, codes turned into their Chinese names,
+    the document by its file name; internal ids left out."""
+    parts = [f"材料：{document}"] if document else []
+    for key, value in (detail or {}).items():
+        label = ACTION_DETAIL_LABELS.get((action, key)) or DETAIL_LABELS.get(key)
+        if label is None:
+            continue
+        shown = _detail_value(key, value, action, materials)
+        if shown:
+            parts.append(f"{label}：{shown}")
+    return "；".join(parts)
+
+
 def problem_kind(code: str) -> str:
     return code.partition(":")[0]
 
 
-def problem_label(code: str) -> str:
+def problem_label(code: str, materials: dict[str, str] | None = None) -> str:
+    """A problem code in words; a missing material by its name (``materials``: the region's labels,
+    else a document type's), never its code."""
     kind, _, subject = code.partition(":")
     label = PROBLEM_LABELS.get(kind, kind)
+    if kind == "missing" and subject:
+        subject = (materials or {}).get(subject) or TYPE_LABELS.get(subject) or subject
     return f"{label}：{subject}" if subject else label
 
 
@@ -148,16 +228,23 @@ def _box(key: str, kind: str, label: str, box: list[float]) -> Box:
 
 @dataclass(frozen=True)
 class PageView:
-    number: int  # 0-based
-    size: PageSize
+    ref: PageRef  # number (0-based), size, image URL
     boxes: list[Box]
 
+    @property
+    def number(self) -> int:
+        return self.ref.number
 
-def page_views(report: dict[str, Any] | None, sizes: list[PageSize],
+    @property
+    def size(self) -> Any:
+        return self.ref.size
+
+
+def page_views(report: dict[str, Any] | None, refs: list[PageRef],
                evidence: list[tuple[str, dict[str, Any]]]) -> list[PageView]:
     """Each page of a document with the boxes on it: its fields, its seal and the evidence of the
     problems and flags that point into it (``evidence``: (its key on the page, evidence))."""
-    pages = [PageView(number=n, size=size, boxes=[]) for n, size in enumerate(sizes)]
+    pages = [PageView(ref=ref, boxes=[]) for ref in refs]
     if report is None:
         return pages
     for name, source in (report.get("field_sources") or {}).items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
 from api.deps import QueuesDep, SessionDep
 from api.pages_auth import WorkspaceUser
@@ -33,6 +34,7 @@ from api.schemas_workspace import (
 )
 from classifiers.types import DocType, OtherKind
 from intake.errors import InvalidInput
+from intake.models import Application, User
 from intake.service import mark_complex
 from intake.users import actor_of
 from intake.workspace import claims
@@ -43,9 +45,25 @@ from intake.workspace.dashboard import dashboard
 from intake.workspace.decisions import REJECT_REASONS, RETAKE_REASONS, Decision, Mark, decide, mark_document
 from intake.workspace.edits import EDITABLE_FIELDS, correct_field
 from intake.workspace.overlay import DOC_TYPE, policies
+from intake.workspace.page_images import document_pages
 from intake.workspace.queue import QueueFilter, queue
 
 router = APIRouter(prefix="/v1/workspace", tags=["reviewers' workspace"])
+
+
+def case_detail_out(session: Session, app: Application, user: User) -> CaseDetailOut:
+    """The whole case as the JSON API gives it, each document with its pages (audited view)."""
+    f = case_file(session, app, user)
+    fingerprint = str(f.case.report.get("fingerprint") or "") or None
+    return CaseDetailOut.of(f, document_pages(session, app.id, [d.document for d in f.documents], fingerprint))
+
+
+def set_complex(session: Session, app: Application, user: User, complex_case: bool) -> None:
+    """复杂病例 on or off, for the JSON API and the case page alike: only on an open case, which the
+    user then works (claimed if nobody held it); ``intake.service.mark_complex`` moves the deadline."""
+    require_open(session, app)
+    ensure_working(session, app, user)
+    mark_complex(session, app, policies=policies(), actor=actor_of(user), complex_case=complex_case)
 
 
 @router.get("/me", response_model=MeOut)
@@ -90,7 +108,7 @@ def queue_page(
 def case_detail(application_id: str, user: WorkspaceUser, session: SessionDep) -> CaseDetailOut:
     """The whole case (names and ID numbers unmasked); the view is audited."""
     app = visible_application(session, user, application_id)
-    out = CaseDetailOut.of(case_file(session, app, user))
+    out = case_detail_out(session, app, user)
     session.commit()
     return out
 
@@ -135,7 +153,7 @@ def edit_field(application_id: str, document_id: str, body: FieldEditIn, user: W
         raise InvalidInput("材料类型请用 …/type 修改")
     app = visible_application(session, user, application_id)
     correct_field(session, app, user, document_id, body.field, body.value, reason=body.reason)
-    out = CaseDetailOut.of(case_file(session, app, user))
+    out = case_detail_out(session, app, user)
     session.commit()
     return out
 
@@ -147,7 +165,7 @@ def retype(application_id: str, document_id: str, body: RetypeIn, user: Workspac
     re-assessed at once (no OCR) and returned."""
     app = visible_application(session, user, application_id)
     correct_field(session, app, user, document_id, DOC_TYPE, body.doc_type, reason=body.reason, kind=body.kind)
-    out = CaseDetailOut.of(case_file(session, app, user))
+    out = case_detail_out(session, app, user)
     session.commit()
     return out
 
@@ -158,7 +176,7 @@ def mark(application_id: str, document_id: str, body: MarkIn, user: WorkspaceUse
     """Mark a document accepted, or needing a retake (with reasons)."""
     app = visible_application(session, user, application_id)
     mark_document(session, app, user, document_id, Mark(body.mark), reasons=body.reasons, note=body.note)
-    out = CaseDetailOut.of(case_file(session, app, user))
+    out = case_detail_out(session, app, user)
     session.commit()
     return out
 
@@ -169,10 +187,8 @@ def complex_case(application_id: str, body: ComplexMarkIn, user: WorkspaceUser,
     """复杂病例: mark the case complex (or take the mark back); its review deadline becomes the
     region's longer one (绥化市: 5 working days instead of 3), from the same submission."""
     app = visible_application(session, user, application_id)
-    require_open(session, app)
-    ensure_working(session, app, user)
-    mark_complex(session, app, policies=policies(), actor=actor_of(user), complex_case=body.complex)
-    out = CaseDetailOut.of(case_file(session, app, user))
+    set_complex(session, app, user, body.complex)
+    out = case_detail_out(session, app, user)
     session.commit()
     return out
 

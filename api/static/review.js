@@ -68,6 +68,11 @@
       var input = e.target.closest(".fields input[data-key]");
       if (input) highlight(input.dataset.key, input.closest("article.document"), false);
     });
+    // The notice: back to the pre-screen's text after an edit the reviewer does not want.
+    var notice = document.getElementById("notice"), reset = document.getElementById("notice-reset");
+    if (notice && reset) {
+      reset.addEventListener("click", function () { notice.value = notice.dataset.original; notice.focus(); });
+    }
     // Re-typing takes effect at once: the case is re-assessed on the server.
     document.querySelectorAll("select.retype-select").forEach(function (sel) {
       sel.addEventListener("change", function () { if (sel.value !== sel.dataset.current) sel.form.submit(); });

@@ -8,12 +8,15 @@ with the round's decision. The audit log keeps every claim, release and reassign
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.audit import audit
 from intake.errors import Conflict, InvalidInput, NotFound
-from intake.models import Application, CaseClaim, User
+from intake.models import Application, CaseClaim, User, UserRole
 from intake.users import actor_of, get_user
 from intake.workspace.access import is_supervisor, may_see, require_open, require_supervisor
 
@@ -93,3 +96,15 @@ def reassign(session: Session, app: Application, supervisor: User, to_username: 
     audit(session, actor=actor_of(supervisor), action="case.reassigned", application_id=app.id,
           previous=previous, to=target.username)
     return row
+
+
+def assignees(session: Session, regions: Iterable[str]) -> dict[str, list[User]]:
+    """region -> the enabled reviewers and supervisors of it, by name: whom a supervisor may
+    ``reassign`` a case of that region to. One query for any number of regions (a queue page)."""
+    wanted = set(regions)
+    found: dict[str, list[User]] = {r: [] for r in wanted}
+    for user in session.scalars(select(User).where(User.disabled_at.is_(None), User.role != UserRole.ADMIN)
+                                .order_by(User.display_name, User.username)):
+        for region in wanted.intersection(user.regions or []):
+            found[region].append(user)
+    return found

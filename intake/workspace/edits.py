@@ -14,13 +14,16 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from classifiers.diagnosis import DISEASES_PATH
 from classifiers.types import DocType, OtherKind
 from intake.audit import audit
 from intake.errors import InvalidInput, NotFound
 from intake.models import Application, Case, Document, FieldEdit, User
 from intake.report import FIELD_NAMES, DocumentReport
 from intake.service import assess_reports, documents_in_effect, round_reports
+from intake.settings import get_settings
 from intake.users import actor_of
+from intake.versions import reference_versions
 from intake.workspace.access import require_open
 from intake.workspace.claims import ensure_working
 from intake.workspace.overlay import DOC_TYPE, KIND, policies
@@ -132,13 +135,18 @@ def record_edit(session: Session, *, app: Application, document: Document, field
 def reassess(session: Session, app: Application, case: Case, *, actor: str, why: str) -> Case:
     """Assess the current round again from its documents' stored reports with every edit applied
     (no OCR), as a new revision of ``case``; the application's status and callbacks are untouched."""
-    report = assess_reports(app, policies().for_region(app.region), round_reports(app),
-                            fingerprint=str(case.report.get("fingerprint", "")))
+    policy = policies().for_region(app.region)
+    report = assess_reports(app, policy, round_reports(app), fingerprint=str(case.report.get("fingerprint", "")))
+    # The documents' reports are as before (classifier and OCR parts kept); the policy, registry and
+    # catalogue are the process's (``overlay.policies``, ``overlay.references``), and recorded so.
+    settings = get_settings()
+    versions = {**(case.versions or {}),
+                **reference_versions(policy, registry=settings.registry_path, catalogue=DISEASES_PATH)}
     contract = report.contract()
     contract["prescreen_verdict"] = case.report.get("prescreen_verdict") or case.verdict
     new = Case(application_id=app.id, round=case.round, revision=case.revision + 1, verdict=report.verdict,
                problems=report.problems, notice=report.notice, report=contract, submitted_at=case.submitted_at,
-               review_due=case.review_due, versions=case.versions)
+               review_due=case.review_due, versions=versions)
     session.add(new)
     session.flush()
     case.superseded_by = new.id

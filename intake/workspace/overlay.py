@@ -95,19 +95,23 @@ def latest_edits(session: Session, document_ids: Sequence[str]) -> dict[str, dic
 
 
 def with_reviewer_edits(app: Application, policy: Policy, reports: list[DocumentReport],
-                        data: ApplicationData) -> list[DocumentReport]:
-    """The reports with every reviewer edit of their documents applied (the same list when none)."""
+                        data: ApplicationData, *, refs: References | None = None) -> list[DocumentReport]:
+    """The reports with every reviewer edit of their documents applied (the same list when none).
+    ``refs``: the registry and catalogue the assessment uses (a re-scan's, a worker's); default, the
+    process's (``references``)."""
     session = object_session(app)
     ids = [r.document_id for r in reports if r.document_id]
     edits = latest_edits(session, ids) if session is not None else {}
     if not edits:
         return reports
-    return [apply_edits(r, edits.get(r.document_id or "", {}), policy=policy, application=data) for r in reports]
+    return [apply_edits(r, edits.get(r.document_id or "", {}), policy=policy, application=data, refs=refs)
+            for r in reports]
 
 
 def apply_edits(report: DocumentReport, edits: dict[str, FieldEdit], *, policy: Policy,
-                application: ApplicationData) -> DocumentReport:
-    """A copy of ``report`` with ``edits`` over its extraction and its field checks run again."""
+                application: ApplicationData, refs: References | None = None) -> DocumentReport:
+    """A copy of ``report`` with ``edits`` over its extraction and its field checks run again
+    (against ``refs``, the process's registry and catalogue by default)."""
     if not edits:
         return report
     report = report.model_copy(deep=True)
@@ -131,18 +135,18 @@ def apply_edits(report: DocumentReport, edits: dict[str, FieldEdit], *, policy: 
             report.field_sources[field] = FieldSource(page=source.page if source else 0,
                                                       box=source.box if source else None, confidence=1.0)
     if report.error is None and report.doc_type is not None:
-        _check_again(report, read_as, policy, application)
+        _check_again(report, read_as, policy, application, refs or references())
     return report
 
 
 def _check_again(report: DocumentReport, read_as: DocType | None, policy: Policy,
-                 application: ApplicationData) -> None:
+                 application: ApplicationData, refs: References) -> None:
     from classifiers.pipeline import identity_check, rule_checks
     from intake.prescreen import context_factory
 
     assert report.doc_type is not None
     ctx = context_factory(policy, application)(report.doc_type)
-    fields, finding, refs = _fields_of(report), _seal_of(report), references()
+    fields, finding = _fields_of(report), _seal_of(report)
     checks = rule_checks(report.doc_type, fields, finding, ctx, registry=refs.registry, catalogue=refs.catalogue,
                          read_confidence=None)
     if not finding.present and report.doc_type == read_as:

@@ -347,3 +347,74 @@ def test_interrupted_run_resumes_to_the_same_diff(backlog: WorkerContext, tmp_pa
         events = session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "application.rescanned")) or 0
     assert events == 2  # each changed application once, not again on the resume
+
+
+def test_an_edited_document_is_checked_against_the_rescans_registry(backlog: WorkerContext, tmp_path: Path) -> None:
+    # A reviewer corrects the department on L-2's certificate: its checks run again, against the
+    # registry of the time (the centre is 一级: grade_too_low stays).
+    _edit(backlog, "L-2", LOW_GRADE_CERT, "department", "全科")
+    assert f"grade_too_low:{LOW_GRADE_CERT}" in edited_case_problems(backlog, "L-2")
+    # The re-scan's registry upgrades the centre: the edited certificate is checked against it too.
+    backlog.prescreener = variant(backlog.prescreener, registry=upgraded_registry(tmp_path))  # type: ignore[misc]
+
+    result = run(backlog, selection=rescan.Selection(regions=("六盘水市",)))
+
+    changed = by_case(result)
+    assert set(changed) == {"L-1", "L-2"}, result["changed"]
+    for entry in changed.values():
+        assert entry["problems_removed"] == [f"grade_too_low:{LOW_GRADE_CERT}"] and entry["problems_added"] == []
+        assert (entry["old_verdict"], entry["new_verdict"]) == ("needs_supplement", "ready_for_review")
+        assert entry["redone"] == "assessment"
+
+
+def _supplement(ctx: WorkerContext, case_id: str, file: Path) -> None:
+    """The app uploads one more document (补正) and submits the application again; the workers
+    read and assess the new round."""
+    from intake.local import run_inline
+    from intake.service import add_document, submit
+
+    data = file.read_bytes()
+    sha256 = ctx.files.put(data)
+    with ctx.sessions.begin() as session:
+        app = session.scalars(select(Application).where(Application.external_ref == case_id)).one()
+        add_document(session, app=app, actor="test", filename=f"补正-{file.name}", sha256=sha256, size=len(data),
+                     media_type=None, max_files=40)
+        submit(session, app=app, actor="test")
+        app_id = app.id
+    run_inline(ctx, app_id)
+
+
+def test_every_path_that_makes_a_case_records_its_versions(backlog: WorkerContext, tmp_path: Path) -> None:
+    """First assessments (the jobs, as ``intake prescreen`` and the demo run them), a reviewer's
+    re-assessment after an edit, a reviewer's request for 补正, the 补正 round, a re-scan: every
+    case they make records the five versions it was made with."""
+    from intake.settings import get_settings
+    from intake.workspace.decisions import Decision, decide
+
+    _edit(backlog, "R-1", READY_CERT, "department", "内分泌科")  # a reviewer's re-assessment
+    with backlog.sessions.begin() as session:  # a reviewer's request for 补正 (a case revision) …
+        app = session.scalars(select(Application).where(Application.external_ref == "R-2")).one()
+        from intake.models import User
+
+        decide(session, app, session.scalars(select(User)).one(), Decision.REQUEST_SUPPLEMENT, notice="请补充检查报告")
+    _supplement(backlog, "R-2", SAMPLES / LOW_GRADE / LOW_GRADE_LAB)  # … and the 补正 round it asked for
+    _supplement(backlog, "L-1", SAMPLES / READY / READY_LAB)  # a 补正 after a needs_supplement verdict
+    default = backlog.prescreener
+    backlog.prescreener = variant(default, registry=upgraded_registry(tmp_path))  # type: ignore[misc]
+    assert run(backlog, dry_run=False, selection=rescan.Selection(ids=("L-2",)))["changed"][0]["applied"]
+
+    with backlog.sessions() as session:
+        cases = session.scalars(select(Case).order_by(Case.id)).all()
+        apps = {a.id: a for a in session.scalars(select(Application))}
+        made = {(apps[c.application_id].external_ref, c.round, c.revision): c.versions for c in cases}
+    assert set(made) == {("R-1", 1, 0), ("R-1", 1, 1), ("R-2", 1, 0), ("R-2", 1, 1), ("R-2", 2, 0),
+                         ("L-1", 1, 0), ("L-1", 2, 0), ("L-2", 1, 0), ("L-2", 1, 1)}
+    for key, recorded in made.items():
+        assert recorded is not None and set(recorded) == set(versions.PARTS) and all(recorded.values()), key
+    # Each records what it was made with: the re-scan its registry, the others the default one.
+    upgraded = current_versions(backlog.prescreener, "六盘水市").as_dict()
+    assert made[("L-2", 1, 1)] == upgraded
+    for key in made.keys() - {("L-2", 1, 1)}:
+        region = "六盘水市" if key[0].startswith("L") else "绥化市"
+        assert made[key] == current_versions(default, region).as_dict(), key
+    assert made[("R-1", 1, 1)]["registry"] == versions.file_hash(get_settings().registry_path)

@@ -17,8 +17,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import HTTPServer
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -27,6 +29,7 @@ from redis import Redis
 
 from api.app import app as fastapi_app
 from api.deps import current_settings
+from intake import jobs
 from intake.jobs import WorkerContext, set_context
 from intake.queue import Queues
 from intake.settings import Settings
@@ -95,20 +98,24 @@ def _serve(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, str]:
     return server, thread, f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture(scope="session")
-def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
-    chromium_path()  # no browser: skip (fail in CI) before seconds of OCR
+@contextmanager
+def serving(db_url: str, root: Path, *, callbacks: bool = True) -> Iterator[tuple[Web, str | None]]:
+    """The app served by uvicorn over ``db_url`` (files under ``root``), its worker context in
+    place, and (``callbacks``) a receiver for the apps' callbacks: yields the harness and the
+    receiver's hook URL. What it replaces (the settings override, the worker context) is put back
+    afterwards, so that a module over PostgreSQL can run between the SQLite session's tests."""
     redis_url = ensure_redis()
     Redis.from_url(redis_url).flushdb()
-    root = tmp_path_factory.mktemp("web")
     settings = Settings(
-        db={"url": f"sqlite:///{root / 'intake.db'}"},
+        db={"url": db_url},
         storage={"root": root / "files"},
         redis={"url": redis_url},
         queue={"retry_backoff_seconds": [0, 0, 0], "processing_timeout_seconds": 60},
         allow_private_callback_urls=True,  # the callback receiver listens on 127.0.0.1
     )
     keys, callback_secrets = _channels(settings)
+    overrides = dict(fastapi_app.dependency_overrides)
+    previous_context = jobs._context
     fastapi_app.dependency_overrides[current_settings] = lambda: settings
     # The worker's prescreener keeps its OCR cache in this same database: the case pages' images
     # are redrawn from it, as in a deployment.
@@ -118,15 +125,36 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
     access = logging.getLogger("uvicorn.access")
     access.addHandler(access_log)
     access.setLevel(logging.INFO)
-    receiver = HTTPServer(("127.0.0.1", 0), _Receiver)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    _Receiver.received, _Receiver.failures_left = [], 0
+    receiver = None
+    if callbacks:
+        receiver = HTTPServer(("127.0.0.1", 0), _Receiver)
+        threading.Thread(target=receiver.serve_forever, daemon=True).start()
+        _Receiver.received, _Receiver.failures_left = [], 0
     server, thread, url = _serve(settings)
     try:
         service = Service(settings, TestClient(fastapi_app), keys, callback_secrets, Queues(settings), context)
-        web = Web(service=service, url=url, access_log=access_log, callbacks=_Receiver.received)
+        web = Web(service=service, url=url, access_log=access_log,
+                  callbacks=_Receiver.received if receiver else [])
+        yield web, f"http://127.0.0.1:{receiver.server_port}/hook" if receiver else None
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        if receiver is not None:
+            receiver.shutdown()
+        access.removeHandler(access_log)
+        fastapi_app.dependency_overrides.clear()
+        fastapi_app.dependency_overrides.update(overrides)
+        set_context(previous_context)
+
+
+@pytest.fixture(scope="session")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
+    chromium_path()  # no browser: skip (fail in CI) before seconds of OCR
+    root = tmp_path_factory.mktemp("web")
+    with serving(f"sqlite:///{root / 'intake.db'}", root) as (web, hook):
+        service = web.service
         web.cases = Cases(
-            ready=assessed(service, C01, callback_url=f"http://127.0.0.1:{receiver.server_port}/hook"),
+            ready=assessed(service, C01, callback_url=hook),
             to_approve=assessed(service, C01, external_ref="c01-second"),
             mismatch=assessed(service, C10),
             other_region=assessed(service, C02),
@@ -134,18 +162,14 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
         make_user(service, "suihua", name="王丽", regions=("绥化市",))
         make_user(service, "snj", name="李强", regions=("神农架林区",))
         yield web
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        receiver.shutdown()
-        access.removeHandler(access_log)
-        fastapi_app.dependency_overrides.clear()
-        set_context(None)
 
 
 @pytest.fixture(scope="session")
-def browser(web: Web) -> Iterator[object]:
+def browser() -> Iterator[object]:
+    """Debian's headless chromium, for the SQLite session and the PostgreSQL module alike."""
     from playwright.sync_api import sync_playwright
+
+    chromium_path()
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"], headless=True)
