@@ -136,9 +136,13 @@ def document_findings(doc: DocumentReport, policy: Policy, application: Applicat
             confidence=min(seal.confidence, UNCERTAIN), reason=seal.reason)
 
     signature = checks.signature
-    if doc.doc_type in policy.signature_required and signature.outcome in (Outcome.FAIL, Outcome.UNKNOWN):
-        # A clearly empty signature area is the applicant's to fix; a printed name, a blurred area or
-        # no signature area found at all is a reviewer's question (UNCERTAIN at most).
+    # A clearly empty signature area is the applicant's to fix; a printed name or a blurred area is a
+    # reviewer's question (UNCERTAIN at most). A page where no signature area was found at all says
+    # nothing either way (many records sign without a printed label): its check shows "unknown" on
+    # the case page, but it is no flag, or every such record would be one.
+    if doc.doc_type in policy.signature_required and (
+        signature.outcome == Outcome.FAIL or (signature.outcome == Outcome.UNKNOWN and signature.box is not None)
+    ):
         sure = signature.confidence if signature.outcome == Outcome.FAIL else min(signature.confidence, UNCERTAIN)
         read = {"printed_name": "仅见打印的医师姓名", "none": "签名处空白"}.get(signature.kind or "", "未找到签名栏")
         found.append(Evidence(code=f"signature_missing:{name}", file=name, page=signature.page, box=signature.box,

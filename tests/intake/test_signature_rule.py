@@ -35,9 +35,13 @@ def book() -> PolicyBook:
     return PolicyBook.load(POLICIES_DIR)
 
 
-def record(outcome: Outcome, confidence: float, kind: str | None, name: str = "门诊病历.jpg") -> DocumentReport:
+AREA = [700.0, 850.0, 1030.0, 940.0]
+
+
+def record(outcome: Outcome, confidence: float, kind: str | None, name: str = "门诊病历.jpg", *,
+           area: list[float] | None = AREA) -> DocumentReport:
     signature = SignatureCheck(outcome=outcome, confidence=confidence, present=outcome == Outcome.PASS, kind=kind,
-                               label="医师签名", page=0, box=[700.0, 850.0, 1030.0, 940.0],
+                               label="医师签名" if area else None, page=0 if area else None, box=area,
                                reason="“医师签名”处未见医生签字或签章" if outcome != Outcome.PASS else None)
     return doc(name, DocType.MEDICAL_RECORD, signature=signature)
 
@@ -97,7 +101,7 @@ def test_an_unsigned_outpatient_record_is_told_to_the_applicant_in_liupanshui(bo
 
 @pytest.mark.parametrize(("outcome", "confidence", "kind"), [
     (Outcome.FAIL, 0.6, "printed_name"),  # a printed name: a reviewer decides whether it is an e-signature
-    (Outcome.UNKNOWN, 0.4, None),  # no signature area found (a cut or blurred photo)
+    (Outcome.UNKNOWN, 0.4, None),  # a signature area found but not judged
     (Outcome.FAIL, 0.55, "none"),  # an empty area on a page read poorly
 ])
 def test_a_doubtful_signature_is_a_reviewer_flag_not_a_problem(book: PolicyBook, outcome, confidence, kind) -> None:
@@ -105,6 +109,14 @@ def test_a_doubtful_signature_is_a_reviewer_flag_not_a_problem(book: PolicyBook,
     assert result.problems == [] and result.verdict.value == "ready_for_review"
     assert [f.code for f in result.review_flags] == ["signature_missing:门诊病历.jpg"]
     assert "签字" not in result.notice
+
+
+def test_a_record_without_any_signature_area_found_is_neither_problem_nor_flag(book: PolicyBook) -> None:
+    """Many records sign without a printed 医师签名 label: finding none says nothing either way, so the
+    check stays "unknown" on the case page without flagging every such record."""
+    result = application(book, "六盘水市", record(Outcome.UNKNOWN, 0.4, None, area=None))
+    assert result.problems == [] and result.review_flags == []
+    assert result.verdict.value == "ready_for_review"
 
 
 def test_a_signed_record_or_another_region_raises_nothing(book: PolicyBook) -> None:
