@@ -203,8 +203,24 @@ def missing_finding(material: str, rule: MaterialRule, documents: list[DocumentR
                  if is_readable(doc) and not rule.of_its_type(doc.doc_type, doc.kind)), default=0.0)
     doubt = max([doubt, *(1.0 - doc.checks.quality.confidence for doc in documents
                           if doc.error is None and not is_readable(doc) and rule.of_its_type(doc.doc_type, doc.kind))])
+    if any(_identifies_in_another_form(doc, rule) for doc in documents):
+        doubt = max(doubt, 1.0 - UNCERTAIN)
     return Evidence(code=f"missing:{material}", read="未找到", expected=rule.label, rule=f"必备材料：{rule.label}",
                     confidence=round(1.0 - doubt, 3), reason=f"缺少{rule.label}")
+
+
+# Identity documents that print the holder's number (the 国徽面 of the ID card does not).
+_NUMBERED_IDENTITY_KINDS = frozenset({"resident_id_front", "social_security_card", "medical_insurance_code"})
+
+
+def _identifies_in_another_form(doc: DocumentReport, rule: MaterialRule) -> bool:
+    """A readable card that does identify the applicant (its number checked and matching) in a form the
+    region does not name, e.g. a 医保电子凭证 where the source lists the ID card and the 社会保障卡:
+    whether it will do is the reviewer's call, so its ``missing`` is a flag, not a demand."""
+    return (is_readable(doc) and rule.of_its_type(doc.doc_type, doc.kind)
+            and doc.identity_kind in rule.exclude_identity_kinds
+            and doc.identity_kind in _NUMBERED_IDENTITY_KINDS
+            and doc.checks.identity.outcome == Outcome.PASS)
 
 
 def _likelihood(doc: DocumentReport, rule: MaterialRule) -> float:

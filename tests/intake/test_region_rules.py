@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from classifiers.diagnosis import DiseaseCatalogue
-from classifiers.types import DocType
+from classifiers.types import DocType, IdentityCheck, Outcome
 from intake import clock
 from intake.application import Application as ApplicationData
 from intake.application import validate_application
@@ -404,6 +404,28 @@ def test_identity_proofs_each_region_accepts(book: PolicyBook, region: str, kind
     神農架: "本人身份證或社會保障卡(醫保卡)". A 医保电子凭证 screenshot proves identity only where named."""
     rule = book.for_region(region).required_materials["identity_proof"]
     assert satisfies(doc("proof.jpg", DocType.ID_CARD, kind), rule) is accepted
+
+
+def test_an_e_certificate_where_the_region_names_only_cards_is_a_flag_not_a_demand(book: PolicyBook) -> None:
+    """六盤水: "身份證或社會保障卡電子版/復印件。" A 医保电子凭证 that shows the applicant's own number is
+    not a form the source names, but it does identify them: the reviewer decides, the applicant is
+    not told to upload an ID card they may already have shown in substance."""
+    from intake.assess import assess
+    from tests.intake.test_assess import APP, checks
+
+    docs = [d for d in complete() if d.doc_type != DocType.ID_CARD]
+    app = APP.model_copy(update={"region": "六盘水市"})
+    e_cert = doc("医保码.jpg", DocType.ID_CARD, "medical_insurance_code")
+    result = assess(app, book.for_region("六盘水市"), [*docs, e_cert], submitted=app.application_date)
+    assert result.problems == [] and [f.code for f in result.review_flags] == ["missing:identity_proof"]
+    # Its number not confirmed (another person's screen, or unread): a demand as before.
+    unconfirmed = e_cert.model_copy(update={"checks": checks(identity=IdentityCheck(outcome=Outcome.UNKNOWN))})
+    result = assess(app, book.for_region("六盘水市"), [*docs, unconfirmed], submitted=app.application_date)
+    assert result.problems == ["missing:identity_proof"]
+    # The back of the ID card shows no number at all: a demand.
+    back = doc("背面.jpg", DocType.ID_CARD, "resident_id_back")
+    assert assess(app, book.for_region("六盘水市"), [*docs, back],
+                  submitted=app.application_date).problems == ["missing:identity_proof"]
 
 
 # --- the sample applications (fixtures/samples/region_rules) ---------------------------------------
