@@ -28,7 +28,6 @@ from api.pages import view
 from api.pages_auth import SIGN_IN_PATH, WorkspaceUser, session_user
 from api.routes.login import page_context, templates
 from api.routes.workspace import set_complex
-from classifiers.types import DocType
 from intake.errors import IntakeError, InvalidInput, NotFound
 from intake.models import ApplicationStatus, User
 from intake.report import FIELD_NAMES
@@ -47,7 +46,9 @@ templates.env.globals.update(  # the sign-in page's environment, shared by every
     problem_label=view.problem_label, problem_kind=view.problem_kind, STATUS_LABELS=view.STATUS_LABELS,
     VERDICT_LABELS=view.VERDICT_LABELS, TYPE_LABELS=view.TYPE_LABELS, FIELD_LABELS=view.FIELD_LABELS,
     PROBLEM_LABELS=view.PROBLEM_LABELS, ACTION_LABELS=view.ACTION_LABELS, REJECT_REASONS=REJECT_REASONS,
-    RETAKE_REASONS=RETAKE_REASONS, DOC_TYPES=[t.value for t in DocType], FIELD_NAMES=FIELD_NAMES,
+    RETAKE_REASONS=RETAKE_REASONS, RETYPE_CHOICES=view.RETYPE_CHOICES, retype_value=view.retype_value,
+    type_label=view.type_label,
+    FIELD_NAMES=FIELD_NAMES,
     DECISION_LABELS=view.DECISION_LABELS, MARK_LABELS=view.MARK_LABELS, history_detail=view.history_detail,
     actor_label=view.actor_label,
 )
@@ -325,9 +326,11 @@ def edit_fields(
 def retype_document(application_id: str, document_id: str, request: Request, session: SessionDep,
                     settings: SettingsDep, doc_type: Annotated[str, Form(max_length=64)],
                     reason: Annotated[str, Form(max_length=500)] = "") -> Response:
+    chosen, kind = view.retype_choice(doc_type)
+
     def work(app: Any, user: User) -> str:
-        case = correct_field(session, app, user, document_id, DOC_TYPE, doc_type, reason=reason)
-        label = view.TYPE_LABELS.get(doc_type, doc_type)
+        case = correct_field(session, app, user, document_id, DOC_TYPE, chosen, reason=reason, kind=kind)
+        label = dict(view.RETYPE_CHOICES).get(doc_type, doc_type)
         return f"已改为{label}并重新评估：{view.VERDICT_LABELS.get(case.verdict, case.verdict)}"
 
     return _act(request, session, settings, application_id, work,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from intake.assess import DOC_TYPE_LABELS
+from intake.assess import DOC_TYPE_LABELS, KIND_LABELS
 from intake.models import ApplicationStatus
 from intake.report import FIELD_NAMES
 from intake.workspace.decisions import REJECT_REASONS, RETAKE_REASONS
@@ -22,6 +22,28 @@ STATUS_LABELS = {
 }
 VERDICT_LABELS = {"ready_for_review": "材料齐全", "needs_supplement": "需补正"}
 TYPE_LABELS = {str(k): v for k, v in DOC_TYPE_LABELS.items()}
+# What a document can be re-typed to: the six types, and the kinds of `other` a rule can name
+# ("other:<kind>", split again by ``retype_choice``).
+RETYPE_CHOICES = [(str(t), label) for t, label in DOC_TYPE_LABELS.items()] + [
+    (f"other:{k}", f"{DOC_TYPE_LABELS.get('other', '其他材料')}·{label}") for k, label in KIND_LABELS.items()]
+
+
+def retype_value(doc_type: str | None, kind: str | None) -> str:
+    """The re-type choice a document's current type and kind correspond to."""
+    if doc_type == "other" and kind and str(kind) in {str(k) for k in KIND_LABELS}:
+        return f"other:{kind}"
+    return str(doc_type)
+
+
+def type_label(doc_type: str | None, kind: str | None) -> str:
+    """A document's type in words, with its kind where a rule can name it (其他材料·治疗记录)."""
+    return dict(RETYPE_CHOICES).get(retype_value(doc_type, kind), "未识别类型")
+
+
+def retype_choice(value: str) -> tuple[str, str | None]:
+    """A re-type choice as (doc_type, kind)."""
+    doc_type, _, kind = value.partition(":")
+    return doc_type, kind or None
 FIELD_LABELS = {
     "patient_name": "姓名", "gender": "性别", "id_number": "身份证号", "hospital_name": "医院",
     "department": "科室", "diagnosis": "诊断", "doc_date": "日期", "seal": "公章",

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from intake import clock
-from intake.models import Application, Document, OcrCacheEntry
+from intake.models import Application, Document, FieldEdit, OcrCacheEntry
 from intake.workspace.access import current_case
 from intake.workspace.masking import mask_id_number, mask_name
 from tests.api.test_workspace_auth import make_user
@@ -241,11 +241,16 @@ def test_retyping_re_assesses_and_a_supplement_request_reaches_the_app(web: Web,
     page.goto(f"/review/cases/{cases.ready}")
     expect(page.locator("#case-verdict")).to_have_text("材料齐全")
     article, lab = document_article(page, web, cases.ready, "lab_report")
-    article.locator("select.retype-select").select_option("other")  # submits at once
-    expect(page.locator(".flash-ok")).to_contain_text("已改为其他材料")
+    # Re-typed as a kind of `other` (a treatment record), which no rule of this 病种 names.
+    article.locator("select.retype-select").select_option("other:treatment_record")  # submits at once
+    expect(page.locator(".flash-ok")).to_contain_text("已改为其他材料·治疗记录")
     expect(page.locator("#case-verdict")).to_have_text("需补正")
     expect(page.locator("#problems")).to_contain_text("缺少材料")
-    expect(page.locator(f"article#doc-{lab.id} .doctype")).to_contain_text("其他材料")
+    expect(page.locator(f"article#doc-{lab.id} .doctype")).to_contain_text("其他材料·治疗记录")
+    with web.service.sessions()() as session:
+        kinds = session.scalars(select(FieldEdit.value).where(FieldEdit.document_id == lab.id,
+                                                              FieldEdit.field == "kind")).all()
+        assert kinds == ["treatment_record"]
     expect(page.locator("#case-claim")).to_contain_text("王丽")  # working on it claimed it
 
     # The notice as the pre-screen wrote it, edited by the reviewer, then sent.
