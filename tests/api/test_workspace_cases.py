@@ -74,6 +74,8 @@ def test_a_reviewer_sees_only_the_cases_of_their_regions_masked_in_the_queue(
     assert re.fullmatch(r"\d{4}\*{10}\w{4}", item["id_number"])
     assert item["review_due"] and item["verdict"] == "ready_for_review" and item["claimed_by"] is None
     assert body["applicant_name"] not in json.dumps(page, ensure_ascii=False)
+    beyond = get(service, "/queue?limit=1&offset=5", suihua).json()  # past the last page: still the total
+    assert beyond["items"] == [] and beyond["total"] == 1
 
     # Another region's case: 404 like an unknown id, for reading and for every action; never listed.
     assert get(service, f"/cases/{shennongjia_app}", suihua).status_code == 404
