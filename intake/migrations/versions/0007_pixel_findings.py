@@ -1,0 +1,24 @@
+"""pixel findings cached beside the OCR result (issue 13: re-classification without redrawing pages)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-30 16:40:00
+
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = '0007'
+down_revision: str | Sequence[str] | None = '0006'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
