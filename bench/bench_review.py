@@ -490,8 +490,11 @@ def app_client(settings: Any) -> Iterator[Any]:
 def bench_database(tmp: Path, keep: bool) -> Iterator[str]:
     """A fresh PostgreSQL database, dropped afterwards (``_service.fresh_database``) unless ``keep``."""
     if not keep:
-        with fresh_database("postgres", tmp) as url:
-            yield url
+        try:
+            with fresh_database("postgres", tmp) as url:
+                yield url
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # the file store and the drawn page images
         return
     import sqlalchemy
 
@@ -575,8 +578,6 @@ def run(cases: int, requests: int, cache: Path, explain: bool, keep: bool = Fals
 
             print(f"\nthe 6-document case page ({real.application_id}):")
             case_page_weight(client, real.application_id)
-    if not keep:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:

@@ -168,4 +168,4 @@ def rescan_batch(run_id: str, batch: int, ctx: WorkerContext | None = None) -> s
     from intake.rescan import run_batch
 
     ctx = ctx or get_context()
-    return run_batch(ctx, run_id, batch)
+    return run_batch(ctx, run_id, batch, queues=ctx.queues)  # the queues tell it when to yield

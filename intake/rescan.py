@@ -33,15 +33,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from classifiers.types import DocumentChecks, SealFinding
 from intake import clock
+from intake.application import Application as ApplicationData
 from intake.audit import audit
 from intake.models import (
     Application,
@@ -49,6 +51,7 @@ from intake.models import (
     CallbackDelivery,
     Case,
     Document,
+    FieldEdit,
     OcrCacheEntry,
     RescanItem,
     RescanRun,
@@ -64,7 +67,7 @@ from intake.service import (
     worker_name,
 )
 from intake.versions import Versions, current_versions
-from intake.workspace.overlay import References
+from intake.workspace.overlay import References, latest_edits
 from intake.workspace.overlay import _fields_of as fields_of
 
 if TYPE_CHECKING:  # the OCR stack loads only where a re-scan is worked (the API only starts runs)
@@ -141,12 +144,15 @@ def is_decided(session: Session, app: Application) -> str | None:
     return decision
 
 
-def edit_conflicts(session: Session, documents: Sequence[DocumentReport]) -> list[dict[str, Any]]:
+def edit_conflicts(session: Session, documents: Sequence[DocumentReport],
+                   edits: dict[str, dict[str, FieldEdit]] | None = None) -> list[dict[str, Any]]:
     """Where a new extraction disagrees with a reviewer's edit (the edit wins: ``assess_reports``
-    lays every edit over the extraction, ``intake.workspace.overlay``)."""
-    from intake.workspace.overlay import DOC_TYPE, latest_edits
+    lays every edit over the extraction, ``intake.workspace.overlay``). ``edits``: the documents'
+    latest edits when the caller has them (``latest_edits``)."""
+    from intake.workspace.overlay import DOC_TYPE
 
-    edits = latest_edits(session, [d.document_id for d in documents if d.document_id])
+    if edits is None:
+        edits = latest_edits(session, [d.document_id for d in documents if d.document_id])
     conflicts = []
     for doc in documents:
         for name, edit in edits.get(doc.document_id or "", {}).items():
@@ -180,20 +186,23 @@ class Redo:
     edit_conflicts: list[dict[str, Any]]
 
 
-class _Deeper(Exception):
-    """The cached OCR result or seal finding is gone: the document needs the next depth."""
+Readings = dict[str, tuple[SealFinding, float]]  # sha256 -> cached seal finding, how well its pages were read
 
 
-def _cached(prescreener: Prescreener, sha256: str) -> tuple[SealFinding, float]:
-    """The cached seal finding of a file and how well its pages were read (for the seal check)."""
+def cached_readings(prescreener: Prescreener, sha256s: Iterable[str]) -> Readings:
+    """The cached seal finding of each file and how well its pages were read (for the seal check),
+    for those the OCR cache holds under the current fingerprint: one query for many files (a
+    chunk of applications), not one per document."""
+    wanted = sorted(set(sha256s))
+    if not wanted:
+        return {}
     with prescreener.sessions() as session:
-        row = session.execute(
-            select(OcrCacheEntry.seal, OcrCacheEntry.result).where(
-                OcrCacheEntry.sha256 == sha256, OcrCacheEntry.fingerprint == prescreener.fingerprint)
-        ).first()
-    if row is None or row.seal is None:
-        raise _Deeper
-    return SealFinding.model_validate(row.seal), _read_confidence(row.result)
+        rows = session.execute(
+            select(OcrCacheEntry.sha256, OcrCacheEntry.seal, OcrCacheEntry.result).where(
+                OcrCacheEntry.sha256.in_(wanted), OcrCacheEntry.fingerprint == prescreener.fingerprint)
+        ).all()
+    return {row.sha256: (SealFinding.model_validate(row.seal), _read_confidence(row.result))
+            for row in rows if row.seal is not None}
 
 
 def _read_confidence(result: dict[str, Any]) -> float:
@@ -204,70 +213,81 @@ def _read_confidence(result: dict[str, Any]) -> float:
 
 
 def recheck(doc: DocumentReport, prescreener: Prescreener, application: Application, *,
-            seal: SealFinding, read_confidence: float | None) -> DocumentReport:
+            seal: SealFinding, read_confidence: float | None,
+            data: ApplicationData | None = None) -> DocumentReport:
     """A document's report with its policy-, registry- and catalogue-dependent checks run again on
-    its stored fields and type (as extracted: reviewers' edits are laid over it by the assessment)."""
+    its stored fields and type (as extracted: reviewers' edits are laid over it by the assessment).
+    ``data``: ``application_data(application)``, when the caller has it already."""
     from classifiers.pipeline import rule_checks
 
     if doc.error is not None or doc.doc_type is None:
         return doc
-    data = application_data(application)
+    data = data or application_data(application)
     policy = prescreener.policies.for_region(application.region)
     ctx = policy.context_for(doc.doc_type, application_date=data.application_date,
                              applicant_name=data.applicant_name, id_number=data.id_number, disease=data.disease)
     fields = fields_of(doc)
     checks = rule_checks(doc.doc_type, fields, seal, ctx, registry=prescreener.registry,
                          catalogue=prescreener.catalogue, read_confidence=read_confidence)
-    new = doc.model_copy(deep=True)
-    new.checks = DocumentChecks(**checks, identity=doc.checks.identity, quality=doc.checks.quality)
-    return new
+    # A new report around new checks; the rest is shared with ``doc`` (a fresh reading of the row).
+    return doc.model_copy(update={"checks": DocumentChecks(**checks, identity=doc.checks.identity,
+                                                           quality=doc.checks.quality)})
 
 
 def redo_application(prescreener: Prescreener, files: Any, app: Application, case: Case, *,
-                     after: Versions, force_ocr: bool) -> Redo | None:
+                     after: Versions, force_ocr: bool, readings: Readings | None = None,
+                     edits: dict[str, dict[str, FieldEdit]] | None = None) -> Redo | None:
     """The application's current round made again at the depth the versions require (None when
     nothing it depends on changed). ``files``: the file store. ``app`` must belong to a session:
-    reviewers' edits are read through it."""
+    reviewers' edits are read through it. ``readings`` (the OCR cache's findings for its files,
+    ``cached_readings``) and ``edits`` (its documents' latest edits, ``latest_edits``): when the
+    caller has read them for many applications at once."""
     depth = depth_needed(Versions.of(case.versions), after, force_ocr=force_ocr)
     if depth == "none":
         return None
     policy = prescreener.policies.for_region(app.region)
+    reports = round_reports(app)
+    if depth == "assessment" and readings is None:
+        readings = cached_readings(prescreener, [doc.sha256 for doc in reports])
+    data = application_data(app)
     deepest = depth
     documents: list[DocumentReport] = []
     extracted: list[DocumentReport] = []  # documents extracted anew (classification or OCR)
-    for doc in round_reports(app):
-        new, done = _redo_document(prescreener, files, app, doc, depth, force_ocr=force_ocr)
+    for doc in reports:
+        new, done = _redo_document(prescreener, files, app, doc, depth, force_ocr=force_ocr, readings=readings or {},
+                                   data=data)
         if DEPTHS.index(done) > DEPTHS.index(deepest):
             deepest = done
         if done != "assessment":
             extracted.append(new)
         documents.append(new)
     session = object_session(app)
-    conflicts = edit_conflicts(session, extracted) if session is not None else []
-    report = assess_reports(app, policy, [d.model_copy(deep=True) for d in documents],
+    conflicts = edit_conflicts(session, extracted, edits) if session is not None else []
+    # The assessment sets each document's problems, flags and cleared_by and measures its recency
+    # again (checks.recency): it works on copies, so ``documents`` stay as re-made (what a
+    # document's row gets when the re-scan is applied).
+    report = assess_reports(app, policy, [d.model_copy(update={"checks": d.checks.model_copy()}) for d in documents],
                             fingerprint=prescreener.fingerprint,
-                            references=References(prescreener.registry, prescreener.catalogue))
+                            references=References(prescreener.registry, prescreener.catalogue), edits=edits)
     return Redo(report=report, redone=deepest, documents=documents, edit_conflicts=conflicts)
 
 
 def _redo_document(prescreener: Prescreener, files: Any, app: Application, doc: DocumentReport, depth: str, *,
-                   force_ocr: bool) -> tuple[DocumentReport, str]:
+                   force_ocr: bool, readings: Readings, data: ApplicationData) -> tuple[DocumentReport, str]:
     if doc.error is not None and doc.error_code in ("file_too_large", "io_error"):
         return doc, depth  # its bytes were never stored: nothing to read again
     if depth == "assessment":
-        try:
-            seal, read = _cached(prescreener, doc.sha256)
-            return recheck(doc, prescreener, app, seal=seal, read_confidence=read), "assessment"
-        except _Deeper:
-            depth = "classification"
+        if doc.sha256 in readings:
+            seal, read = readings[doc.sha256]
+            return recheck(doc, prescreener, app, seal=seal, read_confidence=read, data=data), "assessment"
+        depth = "classification"  # the cached OCR result or seal finding is gone
     if depth == "ocr" and force_ocr:
         with prescreener.sessions.begin() as session:
             entry = session.get(OcrCacheEntry, (doc.sha256, prescreener.fingerprint))
             if entry is not None:
                 session.delete(entry)
     blob = files.get(doc.sha256)
-    new = prescreener.analyse_file(doc.file, blob, application_data(app),
-                                   prescreener.policies.for_region(app.region))
+    new = prescreener.analyse_file(doc.file, blob, data, prescreener.policies.for_region(app.region))
     new.document_id, new.round = doc.document_id, doc.round
     return new, depth if new.ocr_cached or depth == "ocr" else "ocr"
 
@@ -367,49 +387,82 @@ def progress(session: Session, run_id: str) -> Progress:
                     run.created_at, list(open_batches))
 
 
-def _claim(ctx: Any, item_id: int, me: str) -> bool:
+# Items are claimed, re-scanned and recorded in chunks: one transaction claims a chunk, one session
+# reads what its applications need (a few queries for the chunk, not a few per application), one
+# transaction records their results. A chunk is sized to take about FLUSH_SECONDS (one application
+# at the OCR depth, dozens at the assessment depth), so commits stay few and progress stays fresh.
+FLUSH_SECONDS = 1.0
+MAX_CHUNK = 50
+
+
+def _claim(session: Session, item: RescanItem, me: str, stale: dt.datetime) -> bool:
     """Take an item: pending, or running under a worker that is gone or took too long."""
     from intake.reconcile import _worker_gone
 
+    if item.state in ("done", "failed"):
+        return False
+    claimed = item.claimed_at.replace(tzinfo=dt.UTC) if item.claimed_at and item.claimed_at.tzinfo is None \
+        else item.claimed_at
+    if item.state == "running" and item.worker != me and not (
+            claimed is None or claimed < stale or _worker_gone(item.worker)):
+        return False
+    result = session.execute(
+        update(RescanItem).where(RescanItem.id == item.id, RescanItem.state == item.state,
+                                 RescanItem.claimed_at.is_(None) if item.claimed_at is None
+                                 else RescanItem.claimed_at == item.claimed_at)
+        .values(state="running", claimed_at=utcnow(), worker=me)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _claim_chunk(ctx: Any, item_ids: Sequence[int], me: str) -> list[int]:
+    """Claim these items in one transaction; the ones taken, in order."""
     stale = utcnow() - dt.timedelta(seconds=ctx.settings.queue.processing_timeout_seconds)
     with ctx.sessions.begin() as session:
-        item = session.get(RescanItem, item_id)
-        if item is None or item.state in ("done", "failed"):
-            return False
-        claimed = item.claimed_at.replace(tzinfo=dt.UTC) if item.claimed_at and item.claimed_at.tzinfo is None \
-            else item.claimed_at
-        if item.state == "running" and item.worker != me and not (
-                claimed is None or claimed < stale or _worker_gone(item.worker)):
-            return False
-        result = session.execute(
-            update(RescanItem).where(RescanItem.id == item_id, RescanItem.state == item.state,
-                                     RescanItem.claimed_at.is_(None) if item.claimed_at is None
-                                     else RescanItem.claimed_at == item.claimed_at)
-            .values(state="running", claimed_at=utcnow(), worker=me)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        items = {i.id: i for i in session.scalars(select(RescanItem).where(RescanItem.id.in_(item_ids)))}
+        return [item_id for item_id in item_ids if item_id in items and _claim(session, items[item_id], me, stale)]
+
+
+def _work(ctx: Any, run_id: str, item_ids: Sequence[int], me: str, *, queues: Any = None, batch: int | None = None,
+          on_chunk: Callable[[], None] | None = None) -> str:
+    """Re-scan these items chunk after chunk. With ``queues`` (an rq worker), hand the rest of
+    ``batch`` back to the backlog queue as soon as uploads, assessments or callbacks are waiting."""
+    left = list(item_ids)
+    size = 1  # until a chunk has shown how long an item takes here
+    while left:
+        if len(left) < len(item_ids) and queues is not None and queues.urgent_waiting():
+            queues.enqueue_rescan_batch(run_id, batch)
+            return "yielded"
+        chunk, left = left[:size], left[size:]
+        started = time.perf_counter()
+        claimed = _claim_chunk(ctx, chunk, me)
+        if claimed:
+            _record(ctx, run_id, _rescan_chunk(ctx, run_id, claimed), me)
+            per_item = (time.perf_counter() - started) / len(claimed)
+            size = max(1, min(MAX_CHUNK, int(FLUSH_SECONDS / max(per_item, 1e-4))))
+        if on_chunk is not None:
+            on_chunk()
+    return "done"
 
 
 def run_batch(ctx: Any, run_id: str, batch: int, *, queues: Any = None) -> str:
     """Re-scan one batch's unfinished items. With ``queues`` (an rq worker), hand the rest of the
     batch back to the backlog queue as soon as uploads, assessments or callbacks are waiting."""
-    me = ctx.name
     with ctx.sessions() as session:
-        run = session.get(RescanRun, run_id)
-        if run is None:
+        if session.get(RescanRun, run_id) is None:
             return "gone"
-        item_ids = session.scalars(
-            select(RescanItem.id).where(RescanItem.run_id == run_id, RescanItem.batch == batch,
-                                        RescanItem.state.in_(("pending", "running"))).order_by(RescanItem.position)
-        ).all()
-    for n, item_id in enumerate(item_ids):
-        if n and queues is not None and queues.urgent_waiting():
-            queues.enqueue_rescan_batch(run_id, batch)
-            return "yielded"
-        if _claim(ctx, item_id, me):
-            rescan_item(ctx, item_id, me)
-    _finish_run_if_done(ctx, run_id)
-    return "done"
+        item_ids = _open_items(session, run_id, batch)
+    outcome = _work(ctx, run_id, item_ids, ctx.name, queues=queues, batch=batch)
+    if outcome == "done":
+        _finish_run_if_done(ctx, run_id)
+    return outcome
+
+
+def _open_items(session: Session, run_id: str, batch: int) -> list[int]:
+    return list(session.scalars(
+        select(RescanItem.id).where(RescanItem.run_id == run_id, RescanItem.batch == batch,
+                                    RescanItem.state.in_(("pending", "running"))).order_by(RescanItem.position)
+    ))
 
 
 def _finish_run_if_done(ctx: Any, run_id: str) -> None:
@@ -422,67 +475,109 @@ def _finish_run_if_done(ctx: Any, run_id: str) -> None:
             audit(session, actor=ctx.name, action="rescan.finished", run_id=run_id, total=run.total)
 
 
-def rescan_item(ctx: Any, item_id: int, me: str) -> None:
-    """Re-scan one claimed item; with a real run (not dry), apply a change in the same transaction
-    that marks the item done, so a crash leaves it either undone or done, never half applied."""
+@dataclass
+class _Rescanned:
+    """One claimed item re-scanned, not yet recorded."""
+
+    item_id: int
+    after: Versions | None = None
+    redo: Redo | None = None
+    decision: str | None = None
+    case_id: str | None = None
+    documents: int = 0
+    before_report: dict[str, Any] = field(default_factory=dict)
+    before_versions: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def _rescan_chunk(ctx: Any, run_id: str, item_ids: Sequence[int]) -> list[_Rescanned]:
+    """Re-scan claimed items, reading what their applications need with a few queries in all: the
+    applications with their documents, their current cases, reviewers' decisions, the cached OCR
+    findings, the versions per region."""
+    prescreener = ctx.prescreener
     with ctx.sessions() as session:
-        item = session.get_one(RescanItem, item_id)
-        run = session.get_one(RescanRun, item.run_id)
-        app = session.get_one(Application, item.application_id)
-        case = _current_case(session, app)
-        decision = is_decided(session, app)
-        after = current_versions(ctx.prescreener, app.region)
-        dry_run, force_ocr, run_id = run.dry_run, run.force_ocr, run.id
-        case_id = case.id if case else None
-        try:
-            redo = redo_application(ctx.prescreener, ctx.files, app, case, after=after,
-                                    force_ocr=force_ocr) if case is not None else None
-        except Exception as exc:  # one application must not stop the run
-            log.exception("re-scan of %s failed", app.id)
-            _fail_item(ctx, item_id, me, f"{type(exc).__name__}: {exc}"[:500])
-            return
-        documents = len(documents_in_effect(app, app.round))
-        before_report = case.report if case else {}
-        before_versions = case.versions if case else None
-    with ctx.sessions.begin() as session:
-        item = session.get_one(RescanItem, item_id)
-        if item.state != "running" or item.worker != me:
-            return  # taken over by another worker after a timeout: its result counts
-        item.documents = documents
-        item.finished_at = utcnow()
-        item.state = "done"
-        if redo is None:
-            item.redone, item.changed, item.decided = "none", False, decision is not None
-            item.diff = {"before_versions": before_versions, "after_versions": after.as_dict()}
-            return
-        after_report = redo.report.contract()
-        diff = diff_reports(before_report, after_report)
-        kinds = change_kinds(diff)
-        changed = bool(kinds)
-        item.redone, item.changed, item.decided = redo.redone, changed, decision is not None
-        item.diff = {**diff, "kinds": kinds, "decision": decision, "edit_conflicts": redo.edit_conflicts,
-                     "case_id": after_report.get("case_id"), "before_versions": before_versions,
-                     "after_versions": after.as_dict(), "applied": False}
-        if dry_run or not changed or decision is not None:
-            return
-        app = session.get_one(Application, item.application_id, with_for_update=True)
-        old = _current_case(session, app)
-        if old is None or old.id != case_id:
-            item.state, item.error = "failed", "the application was assessed again during the re-scan; run it again"
-            return
-        new_case = _record_rescan(session, app, old, redo, versions=after, actor=f"rescan:{run_id}")
-        item.diff = {**item.diff, "applied": True, "new_case": new_case.id}
-        audit(session, actor=f"rescan:{run_id}", action="application.rescanned", application_id=app.id,
-              run_id=run_id, redone=redo.redone, superseded=old.id, case=new_case.id,
-              old_verdict=diff["old_verdict"], new_verdict=diff["new_verdict"],
-              problems_added=diff["problems_added"], problems_removed=diff["problems_removed"])
+        run = session.get_one(RescanRun, run_id)
+        items = session.scalars(select(RescanItem).where(RescanItem.id.in_(item_ids))
+                                .order_by(RescanItem.position)).all()
+        apps = {a.id: a for a in session.scalars(
+            select(Application).where(Application.id.in_([i.application_id for i in items]))
+            .options(selectinload(Application.documents)))}
+        cases = _current_cases(session, list(apps.values()))
+        decisions = _decisions(session, list(apps.values()))
+        after = {region: current_versions(prescreener, region) for region in {a.region for a in apps.values()}}
+        shallow = [app for app in apps.values() if app.id in cases and depth_needed(
+            Versions.of(cases[app.id].versions), after[app.region], force_ocr=run.force_ocr) == "assessment"]
+        readings = cached_readings(prescreener, [d.sha256 for app in shallow
+                                                 for d in documents_in_effect(app, app.round)])
+        edits = latest_edits(session, [d.id for app in apps.values() for d in documents_in_effect(app, app.round)])
+        done = []
+        for item in items:
+            app, case = apps[item.application_id], cases.get(item.application_id)
+            outcome = _Rescanned(item.id, after=after[app.region], decision=decisions.get(app.id),
+                                 case_id=case.id if case else None,
+                                 documents=len(documents_in_effect(app, app.round)),
+                                 before_report=case.report if case else {},
+                                 before_versions=case.versions if case else None)
+            try:
+                outcome.redo = redo_application(prescreener, ctx.files, app, case, after=after[app.region],
+                                                force_ocr=run.force_ocr, readings=readings, edits=edits) \
+                    if case is not None else None
+            except Exception as exc:  # one application must not stop the run
+                log.exception("re-scan of %s failed", app.id)
+                outcome.error = f"{type(exc).__name__}: {exc}"[:500]
+            done.append(outcome)
+        return done
 
 
-def _fail_item(ctx: Any, item_id: int, me: str, error: str) -> None:
+def _record(ctx: Any, run_id: str, outcomes: Sequence[_Rescanned], me: str) -> None:
+    """Record a chunk's results in one transaction; with a real run (not dry), apply each change in
+    the transaction that marks its item done, so a crash leaves an item either undone or done,
+    never half applied."""
     with ctx.sessions.begin() as session:
-        item = session.get_one(RescanItem, item_id)
-        if item.worker == me:
-            item.state, item.error, item.finished_at = "failed", error, utcnow()
+        run = session.get_one(RescanRun, run_id)
+        items = {i.id: i for i in session.scalars(
+            select(RescanItem).where(RescanItem.id.in_([o.item_id for o in outcomes])))}
+        for outcome in outcomes:
+            item = items[outcome.item_id]
+            if item.state != "running" or item.worker != me:
+                continue  # taken over by another worker after a timeout: its result counts
+            _record_item(session, run, item, outcome)
+
+
+def _record_item(session: Session, run: RescanRun, item: RescanItem, outcome: _Rescanned) -> None:
+    item.finished_at = utcnow()
+    if outcome.error is not None:
+        item.state, item.error = "failed", outcome.error
+        return
+    item.documents = outcome.documents
+    item.state = "done"
+    redo, decision, after = outcome.redo, outcome.decision, outcome.after
+    assert after is not None
+    if redo is None:
+        item.redone, item.changed, item.decided = "none", False, decision is not None
+        item.diff = {"before_versions": outcome.before_versions, "after_versions": after.as_dict()}
+        return
+    after_report = redo.report.contract()
+    diff = diff_reports(outcome.before_report, after_report)
+    kinds = change_kinds(diff)
+    changed = bool(kinds)
+    item.redone, item.changed, item.decided = redo.redone, changed, decision is not None
+    item.diff = {**diff, "kinds": kinds, "decision": decision, "edit_conflicts": redo.edit_conflicts,
+                 "case_id": after_report.get("case_id"), "before_versions": outcome.before_versions,
+                 "after_versions": after.as_dict(), "applied": False}
+    if run.dry_run or not changed or decision is not None:
+        return
+    app = session.get_one(Application, item.application_id, with_for_update=True)
+    old = _current_case(session, app)
+    if old is None or old.id != outcome.case_id:
+        item.state, item.error = "failed", "the application was assessed again during the re-scan; run it again"
+        return
+    new_case = _record_rescan(session, app, old, redo, versions=after, actor=f"rescan:{run.id}")
+    item.diff = {**item.diff, "applied": True, "new_case": new_case.id}
+    audit(session, actor=f"rescan:{run.id}", action="application.rescanned", application_id=app.id,
+          run_id=run.id, redone=redo.redone, superseded=old.id, case=new_case.id,
+          old_verdict=diff["old_verdict"], new_verdict=diff["new_verdict"],
+          problems_added=diff["problems_added"], problems_removed=diff["problems_removed"])
 
 
 def _current_case(session: Session, app: Application) -> Case | None:
@@ -490,6 +585,32 @@ def _current_case(session: Session, app: Application) -> Case | None:
         select(Case).where(Case.application_id == app.id, Case.round == app.round, Case.superseded_by.is_(None))
         .order_by(Case.revision.desc())
     ).first()
+
+
+def _current_cases(session: Session, apps: Sequence[Application]) -> dict[str, Case]:
+    """``_current_case`` of many applications in one query."""
+    rounds = {app.id: app.round for app in apps}
+    current: dict[str, Case] = {}
+    for case in session.scalars(select(Case).where(Case.application_id.in_(list(rounds)),
+                                                   Case.superseded_by.is_(None))
+                                .order_by(Case.application_id, Case.revision.desc())):
+        if case.round == rounds[case.application_id] and case.application_id not in current:
+            current[case.application_id] = case
+    return current
+
+
+def _decisions(session: Session, apps: Sequence[Application]) -> dict[str, str]:
+    """``is_decided`` of many applications in one query: application id -> approved or rejected."""
+    decided = {app.id: str(app.status) for app in apps if app.status in DECIDED}
+    rest = [app.id for app in apps if app.id not in decided]
+    if rest:
+        for application_id, decision in session.execute(
+                select(ReviewDecision.application_id, ReviewDecision.decision)
+                .where(ReviewDecision.application_id.in_(rest),
+                       ReviewDecision.decision.in_([str(d) for d in DECIDED]))
+                .order_by(ReviewDecision.id)):
+            decided[application_id] = decision  # the newest wins
+    return decided
 
 
 def _record_rescan(session: Session, app: Application, old: Case, redo: Redo, *, versions: Versions,
@@ -562,21 +683,20 @@ def run_result(session: Session, run_id: str) -> dict[str, Any]:
 
 
 def run_local(ctx: Any, run_id: str, *, on_item: Callable[[Progress], None] | None = None) -> dict[str, Any]:
-    """Run (or resume) a whole run in this process, batch after batch; ``on_item`` sees progress."""
+    """Run (or resume) a whole run in this process, batch after batch; ``on_item`` sees progress
+    after each chunk."""
     with ctx.sessions() as session:
         batches = progress(session, run_id).batches_open
+
+    def report() -> None:
+        if on_item is not None:
+            with ctx.sessions() as session:
+                on_item(progress(session, run_id))
+
     for batch in batches:
         with ctx.sessions() as session:
-            item_ids = session.scalars(
-                select(RescanItem.id).where(RescanItem.run_id == run_id, RescanItem.batch == batch,
-                                            RescanItem.state.in_(("pending", "running")))
-                .order_by(RescanItem.position)).all()
-        for item_id in item_ids:
-            if _claim(ctx, item_id, ctx.name):
-                rescan_item(ctx, item_id, ctx.name)
-            if on_item is not None:
-                with ctx.sessions() as session:
-                    on_item(progress(session, run_id))
+            item_ids = _open_items(session, run_id, batch)
+        _work(ctx, run_id, item_ids, ctx.name, on_chunk=report)
     _finish_run_if_done(ctx, run_id)
     with ctx.sessions() as session:
         return run_result(session, run_id)

@@ -33,6 +33,7 @@ from intake.models import (
     ChannelRef,
     Document,
     DocumentStatus,
+    FieldEdit,
     PrescreenReport,
     new_id,
     utcnow,
@@ -329,15 +330,17 @@ def round_submitted_at(app: Application) -> dt.datetime:
 
 
 def assess_reports(app: Application, policy: Policy, reports: list[DocumentReport], *, fingerprint: str,
-                   references: References | None = None) -> Report:
+                   references: References | None = None,
+                   edits: dict[str, dict[str, FieldEdit]] | None = None) -> Report:
     """The current round's report from its documents' reports: the assessment of a submission, and
     of a re-scan (``intake.rescan``), which passes reports it has re-made. Reviewers' edits of the
     documents win over their extraction here, whichever path the reports came by, and the edited
     documents are checked against ``references`` (the caller's registry and catalogue: a re-scan's
-    may be new; default, the process's)."""
+    may be new; default, the process's). ``edits``: the documents' latest edits, when the caller read
+    them for many applications at once (``overlay.latest_edits``); default, read here."""
     submitted_at = round_submitted_at(app)
     data = application_data(app)
-    reports = with_reviewer_edits(app, policy, reports, data, refs=references)
+    reports = with_reviewer_edits(app, policy, reports, data, refs=references, edits=edits)
     return assess_round(
         data, policy, reports, case_id=data.case_id or app.id, application_id=app.id, round_=app.round,
         submitted_at=submitted_at, submitted=clock.local_date(submitted_at), fingerprint=fingerprint,

@@ -95,14 +95,17 @@ def latest_edits(session: Session, document_ids: Sequence[str]) -> dict[str, dic
 
 
 def with_reviewer_edits(app: Application, policy: Policy, reports: list[DocumentReport],
-                        data: ApplicationData, *, refs: References | None = None) -> list[DocumentReport]:
+                        data: ApplicationData, *, refs: References | None = None,
+                        edits: dict[str, dict[str, FieldEdit]] | None = None) -> list[DocumentReport]:
     """The reports with every reviewer edit of their documents applied (the same list when none).
     ``refs``: the registry and catalogue the assessment uses (a re-scan's, a worker's); default, the
-    process's (``references``)."""
-    session = object_session(app)
-    ids = [r.document_id for r in reports if r.document_id]
-    edits = latest_edits(session, ids) if session is not None else {}
-    if not edits:
+    process's (``references``). ``edits``: ``latest_edits`` of (at least) these documents, when the
+    caller read them for many applications at once (a re-scan); default, read here."""
+    if edits is None:
+        session = object_session(app)
+        ids = [r.document_id for r in reports if r.document_id]
+        edits = latest_edits(session, ids) if session is not None else {}
+    if not any(edits.get(r.document_id or "") for r in reports):
         return reports
     return [apply_edits(r, edits.get(r.document_id or "", {}), policy=policy, application=data, refs=refs)
             for r in reports]

@@ -156,8 +156,8 @@ def test_rescan_local_dry_run_json_contract(deployment: Path, tmp_path: Path, mo
 
     # The operator's change: the community centre is now a 二级甲等 hospital.
     registry = tmp_path / "hospitals.csv"
-    registry.write_text(REGISTRY.read_text("utf-8").replace(",荷泉社区卫生服务中心,一级", ",荷泉社区卫生服务中心,二级甲等"),
-                        "utf-8")
+    upgraded = REGISTRY.read_text("utf-8").replace(",荷泉社区卫生服务中心,一级", ",荷泉社区卫生服务中心,二级甲等")
+    registry.write_text(upgraded, "utf-8")
     monkeypatch.setenv("INTAKE_REGISTRY_PATH", str(registry))
     get_settings.cache_clear()
     out = tmp_path / "rescan.json"
@@ -166,14 +166,14 @@ def test_rescan_local_dry_run_json_contract(deployment: Path, tmp_path: Path, mo
 
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text("utf-8"))
-    assert RESULT_KEYS <= set(report)
+    assert set(report) >= RESULT_KEYS
     assert (report["selected"], report["unchanged"], len(report["changed"])) == (3, 1, 2)
     assert set(report["versions"]) == {"before", "after"}
     assert set(report["versions"]["before"]) == set(report["versions"]["after"]) == VERSION_PARTS
     assert report["versions"]["before"]["registry"] != report["versions"]["after"]["registry"]
     assert report["versions"]["before"]["policy"] == report["versions"]["after"]["policy"]
     for entry in report["changed"]:
-        assert CHANGED_KEYS <= set(entry)
+        assert set(entry) >= CHANGED_KEYS
         assert entry["application_id"] == ids[entry["case_id"]]
         assert (entry["old_verdict"], entry["new_verdict"]) == ("needs_supplement", "ready_for_review")
         assert entry["problems_added"] == [] and entry["problems_removed"] == [f"grade_too_low:{LOW_GRADE_CERT}"]

@@ -70,8 +70,8 @@ def test_sign_in_queue_and_case_page_over_postgresql(pg_web: tuple[Web, str], pg
     expect(article.locator("input[name=patient_name]")).to_have_value(person["applicant_name"])
 
     # An edit re-assesses the case in PostgreSQL too.
-    article.locator("input[name=department]").fill("内分泌科")
+    article.locator("input[name=department]").fill("内分泌代谢科")
     article.locator("form.fields button[type=submit]").click()
     expect(page.locator(".flash-ok")).to_contain_text("重新评估")
-    expect(page.locator(f"article#doc-{doc.id} input[name=department]")).to_have_value("内分泌科")
+    expect(page.locator(f"article#doc-{doc.id} input[name=department]")).to_have_value("内分泌代谢科")
     expect(page.locator(f"article#doc-{doc.id} tr[data-key='field:department'] td.conf")).to_contain_text("100%")
