@@ -22,6 +22,13 @@ or of the narrative around it (``于…至…在我院住院`` a stay, ``…复�
 an unlabelled range a period), and each document type accepts only some classes, best first. A
 certificate whose issue date is lost falls back to the latest event it reports (the discharge, the
 visit) as a lower bound of its date, with a confidence too low to tell the applicant anything.
+
+Rules that hold whatever the layout, each lowering the confidence when it has to decide: a
+certificate is issued on or after every event it reports (a summary written on or after its
+discharge), so an unnamed pick earlier than such an event gives way to the latest one; on a phone
+screen an unlabelled date is weak, and of several listed reports the one the screen's title names
+is taken, never the newest by default; a year misread by one look-alike digit (2005 for 2025) is
+repaired only when exactly one substitution makes it agree with the page's other years.
 """
 
 from __future__ import annotations
@@ -60,6 +67,8 @@ class ParsedDate:
     repaired: bool = field(default=False, compare=False)
     # The year was not read but taken from the other dates of the page ("12月24日" under a seal).
     year_inferred: bool = field(default=False, compare=False)
+    # The year was read with one digit misrecognised (2005 for 2025) and repaired against the page.
+    year_repaired: bool = field(default=False, compare=False)
 
     @property
     def precision(self) -> Precision:
@@ -109,7 +118,7 @@ _YMD_CN_UNITS = re.compile(r"(?<!\d)(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月(?:
 # time OCR glued on without its space ("2016-08-2411:08"); the day is matched lazily so that
 # "2026/2/817:31" is the 8th at 17:31, not an impossible 81st.
 # Beyond "-./" OCR reads the dot or dash as 。 , 、 一 _ · : ' (kept apart as misread separators).
-_SEPARATOR = r"[-./。,、一_·:']"
+_SEPARATOR = r"[-./。,、一_·:'\\]"
 _YMD_SEP = re.compile(
     rf"(?<![\d.])(?P<y>\d{{4}})\s*(?P<s1>{_SEPARATOR})\s*(?P<m>\d{{1,2}})\s*(?P<s2>{_SEPARATOR})\s*"
     r"(?P<d>\d{1,2}?)(?:(?!\d)|(?=\d{1,2}:\d{2}))"
@@ -407,7 +416,10 @@ def _rejoin_cut_numbers(
         others = [f for f in out if f not in inner]
         if _overlaps((start, end), [sp for _, sp in others]):
             continue
-        if inner and (squeezed[sq_end - 1] not in "月日号曰" or date.day is None):
+        # A full date may replace a month-only reading it contains ("2025-1 2-19" is no month
+        # "2025-1" followed by a number): a month never runs on into "2-19".
+        month_only_inside = bool(inner) and all(f[0].day is None for f in inner) and date.day is not None
+        if inner and not month_only_inside and (squeezed[sq_end - 1] not in "月日号曰" or date.day is None):
             continue
         if not inner and _overlaps((start, end), taken):
             continue
@@ -484,7 +496,8 @@ _LABEL_PATTERNS: tuple[tuple[DateKind, str], ...] = (
     # 查询/刷新/更新/截图/当前时间: the moment an app's page was opened, i.e. the screenshot's.
     (
         "print",
-        r"打\s*印|导\s*出|下\s*载|生\s*成|查\s*询|刷\s*新|更\s*新\s*(?:日|时)|截\s*图|当\s*前\s*(?:日|时)",
+        r"打\s*印|导\s*出|下\s*载|生\s*成|查\s*询|刷\s*新|更\s*新\s*(?:日|时|于)|截\s*图|当\s*前\s*(?:日|时)"
+        r"|同\s*步\s*(?:日|时|于)|推\s*送\s*(?:日|时|于)",
     ),
     ("record", r"记\s*录|书\s*写|录\s*入"),
 )
@@ -916,8 +929,35 @@ def _kind_of(
     if narrative:
         return "onset", "before"
     if i > 0:
-        return _label_in_column(rows, i, start, end)
-    return None, None
+        kind, source = _label_in_column(rows, i, start, end)
+        if kind is not None:
+            return kind, source
+    return _label_to_the_left(rows, i, start, end)
+
+
+def _label_to_the_left(rows: Sequence[Row], i: int, start: int, end: int) -> tuple[DateKind | None, LabelSource | None]:
+    """The kind named by a bare label cell to the left of a date that begins its row, when a table
+    border or a slant put the two on neighbouring rows (``报告日期 │`` a little higher than its value):
+    the nearest such label within a line's height above or below, ending left of the date."""
+    row = rows[i]
+    box = row.box_for(start, end)
+    if any(s.line.box.x1 <= box.x0 for s in row.segments if s.end <= start and s.line.text.strip()):
+        return None, None  # something stands before the date on its own row: its label, if any
+    h = max(box.height, 1.0)
+    best: tuple[float, DateKind] | None = None
+    for j in (i - 1, i + 1):
+        if not 0 <= j < len(rows) or rows[j].page != row.page:
+            continue
+        for seg in rows[j].segments:
+            cell = seg.line.box
+            if cell.x1 > box.x0 + 0.5 * h or box.x0 - cell.x1 > 12 * h or abs(cell.center[1] - box.center[1]) > 1.2 * h:
+                continue
+            text = fold(seg.line.text).strip(" :|丨")
+            kind = classify_label(text) if len(text) <= 8 and not re.search(r"\d", text) else None
+            distance = box.x0 - cell.x1
+            if kind is not None and (best is None or distance < best[0]):
+                best = (distance, kind)
+    return (best[1], "before") if best else (None, None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -971,6 +1011,10 @@ _SURE_BY_PLACE = 0.8  # no label, the only date of its place (a certificate's si
 _SURE_UNLABELLED = 0.72  # no label, the latest of the plausible dates
 _SURE_LAST_RESORT = 0.6  # the last tier: a kind that is only sometimes the document's date
 _SURE_LOWER_BOUND = 0.5  # an event's date standing in for the document's lost date
+_SURE_CONFLICT = 0.65  # the pick contradicts another date of the page (issued before what it certifies)
+_SURE_SCREEN_UNLABELLED = 0.7  # an unlabelled date on an app's screen: a list, message or refresh time?
+_SURE_SCREEN_LIST = 0.5  # several reports listed on a screen and no title says which one is meant
+_SURE_YEAR_REPAIRED = 0.75  # a year read through one look-alike digit (2005 for 2025)
 _YEAR_INFERRED = 0.85  # on top of the repair: the year was read from another date of the page
 # Dates earlier than this are birth dates, history or misreads, not a recent document's date.
 MIN_DOC_YEAR = 1990
@@ -1021,8 +1065,9 @@ def pick_doc_date(
     if doc_type == DocType.MEDICAL_RECORD and any(_CASE_FRONT_SHEET.search(r.text) for r in rows[:6]):
         tiers = _CASE_FRONT_SHEET_PREFERENCE
     found = list(candidates) if candidates is not None else date_candidates(rows, page_sizes=page_sizes)
-    plausible = [c for c in found if plausible_doc_date(c.date, birth_date)]
     accepted = {kind for tier in tiers for kind in tier}
+    found = repair_misread_years(found, accepted, birth_date)
+    plausible = [c for c in found if plausible_doc_date(c.date, birth_date)]
     if as_of is not None:
         latest = as_of + dt.timedelta(days=_FUTURE_GRACE_DAYS)
         past = [c for c in plausible if c.date.as_date() <= latest]
@@ -1049,6 +1094,18 @@ def pick_doc_date(
             # The latest date of the tier (a report comes after its exam); on a tie the lowest.
             best = max(group, key=lambda c: (c.date.as_date(), c.date.precision == "day", c.row_index))
         sure = _pick_certainty(rows, best, group, usable, rank, len(tiers), by_place=by_place)
+        screen = _on_screen(rows, found, best)
+        if screen and len({c.date.value for c in group}) > 1:
+            best, sure = _pick_from_screen_list(rows, group, best, sure)
+        elif screen and best.kind in (None, "generic"):
+            sure = min(sure, _SURE_SCREEN_UNLABELLED)  # a list, message or refresh time looks the same
+        later = _later_events(rows, best, plausible, doc_type)
+        if later is not None:
+            # A certificate is issued on or after all it certifies (a summary written on or after
+            # the discharge): an unlabelled pick earlier than an event of the page is not its date.
+            best, sure = later, min(sure, _SURE_CONFLICT) * _damage_factor(later)
+        elif best.kind == "discharge" and _before_an_admission(best, plausible):
+            sure = min(sure, _SURE_CONFLICT)  # discharge before admission: one of them is misread
         return _candidate_field(rows, best, sure)
     bounds = [c for c in plausible if c.kind in _LOWER_BOUND_KINDS.get(doc_type, ())]
     if bounds:
@@ -1064,9 +1121,192 @@ def _damage_factor(c: DateCandidate) -> float:
         factor *= 0.85
     if c.date.year_inferred:
         factor *= _YEAR_INFERRED
+    if c.date.year_repaired:
+        factor *= _SURE_YEAR_REPAIRED
     if c.split:
         factor *= 0.9
     return factor
+
+
+# Kinds of the events a document reports, per type: it is issued (written) on or after each of
+# them. Not a follow-up, a validity, a sick leave's period, a print or a screen's time: those may lie
+# after the document's date.
+_EVENT_KINDS: dict[DocType, frozenset[DateKind | None]] = {
+    DocType.DIAGNOSIS_CERTIFICATE: frozenset(
+        {None, "generic", "report", "record", "audit", "exam", "visit", "discharge", "admission", "stay",
+         "onset", "sampling", "receipt", "order"}
+    ),
+    DocType.DISCHARGE_SUMMARY: frozenset({None, "generic", "record", "issue", "discharge", "admission", "stay"}),
+}
+# The pick is only replaced when nothing named it as the date: a labelled issue date (or, on a
+# summary, the labelled discharge) stands, as the document says.
+_NAMED_DATE_KINDS: dict[DocType, frozenset[DateKind | None]] = {
+    DocType.DIAGNOSIS_CERTIFICATE: frozenset({"issue"}),
+    DocType.DISCHARGE_SUMMARY: frozenset({"discharge"}),
+}
+# The words that name a date as the issue date itself, not just a date by the signature.
+_EXPLICIT_ISSUE = re.compile(r"开\s*具|出\s*具|开\s*证|证\s*明|签\s*发|填\s*写|填\s*报|诊\s*断\s*(?:日|时)")
+# "2024年1月3日起规律用药": a plan from that day on, which may lie after the document's date.
+_PLAN_AFTER = re.compile(r"^\s*(?:起|开始)")
+
+
+def _later(a: ParsedDate, b: ParsedDate) -> bool:
+    """Whether ``a`` is surely after ``b``: by month when either is only a month."""
+    if a.day is None or b.day is None:
+        return (a.year, a.month) > (b.year, b.month)
+    return a.as_date() > b.as_date()
+
+
+def _later_events(
+    rows: Sequence[Row], best: DateCandidate, plausible: Sequence[DateCandidate], doc_type: DocType
+) -> DateCandidate | None:
+    """The latest event of the page when it lies after ``best`` and ``best`` is not named as the
+    document's date: what a certificate (or a summary) must be dated on or after."""
+    kinds = _EVENT_KINDS.get(doc_type)
+    if kinds is None:
+        return None
+    if best.kind in _NAMED_DATE_KINDS.get(doc_type, frozenset()):
+        window = rows[best.row_index].text[max(0, best.start - _LABEL_WINDOW) : best.start]
+        if best.kind != "issue" or _EXPLICIT_ISSUE.search(window):
+            return None  # an issue date only by the signature's place (医师签名 …) may still be a visit's
+    events = [
+        c
+        for c in plausible
+        if c.kind in kinds
+        and not c.date.year_inferred
+        and not _PLAN_AFTER.match(rows[c.row_index].text[c.end : c.end + 4])
+        and _later(c.date, best.date)
+    ]
+    if not events:
+        return None
+    return max(events, key=lambda c: (c.date.as_date(), c.date.precision == "day", c.row_index))
+
+
+def _before_an_admission(best: DateCandidate, plausible: Sequence[DateCandidate]) -> bool:
+    return any(c.kind in ("admission", "stay") and _later(c.date, best.date) for c in plausible)
+
+
+# What OCR reads one digit of a year as, in small or blurred print.
+_DIGIT_LOOKALIKES: dict[str, str] = {
+    "0": "2689",
+    "1": "47",
+    "2": "037",
+    "3": "258",
+    "4": "19",
+    "5": "368",
+    "6": "058",
+    "7": "12",
+    "8": "0369",
+    "9": "048",
+}
+
+
+def repair_misread_years(
+    found: Sequence[DateCandidate], accepted: set[DateKind | None] | frozenset[DateKind | None],
+    birth_date: dt.date | None,
+) -> list[DateCandidate]:
+    """Candidates with a year OCR misread by one digit put right (``2005`` for ``2025``).
+
+    A year is suspect when it lies 1990-2009 while every other dated event of the page is of the
+    2020s, or far (over 5 years) before them and before the birth date plus a decade. It is repaired
+    only when exactly one look-alike substitution of one digit brings it among the page's other
+    years; the date is then marked ``year_repaired`` (and ``repaired``), which lowers the pick's
+    confidence. Only dates of the kinds that can be the document's date are touched: a history
+    (确诊于2005年) or a birth date is old for a reason."""
+    out = list(found)
+    dated = [c for c in found if c.kind not in ("birth", "valid") and not c.date.year_inferred]
+    for n, c in enumerate(found):
+        if c.kind not in accepted:
+            continue
+        others = {o.date.year for o in dated if o is not c and o.date.year != c.date.year}
+        if not others:
+            continue
+        year = c.date.year
+        recent = all(2020 <= y <= 2029 for y in others) and 1990 <= year <= 2009
+        early = year < min(others) - 5 and (birth_date is None or year < birth_date.year + 10)
+        if not (recent or early):
+            continue
+        text = str(year)
+        options = {
+            int(text[:k] + alt + text[k + 1 :])
+            for k, digit in enumerate(text)
+            for alt in _DIGIT_LOOKALIKES.get(digit, "")
+        }
+        fits = {y for y in options if min(others) <= y <= max(others) + 1}
+        if len(fits) != 1:
+            continue
+        repaired = _make(fits.pop(), c.date.month, c.date.day, repaired=True)
+        if repaired is None:
+            continue
+        date = ParsedDate(repaired.year, repaired.month, repaired.day, repaired=True, year_repaired=True)
+        out[n] = DateCandidate(date, c.kind, c.row_index, c.start, c.end, c.source, c.next_row, c.next_start,
+                               c.next_end)
+    return out
+
+
+def _on_screen(rows: Sequence[Row], found: Sequence[DateCandidate], best: DateCandidate) -> bool:
+    """Whether ``best``'s page is a phone screen: a status bar (or the screenshot's own stamp) was
+    found on it, or its first rows read like one (clock with network or battery marks)."""
+    page = rows[best.row_index].page
+    if any(c.kind == "status_bar" and rows[c.row_index].page == page for c in found):
+        return True
+    first = [i for i in range(len(rows)) if rows[i].page == page][:2]
+    return any(_CLOCK.search(rows[i].text) and _PHONE_TOKENS.search(rows[i].text) for i in first)
+
+
+# Words every report title or list item has; what is left names the report (血常规, 肝功能 …).
+_TITLE_NOISE = re.compile(r"报告|详情|检验|检查|结果|查询|我的|单|列表|记录|通知|出具|[<>·.:：\s\d\-/]")
+
+
+def _screen_title(rows: Sequence[Row], page: int) -> str:
+    """The screen's own title: the first row under the status bar with words and no date."""
+    for i in [j for j in range(len(rows)) if rows[j].page == page][:6]:
+        text = rows[i].text
+        if _CLOCK.search(text) or find_dates(text):
+            continue
+        words = _TITLE_NOISE.sub("", text)
+        if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 2:
+            return words
+    return ""
+
+
+def _item_header(rows: Sequence[Row], c: DateCandidate) -> str:
+    """The heading of the list item a date belongs to: the nearest row above (or the date's own row)
+    with words and no date, a few rows up at most."""
+    own = _TITLE_NOISE.sub("", rows[c.row_index].text[: c.start])
+    if len(re.findall(r"[\u4e00-\u9fff]", own)) >= 2 and not classify_label(own):
+        return own
+    for j in range(c.row_index - 1, max(-1, c.row_index - 4), -1):
+        if rows[j].page != rows[c.row_index].page:
+            break
+        text = rows[j].text
+        if find_dates(text) or classify_label(text):
+            continue
+        words = _TITLE_NOISE.sub("", text)
+        if len(re.findall(r"[\u4e00-\u9fff]", words)) >= 2:
+            return words
+    return ""
+
+
+def _pick_from_screen_list(
+    rows: Sequence[Row], group: list[DateCandidate], best: DateCandidate, sure: float
+) -> tuple[DateCandidate, float]:
+    """Several reports listed on an app's screen, each with its date: the one whose heading names
+    what the screen's title names; failing that the earliest, never the latest by default (a
+    refresh or a newer report is later), and only ever as a reviewer's flag."""
+    from rapidfuzz import fuzz
+
+    title = _screen_title(rows, rows[best.row_index].page)
+    if len(title) >= 2:
+        scored = sorted(
+            ((fuzz.partial_ratio(title, _item_header(rows, c)) if _item_header(rows, c) else 0.0, c) for c in group),
+            key=lambda sc: -sc[0],
+        )
+        top, runner = scored[0], scored[1] if len(scored) > 1 else (0.0, None)
+        if top[0] >= 75 and top[0] - runner[0] >= 15:
+            return top[1], sure
+    first = min(group, key=lambda c: (c.date.as_date(), c.row_index))
+    return first, min(sure, _SURE_SCREEN_LIST) * _damage_factor(first)
 
 
 def _pick_certainty(

@@ -254,9 +254,23 @@ class DiseaseCatalogue:
         return self._by_name.get(_name_key(disease_name or ""))
 
     def disease_for_code(self, code: str) -> Disease | None:
-        """The narrowest 病种 whose ranges hold ``code`` (慢性白血病 before 恶性肿瘤)."""
-        owners = [d for d in self.diseases if d.covers(code)]
-        return min(owners, key=lambda d: _width(d.icd10), default=None)
+        """The narrowest 病种 whose ranges hold ``code`` (慢性白血病 before 恶性肿瘤).
+
+        Asked for every ICD-10 category name and every code in a diagnosis: the answer is kept per
+        category (the catalogue does not change once loaded), so each is worked out once."""
+        cat = _category(code)
+        if cat is None:
+            return None
+        owners = self._owner_by_category
+        if cat not in owners:
+            found = [d for d in self.diseases if d.covers(cat)]
+            owners[cat] = min(found, key=lambda d: _width(d.icd10), default=None)
+        return owners[cat]
+
+    @cached_property
+    def _owner_by_category(self) -> dict[str, Disease | None]:
+        """``disease_for_code``'s answers so far, by ICD-10 category."""
+        return {}
 
     def groups_of(self, disease: Disease) -> list[Disease]:
         """The 病种 whose ranges hold all of ``disease``'s (重性精神病 for 精神分裂症)."""

@@ -7,7 +7,7 @@ workers and the re-scan of the backlog.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from pydantic import BaseModel
@@ -17,7 +17,7 @@ from classifiers.doctype import classify
 from classifiers.fields import extract_fields
 from classifiers.hospital import HospitalRegistry, check_hospital
 from classifiers.identity import check_identity
-from classifiers.quality import assess_quality
+from classifiers.quality import PagePixels, assess_quality
 from classifiers.recency import check_recency
 from classifiers.seal import check_seal, page_read_confidence
 from classifiers.signature import check_signature
@@ -51,14 +51,19 @@ class DocumentAnalysis(BaseModel):
 
 def analyse_document(
     ocr: OcrResult,
-    images: list[np.ndarray],
+    images: Sequence[np.ndarray],
     seal: SealFinding,
     context_for: Callable[[DocType], DocumentContext],
     *,
     registry: HospitalRegistry,
     catalogue: DiseaseCatalogue,
 ) -> DocumentAnalysis:
-    """Classify, extract and run every check; ``context_for`` gives the policy for the found type."""
+    """Classify, extract and run every check; ``context_for`` gives the policy for the found type.
+
+    ``images`` may be a ``PagePixels`` with the pixel findings of an earlier analysis (from the OCR
+    cache): the pages are then not drawn; what is measured here is added to it for the caller to
+    keep. A plain list is wrapped once, so the checks share one measure of each page."""
+    images = PagePixels.of(images)
     classification = classify(ocr, images)
     doc_type = classification.doc_type
     fields = extract_fields(ocr, doc_type, classification.identity_kind)

@@ -22,6 +22,12 @@ darker than the paper around them, away from the page's edges and the desk) toge
 is ``other`` (see ``classifiers.doctype``). A blurred photo of a real page has plenty of ink and
 still fails.
 
+The pixels are asked through ``PagePixels``, which keeps what each measure found (the ink of a page,
+its quality measures, a signature area's reading) as JSON beside the OCR result in the cache: a
+document re-classified from the cache is judged from those findings without drawing its pages again.
+Thresholds apply to the findings afterwards, so changing one needs no re-measuring; changing a
+measure means bumping ``PIXEL_FINDINGS_VERSION``.
+
 Every outcome carries a ``confidence``. A FAIL is confident only when a pixel measure is far past
 its threshold and the OCR, too, read little or read it poorly; a measure just past its threshold,
 or a page the OCR read well despite it, gives a lower confidence (a reviewer flag, not a request to
@@ -30,8 +36,10 @@ the applicant). A PASS is less sure with each warning and with a mediocre OCR sc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, overload
 
 import cv2
 import numpy as np
@@ -39,7 +47,16 @@ import numpy as np
 from classifiers.types import Outcome, QualityCheck
 from ocr.types import OcrPage, OcrResult
 
-__all__ = ["REASONS", "BlankPage", "PageInk", "assess_quality", "blank_page", "measure_ink"]
+__all__ = [
+    "PIXEL_FINDINGS_VERSION", "REASONS", "BlankPage", "PageInk", "PageMeasures", "PagePixels", "assess_quality",
+    "blank_page", "measure_ink", "measure_page",
+]
+
+# Bump when a pixel measure changes what it finds (``measure_ink``, ``measure_page``, the signature
+# areas' ``classifiers.signature.read_area``) or the page images they look at change: findings of
+# another version, cached beside an OCR result, are measured again. Bump intake.versions'
+# CLASSIFIER_VERSION with it, so that a re-scan knows the documents need classifying again.
+PIXEL_FINDINGS_VERSION = 1
 
 # Sharpness is measured after scaling the page so its median text line is this tall: blur is
 # judged relative to the characters, which makes it independent of the photo's resolution.
@@ -76,6 +93,87 @@ REASONS: dict[str, str] = {
     "cropped": "材料边缘未拍全，请将整页材料完整拍入画面",
     "low_confidence": "图片文字难以辨认，请重新拍摄清晰、完整的材料",
 }
+
+
+class PagePixels(Sequence[np.ndarray | None]):
+    """A document's page images (BGR, in page order) with what their pixels were found to show.
+
+    Why: judging a document again from the OCR cache needs its pixels only for a few measures, and
+    drawing the pages again from the file costs more than all the rest. Each measure is asked for by
+    ``finding(key, measure)``; its JSON value is kept in ``findings`` (the keys measured here, not
+    given, in ``added``), which the caller may store and give back next time. The images are drawn
+    by ``render`` on first use only: a document whose findings are all given is never drawn. Every
+    value is returned as it reads back from JSON, so a fresh measure and a cached one are the same
+    value. The classifiers take a plain list of images too (``of`` wraps it)."""
+
+    def __init__(
+        self,
+        images: Sequence[np.ndarray | None] | None = None,
+        *,
+        render: Callable[[], Sequence[np.ndarray | None]] | None = None,
+        findings: dict[str, Any] | None = None,
+    ) -> None:
+        if images is None and render is None:
+            raise ValueError("PagePixels needs the images or a way to render them")
+        self._images = list(images) if images is not None else None
+        self._render = render
+        self.findings: dict[str, Any] = dict(findings or {})
+        self.added: set[str] = set()
+
+    @classmethod
+    def of(cls, images: Sequence[np.ndarray | None]) -> PagePixels:
+        return images if isinstance(images, PagePixels) else cls(images)
+
+    @property
+    def rendered(self) -> bool:
+        """Whether the page images were drawn (or given)."""
+        return self._images is not None
+
+    @property
+    def images(self) -> list[np.ndarray | None]:
+        if self._images is None:
+            assert self._render is not None
+            self._images = list(self._render())
+        return self._images
+
+    def __len__(self) -> int:
+        return len(self._present())
+
+    @overload
+    def __getitem__(self, index: int) -> np.ndarray | None: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[np.ndarray | None]: ...
+    def __getitem__(self, index: int | slice) -> np.ndarray | list[np.ndarray | None] | None:
+        return self.images[index]
+
+    def present(self, index: int) -> bool:
+        """Whether page ``index`` has an image with pixels (without drawing it, once known)."""
+        return bool(self._present()[index])
+
+    def _present(self) -> list[bool]:
+        return self.finding("pages", lambda: [img is not None and img.size > 0 for img in self.images])
+
+    def finding(self, key: str, measure: Callable[[], Any]) -> Any:
+        """What ``measure()`` (JSON data: plain ints, floats, strings, lists, dicts) found, under
+        ``key``: taken from ``findings`` when there, else measured now and kept."""
+        if key not in self.findings:
+            self.findings[key] = json.loads(json.dumps(measure(), allow_nan=False))
+            self.added.add(key)
+        return self.findings[key]
+
+    def ink(self, index: int) -> PageInk:
+        """``measure_ink`` of page ``index``."""
+        return PageInk(**self.finding(f"ink:{index}", lambda: asdict(measure_ink(self._image(index)))))
+
+    def measures(self, index: int, page: OcrPage) -> PageMeasures:
+        """``measure_page`` of page ``index`` (``page`` its OCR result)."""
+        return PageMeasures(**self.finding(f"quality:{index}",
+                                           lambda: asdict(measure_page(page, self._image(index)))))
+
+    def _image(self, index: int) -> np.ndarray:
+        image = self.images[index]
+        assert image is not None
+        return image
 
 
 @dataclass
@@ -212,55 +310,38 @@ def _glare_fraction(gray: np.ndarray, text_mask: np.ndarray, content: tuple[int,
     return float(glare[y0:y1, x0:x1].mean())
 
 
-def _assess_page(page: OcrPage, image: np.ndarray) -> _PageFindings:
-    out = _PageFindings()
+@dataclass(frozen=True)
+class PageMeasures:
+    """What the pixels of one page measure where the OCR found text, before any threshold: the
+    part of the quality check worth caching (``PagePixels.measures``). The fields after
+    ``brightness`` are None on a page without text lines; ``sharpness`` also where it cannot be
+    measured."""
+
+    short_side: float
+    brightness: float  # mean grey level of the text's extent (of the whole page without text lines)
+    text_height: float | None = None
+    sharpness: float | None = None
+    contrast: float | None = None
+    glare_fraction: float | None = None
+    sides_cut: int | None = None
+
+
+def measure_page(page: OcrPage, image: np.ndarray) -> PageMeasures:
+    """Measure one page image (BGR or grey) over the text lines of its OCR result ``page``."""
     if image.ndim == 2:
         image = np.asarray(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))
     h, w = image.shape[:2]
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     boxes = _boxes_in_image(page, image)
-    out.metrics["short_side"] = float(min(h, w))
     if len(boxes) == 0:
-        out.metrics["mean_brightness"] = float(gray.mean())
-        if gray.mean() < _DARK_FAIL:
-            out.fail.add("too_dark")
-        return out
+        return PageMeasures(short_side=float(min(h, w)), brightness=float(gray.mean()))
 
     text_height = float(np.median(_line_heights(boxes)))
-    out.metrics["text_height"] = text_height
-    if text_height < _TEXT_HEIGHT_FAIL:
-        out.fail.add("too_small")
-    elif text_height < _TEXT_HEIGHT_WARN and min(h, w) < _SHORT_SIDE_WARN:
-        out.warn.add("too_small")
-
     sharp = _sharpness(gray, boxes, text_height)
-    if not np.isnan(sharp):
-        out.metrics["sharpness"] = round(sharp, 4)
-        if sharp < _BLUR_FAIL:
-            out.fail.add("blur")
-        elif sharp < _BLUR_WARN:
-            out.warn.add("blur")
-
     content = (int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max()))
     cx0, cy0, cx1, cy1 = content
-    brightness = float(gray[cy0:cy1, cx0:cx1].mean())
     mask = _text_mask(gray.shape, boxes)
     p2, p98 = np.percentile(gray[mask], [2, 98])
-    contrast = float(p98 - p2)
-    out.metrics["mean_brightness"] = round(brightness, 1)
-    out.metrics["contrast"] = round(contrast, 1)
-    if brightness < _DARK_FAIL or contrast < _CONTRAST_FAIL:
-        out.fail.add("too_dark")
-    elif brightness < _DARK_WARN:
-        out.warn.add("too_dark")
-
-    glare = _glare_fraction(gray, mask, content)
-    out.metrics["glare_fraction"] = round(glare, 4)
-    if glare >= _GLARE_FAIL:
-        out.fail.add("glare")
-    elif glare >= _GLARE_WARN:
-        out.warn.add("glare")
-
     margin_x, margin_y = _BORDER_MARGIN * w + 1, _BORDER_MARGIN * h + 1
     sides = sum(
         (
@@ -270,8 +351,56 @@ def _assess_page(page: OcrPage, image: np.ndarray) -> _PageFindings:
             bool((boxes[:, 3] >= h - margin_y).any()),
         )
     )
-    out.metrics["sides_cut"] = float(sides)
-    if sides >= 2:
+    return PageMeasures(
+        short_side=float(min(h, w)),
+        brightness=float(gray[cy0:cy1, cx0:cx1].mean()),
+        text_height=text_height,
+        sharpness=None if np.isnan(sharp) else float(sharp),
+        contrast=float(p98 - p2),
+        glare_fraction=float(_glare_fraction(gray, mask, content)),
+        sides_cut=int(sides),
+    )
+
+
+def _judge_page(m: PageMeasures) -> _PageFindings:
+    """The thresholds applied to one page's measures."""
+    out = _PageFindings()
+    out.metrics["short_side"] = m.short_side
+    if m.text_height is None:
+        out.metrics["mean_brightness"] = m.brightness
+        if m.brightness < _DARK_FAIL:
+            out.fail.add("too_dark")
+        return out
+
+    out.metrics["text_height"] = m.text_height
+    if m.text_height < _TEXT_HEIGHT_FAIL:
+        out.fail.add("too_small")
+    elif m.text_height < _TEXT_HEIGHT_WARN and m.short_side < _SHORT_SIDE_WARN:
+        out.warn.add("too_small")
+
+    if m.sharpness is not None:
+        out.metrics["sharpness"] = round(m.sharpness, 4)
+        if m.sharpness < _BLUR_FAIL:
+            out.fail.add("blur")
+        elif m.sharpness < _BLUR_WARN:
+            out.warn.add("blur")
+
+    assert m.contrast is not None and m.glare_fraction is not None and m.sides_cut is not None
+    out.metrics["mean_brightness"] = round(m.brightness, 1)
+    out.metrics["contrast"] = round(m.contrast, 1)
+    if m.brightness < _DARK_FAIL or m.contrast < _CONTRAST_FAIL:
+        out.fail.add("too_dark")
+    elif m.brightness < _DARK_WARN:
+        out.warn.add("too_dark")
+
+    out.metrics["glare_fraction"] = round(m.glare_fraction, 4)
+    if m.glare_fraction >= _GLARE_FAIL:
+        out.fail.add("glare")
+    elif m.glare_fraction >= _GLARE_WARN:
+        out.warn.add("glare")
+
+    out.metrics["sides_cut"] = float(m.sides_cut)
+    if m.sides_cut >= 2:
         # A crop of the relevant part is often still usable; the fields check says what is missing.
         out.warn.add("cropped")
     return out
@@ -417,14 +546,17 @@ def _faint_fraction(gray: np.ndarray, paper_level: np.ndarray, bright: float) ->
 
 def blank_page(images: Sequence[np.ndarray | None], ocr: OcrResult) -> BlankPage | None:
     """The evidence that the document is blank (every page), or ``None`` when it is not or when a
-    page has no image to look at (no text alone cannot tell a blank page from an unreadable one)."""
+    page has no image to look at (no text alone cannot tell a blank page from an unreadable one).
+    ``images`` may be a ``PagePixels`` holding the pages' ink already measured."""
     lines = [line for _, line in ocr.lines if line.text.strip()]
     chars = sum(len(line.text.strip()) for line in lines)
     if chars > _BLANK_MAX_CHARS or len(lines) > _BLANK_MAX_LINES or not ocr.pages:
         return None
-    if len(images) < len(ocr.pages) or any(img is None or img.size == 0 for img in images[: len(ocr.pages)]):
+    pixels = PagePixels.of(images)
+    pages = range(len(ocr.pages))
+    if len(pixels) < len(ocr.pages) or not all(pixels.present(i) for i in pages):
         return None
-    inks = [measure_ink(img) for img in images[: len(ocr.pages)] if img is not None]
+    inks = [pixels.ink(i) for i in pages]
     marks = max(i.marks for i in inks)
     ink_fraction = max(i.ink_fraction for i in inks)
     if marks > _BLANK_MAX_MARKS or ink_fraction > _BLANK_MAX_INK:
@@ -500,12 +632,14 @@ def _pass_confidence(warn: set[str], metrics: dict[str, float]) -> float:
 
 
 def assess_quality(images: Sequence[np.ndarray | None], ocr: OcrResult) -> QualityCheck:
-    """Whether the document can be read; ``images`` are the BGR page images, in page order.
+    """Whether the document can be read; ``images`` are the BGR page images, in page order (or a
+    ``PagePixels`` with their measures cached: then no page is drawn).
 
     A blank document passes (``blank`` in ``problems``): there is nothing to read, not an unreadable
     photo of something."""
+    pixels = PagePixels.of(images)
     metrics = _ocr_evidence(ocr)
-    blank = blank_page(images, ocr)
+    blank = blank_page(pixels, ocr)
     if blank is not None:
         metrics |= {"ink_marks": float(blank.marks), "ink_fraction": blank.ink_fraction, "blank": 1.0}
         return QualityCheck(outcome=Outcome.PASS, confidence=blank.confidence, problems=["blank"], metrics=metrics)
@@ -514,17 +648,17 @@ def assess_quality(images: Sequence[np.ndarray | None], ocr: OcrResult) -> Quali
     warn: set[str] = set()
     if metrics["lines"] < _MIN_LINES and metrics["chars"] < _MIN_CHARS:
         fail.add("no_text")
-        pages = [img for img in images if img is not None and img.size > 0]
+        pages = [i for i in range(len(pixels)) if pixels.present(i)]
         if pages:
-            inks = [measure_ink(img) for img in pages]
+            inks = [pixels.ink(i) for i in pages]
             metrics["ink_marks"] = float(max(i.marks for i in inks))
             metrics["ink_fraction"] = round(max(i.ink_fraction for i in inks), 5)
 
     pages_measured = 0
-    for page, image in zip(ocr.pages, images, strict=False):
-        if page.source == "text_layer" or image is None or image.size == 0:
+    for index, page in enumerate(ocr.pages[: len(pixels)]):
+        if page.source == "text_layer" or not pixels.present(index):
             continue
-        found = _assess_page(page, image)
+        found = _judge_page(pixels.measures(index, page))
         pages_measured += 1
         fail |= found.fail
         warn |= found.warn

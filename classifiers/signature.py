@@ -23,12 +23,14 @@ form), which is a reviewer's question, never the applicant's problem.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from classifiers.quality import PagePixels
 from classifiers.seal import _as_bgr, _color_mask, _ink_planes, _ramp, _white_balance, page_read_confidence
 from classifiers.text import is_cjk
 from classifiers.types import Outcome, SealFinding, SignatureCheck, SignatureKind
@@ -244,12 +246,33 @@ def _stamp_or_pen(mask: np.ndarray, h: float) -> SignatureKind:
 
 
 def find_signature(ocr: OcrResult, images: Sequence[np.ndarray], seal: SealFinding) -> list[AreaReading]:
-    """Every signature area of the document and what it holds, most specific label first."""
+    """Every signature area of the document and what it holds, most specific label first.
+
+    The areas come from the OCR text; what each holds from the pixels, kept in ``images`` when it is
+    a ``PagePixels`` (keyed by the area and the seal), so an area read once is not drawn again."""
+    pixels = PagePixels.of(images)
     readings: list[AreaReading] = []
     for area in find_signature_areas(ocr):
-        if area.page < len(images) and area.page < len(ocr.pages):
-            readings.append(read_area(images[area.page], area, ocr.pages[area.page].lines, seal))
+        if area.page < len(pixels) and area.page < len(ocr.pages):
+            lines = ocr.pages[area.page].lines
+
+            def measure(area: SignatureArea = area, lines: list[OcrLine] = lines) -> dict[str, object]:
+                image = pixels[area.page]
+                assert image is not None
+                reading = read_area(image, area, lines, seal)
+                return {"kind": reading.kind, "ink": reading.ink, "confidence": reading.confidence}
+
+            found = pixels.finding(_area_key(area, seal), measure)
+            readings.append(AreaReading(area, found["kind"], found["ink"], found["confidence"]))
     return readings
+
+
+def _area_key(area: SignatureArea, seal: SealFinding) -> str:
+    """A signature area's finding key: its page and a digest of everything its reading depends on
+    besides the page's pixels and lines (the area's boxes and text, the seal's place)."""
+    seal_part = (seal.present, seal.page, seal.box) if seal.present else None
+    digest = hashlib.sha1(repr((area, seal_part)).encode(), usedforsecurity=False).hexdigest()[:16]
+    return f"signature:{area.page}:{digest}"
 
 
 _SIGNED: tuple[SignatureKind, ...] = ("handwritten", "stamp")

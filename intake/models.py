@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 
 def utcnow() -> dt.datetime:
@@ -99,6 +99,10 @@ class Application(Base):
     # 复杂病例 (绥化: "複雜病例可能延長至5個工作日"): a reviewer marked the case complex, so its review
     # deadline is the policy's longer one, this round and every later one (intake.service.mark_complex).
     complex_case: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The review deadline of the current case (its current round, not superseded), kept here by
+    # ``_current_deadlines`` so that the reviewers' queue reads its pages in deadline order from an
+    # index over (region, status, review_due) instead of sorting every case of a region.
+    review_due: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -230,6 +234,9 @@ class OcrCacheEntry(Base):
     media_type: Mapped[str] = mapped_column(String(100))
     result: Mapped[dict[str, Any]]
     seal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What the page pixels showed ({"version", "findings"}: classifiers.quality.PagePixels), so a
+    # re-classification from this entry draws no page again; None until first analysed.
+    pixels: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -314,9 +321,22 @@ def _case_flag_codes(_mapper: Any, _connection: Any, case: Case) -> None:
     case.flag_codes = [flag.get("code") for flag in (case.report or {}).get("review_flags") or []]
 
 
-# The reviewers' queue (intake.workspace.queue): the current cases of some regions, by SLA deadline.
-Index("ix_cases_review_due", Case.review_due, Case.id)
-Index("ix_applications_region_status", Application.region, Application.status)
+@event.listens_for(Session, "before_flush")
+def _current_deadlines(session: Session, _context: Any, _instances: Any) -> None:
+    """Keep ``Application.review_due`` equal to its current case's deadline, whichever code writes a
+    case or moves its deadline (an assessment, a reviewer's revision, a re-scan, a complex mark)."""
+    for case in [*session.new, *session.dirty]:
+        if not isinstance(case, Case) or case.superseded_by is not None:
+            continue
+        app = session.get(Application, case.application_id)
+        if app is not None and case.round >= app.round and app.review_due != case.review_due:
+            app.review_due = case.review_due
+
+
+# The reviewers' queue (intake.workspace.queue): the current cases of some regions, by SLA deadline,
+# read in index order (PostgreSQL's ascending order puts NULLs last, as the queue does).
+Index("ix_applications_queue", Application.region, Application.status, Application.review_due, Application.id)
+Index("ix_cases_current", Case.application_id, Case.round, Case.superseded_by)
 
 
 class UserRole(StrEnum):

@@ -4,6 +4,10 @@ here: the workers call it for every document, whichever path it came by (upload,
 
 The stages of one file, in order: hash → OCR (or the cached result) → seal finding → analysis.
 A file that fails any stage becomes a document with an ``error``; the rest are still assessed.
+
+What the page pixels showed (the seal, and the pixel findings of ``classifiers.quality.PagePixels``:
+blank-page ink, quality measures, signature areas) is cached beside the OCR result, so a document
+analysed again from the cache (a re-scan after a classifier change) is not drawn again from its file.
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from classifiers.diagnosis import DiseaseCatalogue
 from classifiers.hospital import HospitalRegistry
 from classifiers.pipeline import DocumentAnalysis, analyse_document
+from classifiers.quality import PIXEL_FINDINGS_VERSION, PagePixels
 from classifiers.seal import find_seal
 from classifiers.types import DocType, DocumentContext, SealFinding
 from intake.application import Application
@@ -55,10 +60,18 @@ READ_PAGE_MIN_SCORE = 0.85
 
 @dataclass
 class ReadOutcome:
+    """A file read: its OCR result, page images and seal finding.
+
+    From ``Prescreener.read``, ``images`` is a ``PagePixels``: on an OCR-cache hit its pages are drawn
+    from the file only if a pixel finding the analysis asks for is not cached; ``cache_key``
+    (sha256, fingerprint) is the cache entry the findings measured meanwhile are added to (None:
+    they are not kept)."""
+
     ocr: OcrResult
-    images: list[np.ndarray]
+    images: Sequence[np.ndarray]
     seal: SealFinding
     cached: bool
+    cache_key: tuple[str, str] | None = None
 
 
 @dataclass
@@ -118,18 +131,27 @@ class Prescreener:
     # --- one file ---------------------------------------------------------------------------------
 
     def read(self, data: bytes, sha256: str) -> ReadOutcome:
-        """OCR the file (or take the cached result) and find its seal."""
+        """OCR the file (or take the cached result, its seal finding and pixel findings) and find its
+        seal; on a cache hit the pages are drawn from the file only when a finding is missing."""
         fingerprint = self.fingerprint
+        key = (sha256, fingerprint)
         with self.sessions() as session:
             entry = get_cached_ocr(session, sha256=sha256, fingerprint=fingerprint)
             if entry is not None:
                 ocr = OcrResult.model_validate(entry.result)
-                images = render_pages(data, ocr, options=self.settings.ocr)
+
+                def render() -> list[np.ndarray]:
+                    return render_pages(data, ocr, options=self.settings.ocr)
+
                 if entry.seal is not None:
-                    return ReadOutcome(ocr, images, SealFinding.model_validate(entry.seal), cached=True)
-                seal = find_seal(images, self.seal_reader)
-                self.read_under_seal(ocr, images, seal)
-                return ReadOutcome(ocr, images, seal, cached=True)
+                    pixels = PagePixels(render=render, findings=cached_pixel_findings(entry.pixels))
+                    return ReadOutcome(ocr, pixels, SealFinding.model_validate(entry.seal), cached=True, cache_key=key)
+                # No seal cached: the lines read under it now are not in the cached result, so
+                # findings measured over these lines are not kept under it either.
+                pixels = PagePixels(render=render)
+                seal = find_seal(pixels, self.seal_reader)
+                self.read_under_seal(ocr, pixels, seal)
+                return ReadOutcome(ocr, pixels, seal, cached=True)
         document = read_document(data, self.engine, max_pages=self.settings.ocr.max_pages)
         seal = find_seal(document.images, self.seal_reader)
         self.read_under_seal(document.ocr, document.images, seal)
@@ -142,9 +164,27 @@ class Prescreener:
                 result=document.ocr.model_dump(mode="json"),
                 seal=seal.model_dump(mode="json"),
             )
-        return ReadOutcome(document.ocr, document.images, seal, cached=False)
+        return ReadOutcome(document.ocr, PagePixels(document.images), seal, cached=False, cache_key=key)
 
-    def read_under_seal(self, ocr: OcrResult, images: list[np.ndarray], seal: SealFinding) -> None:
+    def keep_pixel_findings(self, outcome: ReadOutcome) -> None:
+        """Add what the analysis measured on the pages to the file's cache entry (merged with what
+        it holds, for a check that was not run then: a signature area a policy did not ask for)."""
+        pixels = outcome.images
+        if outcome.cache_key is None or not isinstance(pixels, PagePixels) or not pixels.added:
+            return
+        sha256, fingerprint = outcome.cache_key
+        added = {key: pixels.findings[key] for key in pixels.added}
+        try:
+            with self.sessions.begin() as session:
+                entry = get_cached_ocr(session, sha256=sha256, fingerprint=fingerprint)
+                if entry is not None:
+                    findings = {**cached_pixel_findings(entry.pixels), **added}
+                    entry.pixels = {"version": PIXEL_FINDINGS_VERSION, "findings": findings}
+        except SQLAlchemyError:
+            # The report is right either way: a finding not kept is measured again next time.
+            log.warning("keeping the pixel findings of %s failed", sha256, exc_info=True)
+
+    def read_under_seal(self, ocr: OcrResult, images: Sequence[np.ndarray], seal: SealFinding) -> None:
         """Add to the sealed page the lines its seal hid from the detector (``ocr.reread``)."""
         if not seal.present or seal.box is None or seal.page is None or seal.page >= len(images):
             return
@@ -195,7 +235,16 @@ class Prescreener:
             log.exception("analysing %s failed", name)
             message = "材料分析失败，已记录，工作人员将人工审核该材料。"
             return failed_document(name, sha256, message, "internal", detail=exc)
+        self.keep_pixel_findings(outcome)
         return document_report(name, sha256, outcome, analysis, seconds=time.perf_counter() - started)
+
+
+def cached_pixel_findings(stored: dict[str, Any] | None) -> dict[str, Any]:
+    """The pixel findings of a cache entry's ``pixels`` if this version of the pixel code measured
+    them, else none (a version bump measures everything again)."""
+    if stored and stored.get("version") == PIXEL_FINDINGS_VERSION:
+        return dict(stored.get("findings") or {})
+    return {}
 
 
 def context_factory(policy: Policy, application: Application) -> Callable[[DocType], DocumentContext]:

@@ -14,7 +14,7 @@ from intake import lifecycle, operations
 from intake.callbacks import DeliveryStatus
 from intake.db import session_factory
 from intake.errors import ServiceUnavailable
-from intake.reconcile import reconcile
+from intake.reconcile import imported_applications, reconcile
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
 
@@ -56,10 +56,15 @@ def resend_callback(delivery_id: Annotated[int, Path(ge=1, le=MAX_ID)], channel:
 
 @router.post("/documents/{document_id}/requeue", response_model=DocumentOut)
 def requeue(document_id: str, channel: OperatorChannel, session: SessionDep, queues: QueuesDep):
-    """Give a dead (or failed) document a fresh set of attempts."""
+    """Give a dead (or failed) document a fresh set of attempts: on the backlog queue if its
+    application came in by a backlog import (as the reconciler requeues it), so it never delays uploads."""
     doc = lifecycle.requeue_by_operator(session, document_id, actor=channel.id)
+    backlog = doc.application_id in imported_applications(session, {doc.application_id})
     session.commit()
-    queues.enqueue_document(doc.id)
+    if backlog:
+        queues.enqueue_backlog_document(doc.id)
+    else:
+        queues.enqueue_document(doc.id)
     return DocumentOut.of(doc)
 
 

@@ -4,13 +4,13 @@ One query of a few columns (never the reports) over the current case of each app
 current round, not superseded), the application, and its claim. Filters: application status
 (default ``ready_for_review``, the cases that wait for a decision; ``all`` for every status),
 pre-screen verdict, disease, problem code, reviewer flag, channel, my claims; search by name (whole
-or its beginning), ID number or external reference. Names and ID numbers come masked. Indexed for
-100,000 cases on PostgreSQL: ``ix_applications_region_status`` (the scope), see migration 0003. The
-matches are sorted (``coalesce`` keeps the planner off ``ix_cases_review_due``), not read in
-deadline order from an index (bench/bench_review.py): decided cases pile up at old deadlines, so
-an index walk in deadline order passes every decided case of every region before the first
-waiting one of mine (0.7 s at 100,000 cases), and gets slower every month; sorting what matches
-costs what the scope holds. The page's 50 case ids are found first, then only their columns read.
+or its beginning), ID number or external reference. Names and ID numbers come masked.
+
+Indexed for 100,000 cases on PostgreSQL (bench/bench_review.py): each application carries its current
+case's deadline (``Application.review_due``, kept by ``intake.models._current_deadlines``), so a page is
+read in the order of ``ix_applications_queue`` (region, status, review_due, id) and costs its 50 rows:
+decided cases of other statuses and regions are never passed over, however many pile up. The total
+of a status that always has a current case is counted from that index alone.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Text, cast, func, or_, select
+from sqlalchemy import Select, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from intake import clock
@@ -30,6 +30,9 @@ from intake.workspace.masking import mask_id_number, mask_name
 ALL = "all"
 NO_DEADLINE = dt.date.max  # sorts cases without a deadline last, in SQLite and PostgreSQL alike
 ANY_FLAG = "any"
+# Statuses in which an application always has a current case (its round assessed).
+ASSESSED = frozenset({ApplicationStatus.READY_FOR_REVIEW.value, ApplicationStatus.NEEDS_SUPPLEMENT.value,
+                      ApplicationStatus.APPROVED.value, ApplicationStatus.REJECTED.value})
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,11 @@ def _like_code(column: Any, code: str) -> Any:
     return cast(column, Text).like(f'%"{escaped}%', escape="\\")
 
 
-def _where(stmt: Select[Any], user: User, f: QueueFilter) -> Select[Any]:
-    stmt = stmt.where(Case.round == Application.round, Case.superseded_by.is_(None), region_filter(user))
+def _where(stmt: Select[Any], user: User, f: QueueFilter, *, applications_only: bool = False) -> Select[Any]:
+    stmt = stmt.where(region_filter(user))
     if f.status and f.status != ALL:
         stmt = stmt.where(Application.status == f.status)
-    if f.verdict:
+    if f.verdict and not applications_only:
         stmt = stmt.where(Case.verdict == f.verdict)
     if f.disease:
         stmt = stmt.where(Application.disease == f.disease)
@@ -115,32 +118,38 @@ def _waits(row: Any) -> bool:
     return row.review_due is not None and row.status == ApplicationStatus.READY_FOR_REVIEW
 
 
+def _case_filtered(f: QueueFilter) -> bool:
+    # Whether a filter reads the case's columns (not only the application's).
+    return bool(f.verdict or f.problem or f.flag)
+
+
 def queue(session: Session, user: User, f: QueueFilter | None = None, *, limit: int = 50,
           offset: int = 0) -> QueuePage:
     """One page of the queue, with the total that match (for paging)."""
     f = f or QueueFilter()
     today = clock.local_date()
-    joined = (Case.__table__.join(Application.__table__, Application.id == Case.application_id)
+    current = and_(Case.application_id == Application.id, Case.round == Application.round,
+                   Case.superseded_by.is_(None))
+    joined = (Application.__table__.join(Case.__table__, current)
               .outerjoin(CaseClaim.__table__, CaseClaim.application_id == Application.id))
-    deadline_order = (func.coalesce(Case.review_due, NO_DEADLINE), Case.id)
-    # The page's case ids first (sorting needs no other column of a case), with the number of all
-    # matches counted in the same pass (a window over what is sorted anyway), then only their columns.
-    page = (_where(select(Case.id.label("case_id"), func.count().over().label("total")).select_from(joined),
-                   user, f)
-            .order_by(*deadline_order).limit(limit).offset(offset).subquery())
+    # Read in the order of ix_applications_queue (region, status, review_due, id): a page costs its
+    # 50 rows, not a sort of every case of the region.
+    deadline_order = (Application.review_due.asc().nulls_last(), Application.id)
     rows = session.execute(
-        select(page.c.total, Application.id, Application.external_ref, Application.applicant_name,
-               Application.id_number, Application.disease, Application.region, Application.channel_id,
-               Application.status,
-               Case.round, Case.verdict, Case.problems, Case.flag_codes, Case.submitted_at, Case.review_due,
-               Case.report["review_due_estimated"].as_boolean().label("due_estimated"),
-               User.username, User.display_name)
-        .select_from(page.join(Case.__table__, Case.id == page.c.case_id)
-                     .join(Application.__table__, Application.id == Case.application_id)
-                     .outerjoin(CaseClaim.__table__, CaseClaim.application_id == Application.id)
-                     .outerjoin(User.__table__, User.id == CaseClaim.user_id))
-        .order_by(*deadline_order)
+        _where(select(Application.id, Application.external_ref, Application.applicant_name,
+                      Application.id_number, Application.disease, Application.region, Application.channel_id,
+                      Application.status, Case.round, Case.verdict, Case.problems, Case.flag_codes,
+                      Case.submitted_at, Case.review_due,
+                      Case.report["review_due_estimated"].as_boolean().label("due_estimated"),
+                      User.username, User.display_name)
+               .select_from(joined.outerjoin(User.__table__, User.id == CaseClaim.user_id)), user, f)
+        .order_by(*deadline_order).limit(limit).offset(offset)
     ).all()
+    if _case_filtered(f) or f.mine or f.status not in ASSESSED:
+        total = session.scalar(_where(select(func.count()).select_from(joined), user, f)) or 0
+    else:  # an application in these states has exactly one current case: counted from the index alone
+        total = session.scalar(_where(select(func.count()).select_from(Application), user, f,
+                                      applications_only=True)) or 0
     items = [
         QueueItem(
             application_id=r.id, external_ref=r.external_ref, applicant_name=mask_name(r.applicant_name),
@@ -152,6 +161,4 @@ def queue(session: Session, user: User, f: QueueFilter | None = None, *, limit: 
         )
         for r in rows
     ]
-    # Past the last page (or nothing matches), the count alone.
-    total = rows[0].total if rows else session.scalar(_where(select(func.count()).select_from(joined), user, f)) or 0
     return QueuePage(total=total, limit=limit, offset=offset, today=today, items=items)

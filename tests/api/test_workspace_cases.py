@@ -212,6 +212,8 @@ def test_retyping_a_document_re_assesses_the_case_at_once(service: Service) -> N
         revisions = session.scalars(select(Case.revision).where(Case.application_id == app_id)
                                     .order_by(Case.revision)).all()
         assert revisions == [0, 1, 2, 3]
+        current = session.scalars(select(Case).where(Case.application_id == app_id, Case.superseded_by.is_(None))).one()
+        assert session.get(Application, app_id).review_due == current.review_due is not None
         # doc_type twice with its kind (None, then medication_record), and back to lab_report
         assert session.scalar(select(func.count()).select_from(AuditEvent)
                               .where(AuditEvent.action == "document.retyped")) == 5
@@ -269,6 +271,8 @@ def test_approve_and_reject_are_final_and_feed_the_dashboard(service: Service) -
     before = get(service, f"/cases/{approved}", who).json()
     marked = post(service, f"/cases/{approved}/complex", who, {"complex": True}).json()
     assert marked["application"]["complex_case"] and marked["review_due"] > before["review_due"]
+    with service.sessions()() as session:  # the queue's copy of the current deadline follows
+        assert session.get(Application, approved).review_due.isoformat() == marked["review_due"]
     assert post(service, f"/cases/{approved}/decision", who, {"decision": "approve"}).status_code == 200
     detail = get(service, f"/cases/{approved}", who).json()
     assert detail["application"]["status"] == "approved" and not detail["open_for_review"]

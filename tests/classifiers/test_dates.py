@@ -866,3 +866,174 @@ def test_a_numeric_date_whose_year_lost_its_first_digit_takes_the_year_of_the_pa
     assert [c.date.value for c in date_candidates(build_rows(page("2026-02-16", "参考范围 125-35-6")))] == [
         "2026-02-16"
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Rules that hold on any layout: issued after what it certifies, robust finding, screens, years
+# --------------------------------------------------------------------------------------------
+
+
+def test_an_unlabelled_certificate_date_before_an_event_it_reports_gives_way_to_the_latest() -> None:
+    """GIVEN a certificate whose signature block carries the visit date (by the 医师签名, unlabelled)
+    while the true issue date stands unlabelled higher up, after the visit
+    THEN the certificate is dated on or after every event it reports: the later date, less sure."""
+    rows = build_rows(page(
+        "疾病诊断证明书",
+        "姓名:张三",
+        "2025年12月19日",
+        "诊断:2型糖尿病",
+        "患者于2025年11月2日入院，2025年11月9日出院。",
+        ["医师签名:李四", "2025年11月9日"],
+    ))
+    picked = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE)
+    assert picked is not None and picked.value == "2025-12-19"
+    assert picked.confidence is not None and picked.confidence < 0.8  # conflicting evidence: a flag only
+
+
+def test_a_labelled_issue_date_stands_even_before_a_body_date() -> None:
+    picked = _pick(DocType.DIAGNOSIS_CERTIFICATE, "诊断证明书", "本次就诊 2025年12月20日", "开具日期:2025年12月19日")
+    assert picked is not None and picked.value == "2025-12-19"
+    assert picked.confidence is not None and picked.confidence >= 0.9
+
+
+def test_future_plans_and_follow_ups_never_move_the_issue_date_later() -> None:
+    """A follow-up, a sick leave's end, a plan "from … on" and a date after the submission are no
+    events the certificate reports."""
+    rows = build_rows(page(
+        "诊断证明书",
+        "建议2026年1月10日复查",
+        "建议休息:2025年12月19日至2026年1月2日",
+        "2026年1月3日起规律用药",
+        "2026年3月30日",
+        ["医师签名:李四", "2025年12月19日"],
+    ))
+    picked = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE, as_of=dt.date(2026, 1, 20))
+    assert picked is not None and picked.value == "2025-12-19"
+
+
+def test_a_month_only_issue_date_is_not_moved_by_a_visit_in_the_same_month() -> None:
+    picked = _pick(DocType.DIAGNOSIS_CERTIFICATE, "诊断证明书", "就诊 2025年12月10日 门诊", "医师:李四 2025年12月")
+    assert picked is not None and picked.value == "2025-12"
+
+
+def test_a_discharge_summarys_unlabelled_date_before_its_discharge_gives_way() -> None:
+    """GIVEN a summary whose discharge label is lost but whose stay is narrated, and an earlier
+    unlabelled date THEN the discharge (the latest event), never a date before it."""
+    picked = _pick(DocType.DISCHARGE_SUMMARY, "出院记录", "2025-10-01", "患者于2025年11月2日至2025年11月9日在我院住院")
+    assert picked is not None and picked.value == "2025-11-09"
+    conflict = _pick(DocType.DISCHARGE_SUMMARY, "出院记录", "入院日期:2025-11-12", "出院日期:2025-11-09")
+    assert conflict is not None and conflict.value == "2025-11-09"
+    assert conflict.confidence is not None and conflict.confidence < 0.8  # discharge before admission
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("报告时间 2025-1 2-19 10:00", "2025-12-19"),  # a box boundary inside a numeric month
+        ("2025\\12\\19", "2025-12-19"),  # a slash read as a backslash
+        ("2O25年l2月I9日", "2025-12-19"),  # letters for digits
+        ("2OZS-1Z-O9", "2025-12-09"),
+        ("２０２５／１２／１９", "2025-12-19"),  # full-width digits and punctuation
+        ("2025 年 l2 月 1 9 日", "2025-12-19"),
+    ],
+)
+def test_robust_forms_of_one_date(text: str, value: str) -> None:
+    assert [d.value for d, _ in find_dates(text)] == [value]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["电话 0858-8223041", "身份证号 520201199003151234", "标本号 20251219001", "金额 2025.12 元 数量 19"],
+)
+def test_numbers_that_only_look_like_dates_are_none(text: str) -> None:
+    assert [d.value for d, _ in find_dates(text) if d.day is not None] == []
+
+
+def test_a_label_cell_left_of_its_value_on_a_neighbouring_row_names_it() -> None:
+    """GIVEN a scanned lab report whose 报告日期 cell sits a little higher than its value across a
+    table border (OCR puts them on two rows), and a sampling date labelled the same way
+    THEN the report date is picked by its label."""
+    lines = [
+        _box("检验报告单", 400, 60),
+        _box("采样日期", 80, 200), _box("2025-12-17", 300, 222),
+        _box("报告日期", 80, 300), _box("2025-12-19", 300, 322),
+    ]
+    rows, sizes = _sized(lines, 1240, 1754)
+    kinds = [(c.date.value, c.kind) for c in date_candidates(rows, page_sizes=sizes)]
+    assert kinds == [("2025-12-17", "sampling"), ("2025-12-19", "report")]
+    picked = pick_doc_date(rows, DocType.LAB_REPORT, page_sizes=sizes)
+    assert picked is not None and picked.value == "2025-12-19" and picked.confidence is not None
+    assert picked.confidence >= 0.9
+
+
+def test_an_apps_refresh_time_is_the_screens_moment() -> None:
+    assert classify_label("更新于") == "print"
+    assert classify_label("刷新时间") == "print"
+
+
+def test_on_a_screen_a_report_list_takes_the_report_its_title_names() -> None:
+    """GIVEN an app's list of reports (each a heading and a date, the newest first) under the title
+    of the report the applicant opened THEN that report's date, not the newest."""
+    ocr = _phone(
+        ("14:32", 50, 30, 140),
+        ("5G 86%", 900, 30, 1030),
+        ("血常规报告", 400, 170, 700),
+        ("肝功能", 70, 400, 400),
+        ("2026-03-16 10:20", 600, 400, 1010),
+        ("血常规", 70, 560, 300),
+        ("2026-03-09 09:10", 600, 560, 1010),
+        ("尿常规", 70, 720, 300),
+        ("2026-03-02 08:40", 600, 720, 1010),
+    )
+    picked = _phone_pick(ocr)
+    assert picked is not None and picked.value == "2026-03-09"
+
+
+def test_on_a_screen_a_report_list_no_title_names_is_a_flag_never_the_latest() -> None:
+    ocr = _phone(
+        ("14:32", 50, 30, 140),
+        ("5G 86%", 900, 30, 1030),
+        ("我的报告", 420, 170, 660),
+        ("肝功能", 70, 400, 400),
+        ("2026-03-16 10:20", 600, 400, 1010),
+        ("血常规", 70, 560, 300),
+        ("2026-03-09 09:10", 600, 560, 1010),
+    )
+    picked = _phone_pick(ocr)
+    assert picked is not None and picked.value != "2026-03-16"
+    assert picked.confidence is not None and picked.confidence <= 0.5
+
+
+def test_an_unlabelled_date_on_a_screen_is_weak_evidence() -> None:
+    ocr = _phone(("14:32", 50, 30, 140), ("5G 86%", 900, 30, 1030), ("检验结果", 420, 170, 660),
+                 ("2026-03-15 17:59", 760, 780, 1010))
+    picked = _phone_pick(ocr)
+    assert picked is not None and picked.value == "2026-03-15"
+    assert picked.confidence is not None and picked.confidence < 0.8
+    labelled = _phone(("14:32", 50, 30, 140), ("5G 86%", 900, 30, 1030), ("检验结果", 420, 170, 660),
+                      ("2026-03-18 09:00", 760, 600, 1010), ("报告时间", 70, 780, 200),
+                      ("2026-03-15 17:59", 760, 780, 1010))
+    picked = _phone_pick(labelled)
+    assert picked is not None and picked.value == "2026-03-15"  # the labelled one, anywhere on screen
+
+
+def test_a_year_misread_by_one_digit_is_repaired_against_the_page() -> None:
+    """GIVEN 报告日期 read 2005-12-19 beside a sampling date of 2025 THEN 2025-12-19, less sure."""
+    picked = _pick(DocType.LAB_REPORT, ["采样时间:2025-12-18 08:00", "报告日期:2005-12-19"])
+    assert picked is not None and picked.value == "2025-12-19"
+    assert picked.confidence is not None and picked.confidence < 0.8
+    clean = _pick(DocType.LAB_REPORT, ["采样时间:2025-12-18 08:00", "报告日期:2025-12-19"])
+    assert clean is not None and clean.confidence is not None and picked.confidence < clean.confidence
+
+
+def test_old_years_that_are_history_or_ambiguous_stay_as_read() -> None:
+    # A history date (确诊) is old for a reason; no other date to agree with: nothing to repair by.
+    rows = build_rows(page("诊断证明书", "患者于2005年3月4日确诊糖尿病", ["医师:李四", "2025年12月19日"]))
+    assert [c.date.value for c in date_candidates(rows)] == ["2005-03-04", "2025-12-19"]
+    picked = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE)
+    assert picked is not None and picked.value == "2025-12-19"
+    alone = _pick(DocType.LAB_REPORT, "报告日期:2005-12-19")
+    assert alone is not None and alone.value == "2005-12-19"
+    # No single look-alike digit brings 2008 among the page's years (2028 is not 2025-2026): kept.
+    far = _pick(DocType.LAB_REPORT, ["采样时间:2025-12-18 08:00", "报告日期:2008-12-19"])
+    assert far is not None and far.value == "2008-12-19"

@@ -1,0 +1,42 @@
+"""the reviewers' queue in deadline order from an index: applications.review_due (the current case's)
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-30 16:50:00
+
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0008'
+down_revision: str | Sequence[str] | None = '0007'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('review_due', sa.Date(), nullable=True))
+    # Every application's current case: its round, not superseded.
+    op.execute(
+        "UPDATE applications SET review_due = (SELECT c.review_due FROM cases c WHERE c.application_id = "
+        "applications.id AND c.round = applications.round AND c.superseded_by IS NULL ORDER BY c.id DESC LIMIT 1)"
+    )
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.drop_index('ix_applications_region_status')
+        batch_op.create_index('ix_applications_queue', ['region', 'status', 'review_due', 'id'], unique=False)
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_review_due')
+        batch_op.create_index('ix_cases_current', ['application_id', 'round', 'superseded_by'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_current')
+        batch_op.create_index('ix_cases_review_due', ['review_due', 'id'], unique=False)
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.drop_index('ix_applications_queue')
+        batch_op.create_index('ix_applications_region_status', ['region', 'status'], unique=False)
+        batch_op.drop_column('review_due')
