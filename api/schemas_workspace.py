@@ -12,7 +12,7 @@ from intake.models import Case, FieldEdit, ReviewDecision, User
 from intake.workspace.casefile import CaseFile, DocumentView
 from intake.workspace.dashboard import WeekRow
 from intake.workspace.page_images import PageRef
-from intake.workspace.queue import QueueItem, QueuePage
+from intake.workspace.queue import COUNT_CAP, QueueItem, QueuePage
 
 
 class MeOut(BaseModel):
@@ -55,7 +55,8 @@ class QueueItemOut(BaseModel):
 
 
 class QueuePageOut(BaseModel):
-    total: int = Field(description="Cases that match, over all pages")
+    total: int = Field(description="Cases that match, over all pages, counted up to total_cap + 1")
+    total_cap: int = Field(default=COUNT_CAP, description="A total above this means more than this many")
     limit: int
     offset: int
     today: dt.date = Field(description="The date (China time) overdue and due_today are measured on")

@@ -336,6 +336,11 @@ def _current_deadlines(session: Session, _context: Any, _instances: Any) -> None
 # The reviewers' queue (intake.workspace.queue): the current cases of some regions, by SLA deadline,
 # read in index order (PostgreSQL's ascending order puts NULLs last, as the queue does).
 Index("ix_applications_queue", Application.region, Application.status, Application.review_due, Application.id)
+Index("ix_applications_region_due", Application.region, Application.review_due, Application.id)  # every status
+# Searches: a whole ID number, a name or its beginning (a prefix LIKE needs the pattern operator class
+# on PostgreSQL whatever the database's collation).
+Index("ix_applications_id_number", Application.id_number)
+Index("ix_applications_name", Application.applicant_name, postgresql_ops={"applicant_name": "varchar_pattern_ops"})
 Index("ix_cases_current", Case.application_id, Case.round, Case.superseded_by)
 
 

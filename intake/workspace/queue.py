@@ -30,6 +30,7 @@ from intake.workspace.masking import mask_id_number, mask_name
 ALL = "all"
 NO_DEADLINE = dt.date.max  # sorts cases without a deadline last, in SQLite and PostgreSQL alike
 ANY_FLAG = "any"
+COUNT_CAP = 1000  # matches counted exactly up to this; beyond, the total is "more than 1000"
 # Statuses in which an application always has a current case (its round assessed).
 ASSESSED = frozenset({ApplicationStatus.READY_FOR_REVIEW.value, ApplicationStatus.NEEDS_SUPPLEMENT.value,
                       ApplicationStatus.APPROVED.value, ApplicationStatus.REJECTED.value})
@@ -73,7 +74,7 @@ class QueueItem:
 
 @dataclass(frozen=True)
 class QueuePage:
-    total: int
+    total: int  # COUNT_CAP + 1 means "more than COUNT_CAP"
     limit: int
     offset: int
     today: dt.date
@@ -145,11 +146,13 @@ def queue(session: Session, user: User, f: QueueFilter | None = None, *, limit: 
                .select_from(joined.outerjoin(User.__table__, User.id == CaseClaim.user_id)), user, f)
         .order_by(*deadline_order).limit(limit).offset(offset)
     ).all()
+    # Counted up to COUNT_CAP + 1 only: past that the page says "more than COUNT_CAP", and a count
+    # never costs more than reading that many rows (a filter over a region's whole history would).
     if _case_filtered(f) or f.mine or f.status not in ASSESSED:
-        total = session.scalar(_where(select(func.count()).select_from(joined), user, f)) or 0
+        matches = _where(select(Application.id).select_from(joined), user, f)
     else:  # an application in these states has exactly one current case: counted from the index alone
-        total = session.scalar(_where(select(func.count()).select_from(Application), user, f,
-                                      applications_only=True)) or 0
+        matches = _where(select(Application.id), user, f, applications_only=True)
+    total = session.scalar(select(func.count()).select_from(matches.limit(COUNT_CAP + 1).subquery())) or 0
     items = [
         QueueItem(
             application_id=r.id, external_ref=r.external_ref, applicant_name=mask_name(r.applicant_name),

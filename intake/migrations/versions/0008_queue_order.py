@@ -27,6 +27,10 @@ def upgrade() -> None:
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.drop_index('ix_applications_region_status')
         batch_op.create_index('ix_applications_queue', ['region', 'status', 'review_due', 'id'], unique=False)
+        batch_op.create_index('ix_applications_region_due', ['region', 'review_due', 'id'], unique=False)
+        batch_op.create_index('ix_applications_id_number', ['id_number'], unique=False)
+        batch_op.create_index('ix_applications_name', ['applicant_name'], unique=False,
+                              postgresql_ops={'applicant_name': 'varchar_pattern_ops'})
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_review_due')
         batch_op.create_index('ix_cases_current', ['application_id', 'round', 'superseded_by'], unique=False)
@@ -37,6 +41,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_cases_current')
         batch_op.create_index('ix_cases_review_due', ['review_due', 'id'], unique=False)
     with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.drop_index('ix_applications_name')
+        batch_op.drop_index('ix_applications_id_number')
+        batch_op.drop_index('ix_applications_region_due')
         batch_op.drop_index('ix_applications_queue')
         batch_op.create_index('ix_applications_region_status', ['region', 'status'], unique=False)
         batch_op.drop_column('review_due')
