@@ -64,7 +64,7 @@ class QueuePageOut(BaseModel):
 
     @classmethod
     def of(cls, page: QueuePage) -> QueuePageOut:
-        return cls(total=page.total, limit=page.limit, offset=page.offset, today=page.today,
+        return cls(total=page.total, total_cap=page.cap, limit=page.limit, offset=page.offset, today=page.today,
                    items=[QueueItemOut.of(i) for i in page.items])
 
 

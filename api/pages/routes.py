@@ -38,7 +38,7 @@ from intake.workspace.decisions import REJECT_REASONS, RETAKE_REASONS, Decision,
 from intake.workspace.edits import correct_field, correct_fields
 from intake.workspace.overlay import DOC_TYPE, policies
 from intake.workspace.page_images import MEDIA_TYPE, PageRef, cache_dir_of, document_pages, page_image
-from intake.workspace.queue import ALL, ANY_FLAG, COUNT_CAP, QueueFilter, queue
+from intake.workspace.queue import ALL, ANY_FLAG, QueueFilter, queue
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["workspace pages"], include_in_schema=False)
@@ -151,13 +151,13 @@ def queue_page(
     def page_url(n: int) -> str:
         return f"{QUEUE_PATH}?{urlencode({**kept, 'page': n})}"
 
-    more = result.total > COUNT_CAP  # counted only up to the cap: paging goes on while pages are full
-    pages = max(1, -(-min(result.total, COUNT_CAP) // PAGE_SIZE), page + (1 if more and result.items else 0))
+    more = result.total > result.cap  # counted only up to the cap: paging goes on while pages are full
+    pages = max(1, -(-min(result.total, result.cap) // PAGE_SIZE), page + (1 if more and result.items else 0))
     # Supervisors reassign from the queue: whom each row's region may go to (one query for the page).
     assignees = claims.assignees(session, {i.region for i in result.items}) if is_supervisor(user) else {}
     return _render(
         request, "queue.html", user, result=result, filters=filters, search=search, page=page, pages=pages,
-        more=more, count_cap=COUNT_CAP,
+        more=more, count_cap=result.cap,
         prev_url=page_url(page - 1) if page > 1 else None, next_url=page_url(page + 1) if page < pages else None,
         here=f"{QUEUE_PATH}?{urlencode({**kept, 'page': page})}", query=urlencode(kept),
         statuses=[ALL, *(s.value for s in ApplicationStatus)], any_flag=ANY_FLAG, assignees=assignees,

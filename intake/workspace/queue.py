@@ -74,11 +74,12 @@ class QueueItem:
 
 @dataclass(frozen=True)
 class QueuePage:
-    total: int  # COUNT_CAP + 1 means "more than COUNT_CAP"
+    total: int  # cap + 1 means "more than cap"
     limit: int
     offset: int
     today: dt.date
     items: list[QueueItem]
+    cap: int = COUNT_CAP  # the count stopped here (see ``queue``)
 
 
 def _like_code(column: Any, code: str) -> Any:
@@ -164,4 +165,4 @@ def queue(session: Session, user: User, f: QueueFilter | None = None, *, limit: 
         )
         for r in rows
     ]
-    return QueuePage(total=total, limit=limit, offset=offset, today=today, items=items)
+    return QueuePage(total=total, limit=limit, offset=offset, today=today, items=items, cap=COUNT_CAP)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from intake.models import Application, AuditEvent, Case, Document, FieldEdit
 from intake.users import issue_token
+from intake.workspace import queue as queue_module
 from intake.workspace.masking import mask_id_number, mask_name
 from tests.api.conftest import Service
 from tests.api.test_pipeline import SAMPLES, _Receiver, documents, open_application, submit, upload
@@ -57,7 +58,7 @@ def doc_id(detail: dict, doc_type: str) -> str:
 
 
 def test_a_reviewer_sees_only_the_cases_of_their_regions_masked_in_the_queue(
-    service: Service, caplog: pytest.LogCaptureFixture
+    service: Service, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.DEBUG)
     suihua_app, shennongjia_app = assessed(service, C01), assessed(service, C02)
@@ -85,6 +86,9 @@ def test_a_reviewer_sees_only_the_cases_of_their_regions_masked_in_the_queue(
         (C02 / "application.json").read_text("utf-8"))["id_number"], suihua).json()["total"] == 0
     assert [i["application_id"] for i in get(service, "/queue", other).json()["items"]] == [shennongjia_app]
     assert get(service, "/queue", admin).json()["total"] == 2
+    monkeypatch.setattr(queue_module, "COUNT_CAP", 1)  # counted up to the cap + 1: "more than 1"
+    capped = get(service, "/queue", admin).json()
+    assert (capped["total"], capped["total_cap"], len(capped["items"])) == (2, 1, 2)
 
     # The case view shows everything whole, and is audited.
     detail = get(service, f"/cases/{suihua_app}", suihua).json()
