@@ -164,6 +164,19 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
         yield web
 
 
+@pytest.fixture(autouse=True)
+def _web_in_place(request: pytest.FixtureRequest) -> None:
+    """The session's app serves the session's database in every test that uses it: a module run
+    between two of them on the same process (the API tests' ``service`` fixture, which drops the
+    app's settings override when it ends) must not leave the server on another database."""
+    if "web" not in request.fixturenames:
+        return
+    web: Web = request.getfixturevalue("web")
+    settings = web.service.settings
+    fastapi_app.dependency_overrides[current_settings] = lambda: settings
+    set_context(web.service.context)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Debian's headless chromium, for the SQLite session and the PostgreSQL module alike."""
