@@ -292,8 +292,12 @@ def load_cases(db_url: str, real: RealCase, n: int, user_ids: dict[str, int], *,
         for table in ("cases", "review_decisions"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         # What the service keeps on each application as it writes cases (intake.models._current_deadlines).
-        conn.execute("UPDATE applications a SET review_due = c.review_due FROM cases c WHERE c.application_id = a.id "
-                     "AND c.round = a.round AND c.superseded_by IS NULL")
+        conn.execute(
+            "UPDATE applications a SET review_due = c.review_due, queue_tags = '|' || coalesce(("
+            "SELECT string_agg(DISTINCT t, '|' ORDER BY t) FROM ("
+            "SELECT 'p:' || split_part(x, ':', 1) AS t FROM json_array_elements_text(c.problems) x UNION "
+            "SELECT 'f:' || split_part(x, ':', 1) FROM json_array_elements_text(c.flag_codes) x) k) || '|', '') "
+            "FROM cases c WHERE c.application_id = a.id AND c.round = a.round AND c.superseded_by IS NULL")
         conn.commit()
         conn.autocommit = True
         conn.execute("ANALYZE")  # what autovacuum would have done after a load this size

@@ -103,6 +103,10 @@ class Application(Base):
     # ``_current_deadlines`` so that the reviewers' queue reads its pages in deadline order from an
     # index over (region, status, review_due) instead of sorting every case of a region.
     review_due: Mapped[dt.date | None] = mapped_column(Date)
+    # The current case's problem and reviewer-flag kinds as "|p:stale|f:identity_mismatch|" (see
+    # ``queue_tags``), kept with ``review_due``: the queue's problem and flag filters read them on the
+    # row its index walk is on, instead of searching every case's stored JSON.
+    queue_tags: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -323,14 +327,27 @@ def _case_flag_codes(_mapper: Any, _connection: Any, case: Case) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _current_deadlines(session: Session, _context: Any, _instances: Any) -> None:
-    """Keep ``Application.review_due`` equal to its current case's deadline, whichever code writes a
-    case or moves its deadline (an assessment, a reviewer's revision, a re-scan, a complex mark)."""
+    """Keep ``Application.review_due`` and ``queue_tags`` equal to its current case's, whichever code
+    writes a case or moves its deadline (an assessment, a reviewer's revision, a re-scan, a complex
+    mark)."""
     for case in [*session.new, *session.dirty]:
         if not isinstance(case, Case) or case.superseded_by is not None:
             continue
         app = session.get(Application, case.application_id)
-        if app is not None and case.round >= app.round and app.review_due != case.review_due:
+        if app is None or case.round < app.round:
+            continue
+        if app.review_due != case.review_due:
             app.review_due = case.review_due
+        tags = queue_tags(case.problems or [], [f.get("code") for f in (case.report or {}).get("review_flags") or []])
+        if app.queue_tags != tags:
+            app.queue_tags = tags
+
+
+def queue_tags(problems: list[str], flags: list[str | None]) -> str:
+    """A case's problem kinds (``p:``) and reviewer-flag kinds (``f:``) as one delimited string."""
+    kinds = sorted({f"p:{str(c).partition(':')[0]}" for c in problems}
+                   | {f"f:{str(c).partition(':')[0]}" for c in flags if c})
+    return "|" + "|".join(kinds) + "|" if kinds else "|"
 
 
 # The reviewers' queue (intake.workspace.queue): the current cases of some regions, by SLA deadline,

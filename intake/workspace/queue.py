@@ -88,6 +88,11 @@ def _like_code(column: Any, code: str) -> Any:
     return cast(column, Text).like(f'%"{escaped}%', escape="\\")
 
 
+def _has_tag(tag: str) -> Any:
+    escaped = tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return Application.queue_tags.like(f"%|{escaped}|%", escape="\\")
+
+
 def _where(stmt: Select[Any], user: User, f: QueueFilter, *, applications_only: bool = False) -> Select[Any]:
     stmt = stmt.where(region_filter(user))
     if f.status and f.status != ALL:
@@ -98,10 +103,16 @@ def _where(stmt: Select[Any], user: User, f: QueueFilter, *, applications_only: 
         stmt = stmt.where(Application.disease == f.disease)
     if f.channel:
         stmt = stmt.where(Application.channel_id == f.channel)
-    if f.problem:
+    # A kind ("stale") is a tag on the application's row; a whole code (with its file) is searched in
+    # the case's stored codes.
+    if f.problem and ":" not in f.problem:
+        stmt = stmt.where(_has_tag(f"p:{f.problem}"))
+    elif f.problem:
         stmt = stmt.where(_like_code(Case.problems, f.problem))
     if f.flag == ANY_FLAG:
-        stmt = stmt.where(Case.flag_codes.is_not(None), cast(Case.flag_codes, Text) != "[]")
+        stmt = stmt.where(Application.queue_tags.like("%|f:%"))
+    elif f.flag and ":" not in f.flag:
+        stmt = stmt.where(_has_tag(f"f:{f.flag}"))
     elif f.flag:
         stmt = stmt.where(_like_code(Case.flag_codes, f.flag))
     if f.search and (q := f.search.strip()):
@@ -122,7 +133,7 @@ def _waits(row: Any) -> bool:
 
 def _case_filtered(f: QueueFilter) -> bool:
     # Whether a filter reads the case's columns (not only the application's).
-    return bool(f.verdict or f.problem or f.flag)
+    return bool(f.verdict or (f.problem and ":" in f.problem) or (f.flag and ":" in f.flag))
 
 
 def queue(session: Session, user: User, f: QueueFilter | None = None, *, limit: int = 50,

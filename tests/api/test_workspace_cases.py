@@ -11,11 +11,12 @@ import re
 import threading
 from http.server import HTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
 
-from intake.models import Application, AuditEvent, Case, Document, FieldEdit
+from intake.models import Application, AuditEvent, Case, Document, FieldEdit, queue_tags
 from intake.users import issue_token
 from intake.workspace import queue as queue_module
 from intake.workspace.masking import mask_id_number, mask_name
@@ -322,3 +323,30 @@ def test_approve_and_reject_are_final_and_feed_the_dashboard(service: Service) -
         decided = session.scalars(select(AuditEvent).where(AuditEvent.action == "review.decided")).all()
         assert sorted(e.detail["decision"] for e in decided) == ["approved", "rejected"]
         assert {e.actor for e in decided} == {"user:suihua"}
+
+
+def test_problem_and_flag_filters_read_the_current_cases_kinds(service: Service) -> None:
+    """The queue filters by a problem or flag kind on the application's row (kept equal to its current
+    case's codes by intake.models._current_deadlines), and by a whole code in the case's codes."""
+    app_id = assessed(service, C10)
+    who = token_for(service, "suihua")
+    with service.sessions()() as session:
+        app = session.get(Application, app_id)
+        case = session.scalars(select(Case).where(Case.application_id == app_id)).one()
+        assert app.queue_tags == queue_tags(case.problems, case.flag_codes or [])
+    problems = get(service, f"/cases/{app_id}", who).json()["report"]["problems"]
+    assert any(p.startswith("identity_mismatch:") for p in problems)
+
+    def total(query: str) -> int:
+        return get(service, f"/queue?status=all&{query}", who).json()["total"]
+
+    assert total("problem=identity_mismatch") == 1 and total("problem=stale") == 0
+    assert total("problem=seal%25") == 0  # a LIKE wildcard is a character, not a pattern
+    whole = next(p for p in problems if p.startswith("identity_mismatch:"))
+    assert total(f"problem={quote(whole)}") == 1
+    assert total("flag=any") == (1 if case.flag_codes else 0)
+    # A reviewer's re-typing changes the current case, and the row's kinds follow it.
+    detail = get(service, f"/cases/{app_id}", who).json()
+    lab = doc_id(detail, "lab_report")
+    post(service, f"/cases/{app_id}/documents/{lab}/type", who, {"doc_type": "other"})
+    assert total("problem=missing") == 1
