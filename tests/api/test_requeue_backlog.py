@@ -4,8 +4,6 @@ Real Redis (INTAKE_TEST_REDIS_URL), real SQLite and PostgreSQL, the real API; no
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,31 +14,21 @@ from intake.local import read_folder_files, store_folder, submit_folder
 from intake.models import Document, DocumentStatus
 from intake.settings import REPO_ROOT
 from tests.api.conftest import Service
+from tests.intake.test_import_reconcile import queued_ids, sample_folder
 
 SAMPLE = REPO_ROOT / "fixtures" / "samples" / "c01_suihua_ready_diabetes"
 
 pytestmark = pytest.mark.redis
 
 
-def _folder(tmp_path: Path, case_id: str) -> Path:
-    folder = tmp_path / "tree" / case_id
-    shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("truth.json"))
-    data = json.loads((folder / "application.json").read_text("utf-8"))
-    (folder / "application.json").write_text(json.dumps({**data, "case_id": case_id}, ensure_ascii=False), "utf-8")
-    return folder
-
-
-def _queued_ids(queue) -> set[str]:  # type: ignore[no-untyped-def]
-    return {str(job.args[0]) for job in queue.get_jobs()}
-
-
 def test_a_requeued_dead_letter_goes_back_on_its_own_queue(service: Service, tmp_path: Path) -> None:
     ctx, queues = service.context, service.queues
     ctx.queues = queues  # type: ignore[misc]
-    imported = backlog.import_one(ctx, backlog.Candidate("PAPER-1", folder=_folder(tmp_path, "PAPER-1")), local=False)
+    imported = backlog.import_one(ctx, backlog.Candidate("PAPER-1", folder=sample_folder(tmp_path, "PAPER-1")),
+                                  local=False)
     assert imported.status == "queued"
     with ctx.sessions.begin() as session:
-        upload_id, _ = store_folder(ctx, session, read_folder_files(ctx, _folder(tmp_path, "UPLOAD-1")))
+        upload_id, _ = store_folder(ctx, session, read_folder_files(ctx, sample_folder(tmp_path, "UPLOAD-1")))
     submit_folder(ctx, upload_id)
 
     # One document of each failed every attempt: both dead letters, neither on any queue.
@@ -60,7 +48,7 @@ def test_a_requeued_dead_letter_goes_back_on_its_own_queue(service: Service, tmp
         answer = service.client.post(f"/v1/ops/documents/{doc_id}/requeue", headers=service.headers("ops"))
         assert answer.status_code == 200 and answer.json()["status"] == "queued"
 
-    assert _queued_ids(queues.backlog) == {dead["import"]}
-    assert _queued_ids(queues.ocr) == {dead["upload"]}
+    assert queued_ids(queues.backlog) == {dead["import"]}
+    assert queued_ids(queues.ocr) == {dead["upload"]}
     with ctx.sessions() as session:
         assert {session.get(Document, d).status for d in dead.values()} == {DocumentStatus.QUEUED}

@@ -26,7 +26,8 @@ SAMPLE = REPO_ROOT / "fixtures" / "samples" / "c01_suihua_ready_diabetes"
 pytestmark = pytest.mark.redis
 
 
-def _folder(tmp_path: Path, case_id: str) -> Path:
+def sample_folder(tmp_path: Path, case_id: str) -> Path:
+    """The c01 sample as an application folder of ``case_id`` under ``tmp_path/tree``."""
     folder = tmp_path / "tree" / case_id
     shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("truth.json"))
     data = json.loads((folder / "application.json").read_text("utf-8"))
@@ -34,7 +35,7 @@ def _folder(tmp_path: Path, case_id: str) -> Path:
     return folder
 
 
-def _queued_ids(queue) -> set[str]:  # type: ignore[no-untyped-def]
+def queued_ids(queue) -> set[str]:  # type: ignore[no-untyped-def]
     return {str(job.args[0]) for job in queue.get_jobs()}
 
 
@@ -48,11 +49,12 @@ def test_lost_backlog_documents_go_back_on_the_backlog_queue(tmp_path: Path) -> 
     ctx.queues = queues  # type: ignore[misc]
 
     # An imported application, queued on the backlog queue …
-    outcome = backlog.import_one(ctx, backlog.Candidate("PAPER-1", folder=_folder(tmp_path, "PAPER-1")), local=False)
+    outcome = backlog.import_one(ctx, backlog.Candidate("PAPER-1", folder=sample_folder(tmp_path, "PAPER-1")),
+                                  local=False)
     assert outcome.status == "queued"
     # … and an ordinary one (an upload's documents: stored, submitted, never enqueued).
     with ctx.sessions.begin() as session:
-        upload_id, _ = store_folder(ctx, session, read_folder_files(ctx, _folder(tmp_path, "UPLOAD-1")))
+        upload_id, _ = store_folder(ctx, session, read_folder_files(ctx, sample_folder(tmp_path, "UPLOAD-1")))
     submit_folder(ctx, upload_id)
     with ctx.sessions() as session:
         docs = session.scalars(select(Document)).all()
@@ -60,15 +62,15 @@ def test_lost_backlog_documents_go_back_on_the_backlog_queue(tmp_path: Path) -> 
         uploaded = {d.id for d in docs if d.application_id == upload_id}
         assert {d.status for d in docs if d.id in imported} == {DocumentStatus.QUEUED}
     assert len(imported) == len(uploaded) == 4
-    assert _queued_ids(queues.backlog) == imported and _queued_ids(queues.ocr) == set()
+    assert queued_ids(queues.backlog) == imported and queued_ids(queues.ocr) == set()
 
     # Redis restarts and loses the backlog queue.
     queues.backlog.empty()
     report = reconcile(ctx.sessions, queues, settings)
 
     assert set(report.requeued_lost) == imported and set(report.enqueued_received) == uploaded
-    assert _queued_ids(queues.backlog) == imported  # back where it came from, behind the uploads
-    assert _queued_ids(queues.ocr) == uploaded
+    assert queued_ids(queues.backlog) == imported  # back where it came from, behind the uploads
+    assert queued_ids(queues.ocr) == uploaded
     # Running it again sends nothing twice: every document is on its queue.
     again = reconcile(ctx.sessions, queues, settings)
     assert again.requeued_lost == [] and again.enqueued_received == []
