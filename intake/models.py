@@ -322,7 +322,12 @@ class RescanItem(Base):
 @event.listens_for(Case, "before_update")
 def _case_flag_codes(_mapper: Any, _connection: Any, case: Case) -> None:
     """Keep ``Case.flag_codes`` equal to the codes of the report's reviewer flags, whoever writes the row."""
-    case.flag_codes = [flag.get("code") for flag in (case.report or {}).get("review_flags") or []]
+    case.flag_codes = report_flag_codes(case.report)
+
+
+def report_flag_codes(report: dict[str, Any] | None) -> list[Any]:
+    """The codes of a stored report's reviewer flags."""
+    return [flag.get("code") for flag in (report or {}).get("review_flags") or []]
 
 
 @event.listens_for(Session, "before_flush")
@@ -338,7 +343,8 @@ def _current_deadlines(session: Session, _context: Any, _instances: Any) -> None
             continue
         if app.review_due != case.review_due:
             app.review_due = case.review_due
-        tags = queue_tags(case.problems or [], [f.get("code") for f in (case.report or {}).get("review_flags") or []])
+        # Read from the report: ``flag_codes`` is only filled by the before-insert/update hook, after this.
+        tags = queue_tags(case.problems or [], report_flag_codes(case.report))
         if app.queue_tags != tags:
             app.queue_tags = tags
 
