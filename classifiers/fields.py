@@ -14,9 +14,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError
-
 from classifiers.dates import (
     DateCandidate,
     birth_date_from_id,
@@ -25,7 +22,7 @@ from classifiers.dates import (
     find_dates,
     pick_doc_date,
 )
-from classifiers.identity import fold_id_glyphs, holder_name
+from classifiers.identity import fold_id_glyphs, holder_name, validate_id_number
 from classifiers.text import CJK, DIGIT_CONFUSIONS, fold, normalize
 from classifiers.types import DocType, ExtractedFields, FieldValue
 from ocr.types import Box, OcrLine, OcrResult
@@ -278,29 +275,13 @@ def _id_candidates(row: Row) -> list[tuple[str, str, int, int]]:
     return out
 
 
-def is_valid_id_number(number: str) -> bool:
-    """GB 11643 check digit and a real birth date.
-
-    Deliberately not ``stdnum.cn.ric.is_valid``: that also requires the first six digits to be in
-    stdnum's table of region codes, which misses many codes in use (370782 诸城市, 320102 玄武区
-    fail), so genuine ID numbers would be rejected.
-    """
-    if not re.fullmatch(r"\d{17}[\dX]", number) or ric.calc_check_digit(number) != number[-1]:
-        return False
-    try:
-        ric.get_birth_date(number)
-    except ValidationError:
-        return False
-    return True
-
-
 def _normalise_id(raw: str) -> tuple[str, bool, bool]:
     """The ID number, whether its checksum holds, and whether letters read for digits were folded
     (``11O1O5`` → ``110105``: a letter cannot be part of the number). Digits are never changed here:
     without the application's number a checksum repair would be a guess (see
     ``classifiers.identity``), so a wrong number is reported as read."""
     folded, changed = fold_id_glyphs(raw)
-    return folded, is_valid_id_number(folded), changed > 0
+    return folded, validate_id_number(folded), changed > 0
 
 
 def _extract_id_number(rows: Sequence[Row]) -> FieldValue | None:
@@ -725,7 +706,7 @@ def extract_fields(ocr: OcrResult, doc_type: DocType, identity_kind: str | None 
         department=None if is_identity else _extract_department(rows),
         diagnosis=None if is_identity else _extract_diagnosis(rows, doc_type),
     )
-    if fields.gender is None and fields.id_number and is_valid_id_number(fields.id_number.value):
+    if fields.gender is None and fields.id_number and validate_id_number(fields.id_number.value):
         # Cards that print no 性别 (社会保障卡) still state it: the 17th digit is odd for men.
         id_field = fields.id_number
         gender = "男" if int(id_field.value[16]) % 2 else "女"

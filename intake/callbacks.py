@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.errors import ApplicationInvalid, FieldError
 from intake.models import Application, CallbackDelivery, Case, Channel, ReviewDecision, utcnow
+from intake.reasons import REJECT_REASONS
 from intake.settings import Settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -92,8 +93,6 @@ def payload(app: Application, case: Case, *, delivery_id: int,
         "notice": case.notice,
     }
     if decision is not None:
-        from intake.workspace.decisions import REJECT_REASONS
-
         body["decision"] = decision.decision
         body["reasons"] = [{"code": c, "label": REJECT_REASONS.get(c, c)} for c in decision.reasons]
         if decision.decision == "approved":

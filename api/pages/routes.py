@@ -30,11 +30,12 @@ from api.routes.login import page_context, templates
 from api.routes.workspace import set_complex
 from intake.errors import IntakeError, InvalidInput, NotFound
 from intake.models import ApplicationStatus, User
+from intake.reasons import REJECT_REASONS, RETAKE_REASONS
 from intake.report import FIELD_NAMES
 from intake.workspace import claims
 from intake.workspace.access import current_case, is_supervisor, visible_application
 from intake.workspace.casefile import CaseFile, case_file
-from intake.workspace.decisions import REJECT_REASONS, RETAKE_REASONS, Decision, Mark, decide, mark_document
+from intake.workspace.decisions import Decision, Mark, decide, mark_document
 from intake.workspace.edits import correct_field, correct_fields
 from intake.workspace.overlay import DOC_TYPE, policies
 from intake.workspace.page_images import MEDIA_TYPE, PageRef, cache_dir_of, document_pages, page_image

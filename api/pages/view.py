@@ -10,8 +10,8 @@ from typing import Any
 
 from intake.assess import DOC_TYPE_LABELS, KIND_LABELS
 from intake.models import ApplicationStatus
+from intake.reasons import REJECT_REASONS, RETAKE_REASONS
 from intake.report import FIELD_NAMES
-from intake.workspace.decisions import REJECT_REASONS, RETAKE_REASONS
 from intake.workspace.page_images import PageRef
 
 OUTCOME_LABELS = {"pass": "通过", "fail": "不通过", "unknown": "无法判断", "not_applicable": "不适用"}

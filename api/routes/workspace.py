@@ -35,6 +35,7 @@ from api.schemas_workspace import (
 from classifiers.types import DocType, OtherKind
 from intake.errors import InvalidInput
 from intake.models import Application, User
+from intake.reasons import REJECT_REASONS, RETAKE_REASONS
 from intake.service import mark_complex
 from intake.users import actor_of
 from intake.workspace import claims
@@ -42,7 +43,7 @@ from intake.workspace.access import require_open, require_supervisor, visible_ap
 from intake.workspace.casefile import case_file
 from intake.workspace.claims import ensure_working
 from intake.workspace.dashboard import dashboard
-from intake.workspace.decisions import REJECT_REASONS, RETAKE_REASONS, Decision, Mark, decide, mark_document
+from intake.workspace.decisions import Decision, Mark, decide, mark_document
 from intake.workspace.edits import EDITABLE_FIELDS, correct_field
 from intake.workspace.overlay import DOC_TYPE, policies
 from intake.workspace.page_images import document_pages

@@ -36,6 +36,7 @@ from intake.models import (
     User,
 )
 from intake.policy import PolicyBook
+from intake.reasons import REJECT_REASONS, RETAKE_REASONS
 from intake.service import documents_in_effect, record_qualification
 from intake.users import actor_of
 from intake.workspace.access import require_open
@@ -54,26 +55,6 @@ OUTCOME = {
     Decision.REJECT: ApplicationStatus.REJECTED,
     Decision.REQUEST_SUPPLEMENT: ApplicationStatus.NEEDS_SUPPLEMENT,
 }
-
-REJECT_REASONS: dict[str, str] = {
-    "diagnosis_mismatch": "诊断不符",
-    "incomplete": "材料不全",
-    "unclear": "材料不清晰",
-    "not_designated_hospital": "非定点医院",
-    "disease_not_covered": "病种不在范围",
-    "other": "其他",
-}
-
-RETAKE_REASONS: dict[str, str] = {
-    "unclear": "不清晰",
-    "incomplete": "不完整（有遮挡或缺页）",
-    "seal": "缺少或看不清公章",
-    "wrong_person": "不是申请人本人的材料",
-    "stale": "超过时限",
-    "wrong_document": "材料类型不对",
-    "other": "其他",
-}
-
 
 class Mark(StrEnum):
     ACCEPTED = "accepted"
