@@ -115,6 +115,9 @@ def print_scores(scores: list[SetScore], *, misses: int) -> None:
         print(f"  {'':18s}" + "".join(f"{v:>18s}" for v in verdicts))
         for want in verdicts:
             print(f"  {want:18s}" + "".join(f"{s.confusion[(want, got)]:>18d}" for got in verdicts))
+        if s.flag_codes:
+            print(f"[{s.name}] applications flagged, by flag: " + ", ".join(
+                f"{code} {n}" for code, n in s.flag_codes.most_common()))
         if misses:
             for what, items in (("told wrongly", s.false_problems), ("missed", s.missed_problems),
                                 ("flagged", s.flagged)):
@@ -135,7 +138,7 @@ def as_json(scores: list[SetScore]) -> dict[str, Any]:
             "verdict": {"right": s.verdict.right, "total": s.verdict.total},
             "problem_precision": s.all_problems.precision, "problem_recall": s.all_problems.recall,
             "by_kind": {k: {"precision": t.precision, "recall": t.recall} for k, t in s.problems.items()},
-            "flagged": {"flagged": len(s.flagged), "total": s.verdict.total},
+            "flagged": {"flagged": len(s.flagged), "total": s.verdict.total, "by_flag": dict(s.flag_codes)},
             "confusion": {f"{a}->{b}": n for (a, b), n in s.confusion.items()},
         }
     return out

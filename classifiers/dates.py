@@ -989,12 +989,17 @@ DATE_PREFERENCE: dict[DocType, tuple[tuple[DateKind | None, ...], ...]] = {
         ("visit", "record", "exam", "discharge", "audit"),
     ),
 }
-# When no date of the tiers is read (the issue date lost under the seal), the latest date of an
-# event the document reports (the discharge, the visit, an exam) is a lower bound of its date: a
-# document is issued on or after what it certifies. Recent enough on that date means recent
-# enough, so it is taken, with a low confidence: a FAIL on it is only ever a reviewer's flag.
+# When no date of the tiers is read (the issue date lost under the seal, the report date too faint
+# on a scan), the latest date of an event the document reports is a lower bound of its date
+# (``doc_date_not_before``): a certificate is issued on or after the discharge or visit it
+# certifies, a lab report on or after its sample was taken or received, a discharge on or after the
+# admission. Recent enough on that date means recent enough (classifiers.recency); too old on it
+# says nothing.
 _LOWER_BOUND_KINDS: dict[DocType, tuple[DateKind, ...]] = {
     DocType.DIAGNOSIS_CERTIFICATE: ("discharge", "visit", "exam", "audit"),
+    DocType.LAB_REPORT: ("sampling", "receipt", "order"),
+    DocType.DISCHARGE_SUMMARY: ("admission",),
+    DocType.MEDICAL_RECORD: ("admission",),
 }
 # 病案首页: the discharge date (出院时间) is the one that counts.
 _CASE_FRONT_SHEET_PREFERENCE: tuple[tuple[DateKind | None, ...], ...] = (
@@ -1010,7 +1015,6 @@ _SURE_LABELLED = 0.9  # another accepted label, or a bare 日期
 _SURE_BY_PLACE = 0.8  # no label, the only date of its place (a certificate's signature block)
 _SURE_UNLABELLED = 0.72  # no label, the latest of the plausible dates
 _SURE_LAST_RESORT = 0.6  # the last tier: a kind that is only sometimes the document's date
-_SURE_LOWER_BOUND = 0.5  # an event's date standing in for the document's lost date
 _SURE_CONFLICT = 0.65  # the pick contradicts another date of the page (issued before what it certifies)
 _SURE_SCREEN_UNLABELLED = 0.7  # an unlabelled date on an app's screen: a list, message or refresh time?
 _SURE_SCREEN_LIST = 0.5  # several reports listed on a screen and no title says which one is meant
@@ -1040,6 +1044,36 @@ def plausible_doc_date(date: ParsedDate, birth_date: dt.date | None) -> bool:
     return True
 
 
+def _plausible_candidates(
+    rows: Sequence[Row],
+    tiers: tuple[tuple[DateKind | None, ...], ...],
+    *,
+    birth_date: dt.date | None,
+    page_sizes: Mapping[int, tuple[float, float]] | None,
+    candidates: Sequence[DateCandidate] | None,
+    as_of: dt.date | None,
+) -> tuple[list[DateCandidate], list[DateCandidate]]:
+    """Every date of the page (years misread through a look-alike digit repaired) and those of them
+    that can be a document's date: not before the birth date, not after the submission date while
+    any date of the accepted kinds is left."""
+    found = list(candidates) if candidates is not None else date_candidates(rows, page_sizes=page_sizes)
+    accepted = {kind for tier in tiers for kind in tier}
+    found = repair_misread_years(found, accepted, birth_date)
+    plausible = [c for c in found if plausible_doc_date(c.date, birth_date)]
+    if as_of is not None:
+        latest = as_of + dt.timedelta(days=_FUTURE_GRACE_DAYS)
+        past = [c for c in plausible if c.date.as_date() <= latest]
+        if any(c.kind in accepted for c in past):
+            plausible = past
+    return found, plausible
+
+
+def _tiers_for(rows: Sequence[Row], doc_type: DocType) -> tuple[tuple[DateKind | None, ...], ...]:
+    if doc_type == DocType.MEDICAL_RECORD and any(_CASE_FRONT_SHEET.search(r.text) for r in rows[:6]):
+        return _CASE_FRONT_SHEET_PREFERENCE
+    return DATE_PREFERENCE.get(doc_type, DATE_PREFERENCE[DocType.OTHER])
+
+
 def pick_doc_date(
     rows: Sequence[Row],
     doc_type: DocType,
@@ -1050,7 +1084,8 @@ def pick_doc_date(
     as_of: dt.date | None = None,
 ) -> FieldValue | None:
     """The date the recency rule needs for ``doc_type`` (report, discharge, issue or visit date),
-    with the page and box it was read from, or None.
+    with the page and box it was read from, or None: never a birth, admission, sampling, print or
+    status-bar time (``doc_date_not_before`` turns those into a bound when this date is lost).
 
     Its ``confidence`` is the OCR score of the date's text times how sure the pick is: high for the
     type's own label, lower for a date chosen by its place or among several unlabelled dates, and
@@ -1061,18 +1096,10 @@ def pick_doc_date(
     """
     if doc_type == DocType.ID_CARD or not rows:
         return None
-    tiers = DATE_PREFERENCE.get(doc_type, DATE_PREFERENCE[DocType.OTHER])
-    if doc_type == DocType.MEDICAL_RECORD and any(_CASE_FRONT_SHEET.search(r.text) for r in rows[:6]):
-        tiers = _CASE_FRONT_SHEET_PREFERENCE
-    found = list(candidates) if candidates is not None else date_candidates(rows, page_sizes=page_sizes)
+    tiers = _tiers_for(rows, doc_type)
     accepted = {kind for tier in tiers for kind in tier}
-    found = repair_misread_years(found, accepted, birth_date)
-    plausible = [c for c in found if plausible_doc_date(c.date, birth_date)]
-    if as_of is not None:
-        latest = as_of + dt.timedelta(days=_FUTURE_GRACE_DAYS)
-        past = [c for c in plausible if c.date.as_date() <= latest]
-        if any(c.kind in accepted for c in past):
-            plausible = past
+    found, plausible = _plausible_candidates(rows, tiers, birth_date=birth_date, page_sizes=page_sizes,
+                                             candidates=candidates, as_of=as_of)
     usable = [c for c in plausible if c.kind in accepted]
     for rank, tier in enumerate(tiers):
         group = [c for c in usable if c.kind in tier]
@@ -1107,11 +1134,32 @@ def pick_doc_date(
         elif best.kind == "discharge" and _before_an_admission(best, plausible):
             sure = min(sure, _SURE_CONFLICT)  # discharge before admission: one of them is misread
         return _candidate_field(rows, best, sure)
-    bounds = [c for c in plausible if c.kind in _LOWER_BOUND_KINDS.get(doc_type, ())]
-    if bounds:
-        best = max(bounds, key=lambda c: (c.date.as_date(), c.date.precision == "day", c.row_index))
-        return _candidate_field(rows, best, _SURE_LOWER_BOUND * _damage_factor(best))
     return None
+
+
+def doc_date_not_before(
+    rows: Sequence[Row],
+    doc_type: DocType,
+    *,
+    birth_date: dt.date | None = None,
+    page_sizes: Mapping[int, tuple[float, float]] | None = None,
+    candidates: Sequence[DateCandidate] | None = None,
+    as_of: dt.date | None = None,
+) -> FieldValue | None:
+    """A date the document's own date cannot precede, for when ``pick_doc_date`` found none: the
+    latest date of an event the document reports (``_LOWER_BOUND_KINDS``: the sample of a lab report,
+    the admission of a stay, the discharge or visit a certificate certifies). Its confidence is the
+    OCR score of its text, lowered for a repaired reading."""
+    kinds = _LOWER_BOUND_KINDS.get(doc_type, ())
+    if not kinds or not rows:
+        return None
+    _, plausible = _plausible_candidates(rows, _tiers_for(rows, doc_type), birth_date=birth_date,
+                                         page_sizes=page_sizes, candidates=candidates, as_of=as_of)
+    bounds = [c for c in plausible if c.kind in kinds]
+    if not bounds:
+        return None
+    best = max(bounds, key=lambda c: (c.date.as_date(), c.date.precision == "day", c.row_index))
+    return _candidate_field(rows, best, _damage_factor(best))
 
 
 def _damage_factor(c: DateCandidate) -> float:

@@ -10,6 +10,7 @@ the page it came from.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,12 +20,13 @@ from classifiers.dates import (
     birth_date_from_id,
     candidate_field,
     date_candidates,
+    doc_date_not_before,
     find_dates,
     pick_doc_date,
 )
 from classifiers.identity import fold_id_glyphs, holder_name, validate_id_number
 from classifiers.text import CJK, DIGIT_CONFUSIONS, fold, normalize
-from classifiers.types import DocType, ExtractedFields, FieldValue
+from classifiers.types import DATE_NOT_BEFORE, DocType, ExtractedFields, FieldValue
 from ocr.types import Box, OcrLine, OcrResult
 
 # --------------------------------------------------------------------------------------------
@@ -684,11 +686,14 @@ def _address(rows: Sequence[Row]) -> FieldValue | None:
 # --------------------------------------------------------------------------------------------
 
 
-def extract_fields(ocr: OcrResult, doc_type: DocType, identity_kind: str | None = None) -> ExtractedFields:
+def extract_fields(
+    ocr: OcrResult, doc_type: DocType, identity_kind: str | None = None, *, as_of: dt.date | None = None
+) -> ExtractedFields:
     """The contract's fields (with the page and box each was read from) for a classified document.
 
     ``doc_type`` decides which labelled diagnosis and which date count; ``identity_kind`` (from
-    ``classify``) says which side of an ID card this is. Fields not found are None.
+    ``classify``) says which side of an ID card this is; ``as_of`` (the date recency is measured
+    against) makes a date after it an unlikely document date. Fields not found are None.
     """
     rows = build_rows(ocr)
     if not rows:
@@ -715,5 +720,10 @@ def extract_fields(ocr: OcrResult, doc_type: DocType, identity_kind: str | None 
         fields.extra = _id_card_extra(rows, dates)
     else:
         id_number = fields.id_number.value if fields.id_number else None
-        fields.doc_date = pick_doc_date(rows, doc_type, birth_date=birth_date_from_id(id_number), candidates=dates)
+        birth = birth_date_from_id(id_number)
+        fields.doc_date = pick_doc_date(rows, doc_type, birth_date=birth, candidates=dates, as_of=as_of)
+        if fields.doc_date is None and (
+            bound := doc_date_not_before(rows, doc_type, birth_date=birth, candidates=dates, as_of=as_of)
+        ):
+            fields.extra = {DATE_NOT_BEFORE: bound}
     return fields

@@ -22,6 +22,7 @@ from classifiers.recency import check_recency
 from classifiers.seal import check_seal, page_read_confidence
 from classifiers.signature import check_signature
 from classifiers.types import (
+    DATE_NOT_BEFORE,
     Classification,
     DiagnosisCheck,
     DocType,
@@ -66,8 +67,8 @@ def analyse_document(
     images = PagePixels.of(images)
     classification = classify(ocr, images)
     doc_type = classification.doc_type
-    fields = extract_fields(ocr, doc_type, classification.identity_kind)
     ctx = context_for(doc_type)
+    fields = extract_fields(ocr, doc_type, classification.identity_kind, as_of=ctx.application_date)
     checks = DocumentChecks(
         **rule_checks(doc_type, fields, seal, ctx, registry=registry, catalogue=catalogue,
                       read_confidence=page_read_confidence(ocr)),
@@ -163,6 +164,8 @@ def rule_checks(
             ctx.application_date,
             ctx.recency_limit_days,
             confidence=fields.doc_date.confidence if fields.doc_date else None,
+            not_before=bound.value if (bound := fields.extra.get(DATE_NOT_BEFORE)) else None,
+            not_before_confidence=bound.confidence if bound else None,
         ),
         "diagnosis": diagnosis,
     }

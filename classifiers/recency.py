@@ -8,6 +8,11 @@ A verdict is only as sure as the date it rests on: the check's ``confidence`` is
 (``FieldValue.confidence``: OCR score times how sure the pick was), lowered further when a small
 misreading would flip the outcome (a few days over the limit) or when the date lies in the future,
 which is more often a misread or a wrong date on the page than a forgery.
+
+When the document's own date was not read, a date it cannot precede (``not_before``: the sample of
+a lab report, the admission of a stay; ``classifiers.dates.doc_date_not_before``) still settles the
+question one way: recent enough on that date means recent enough. Too old on it says nothing (the
+report may have come much later), so the outcome stays unknown.
 """
 
 from __future__ import annotations
@@ -54,15 +59,24 @@ _FUTURE_FACTOR = 0.8
 
 
 def check_recency(
-    doc_date: str | None, as_of: dt.date, limit_days: int | None, *, confidence: float | None = None
+    doc_date: str | None,
+    as_of: dt.date,
+    limit_days: int | None,
+    *,
+    confidence: float | None = None,
+    not_before: str | None = None,
+    not_before_confidence: float | None = None,
 ) -> RecencyCheck:
     """Age of the document on ``as_of`` (the application date) against ``limit_days``.
 
     ``confidence`` is how sure the date itself is (None: not measured, taken as certain); the
-    outcome's confidence follows it.
+    outcome's confidence follows it. ``not_before`` (with its own confidence) is only used when
+    ``doc_date`` is missing.
     """
     sure = 1.0 if confidence is None else max(0.0, min(1.0, confidence))
     if not doc_date or not doc_date.strip():
+        if not_before:
+            return _recent_by_bound(not_before, as_of, limit_days, not_before_confidence)
         return RecencyCheck(outcome=Outcome.UNKNOWN, limit_days=limit_days, reason="未识别到材料日期")
     parsed = parse_doc_date(doc_date)
     if parsed is None:
@@ -108,6 +122,25 @@ def check_recency(
     return RecencyCheck(
         outcome=Outcome.PASS, confidence=_round(sure), date=date_text, age_days=age, limit_days=limit_days
     )
+
+
+def _recent_by_bound(
+    not_before: str, as_of: dt.date, limit_days: int | None, confidence: float | None
+) -> RecencyCheck:
+    parsed = parse_doc_date(not_before)
+    if parsed is None or limit_days is None:
+        outcome = Outcome.NOT_APPLICABLE if limit_days is None else Outcome.UNKNOWN
+        return RecencyCheck(outcome=outcome, limit_days=limit_days, reason="未识别到材料日期")
+    date, month_only = parsed
+    if month_only:
+        date = date.replace(day=1)  # the event may lie anywhere in its month: count from its first day
+    age = (as_of - date).days
+    if -FUTURE_GRACE_DAYS <= age <= limit_days:
+        sure = 1.0 if confidence is None else max(0.0, min(1.0, confidence))
+        return RecencyCheck(outcome=Outcome.PASS, confidence=_round(sure), limit_days=limit_days,
+                            reason=f"未识别到材料日期；材料所载{not_before.strip()}在{limit_days}天内，材料日期不早于此")
+    return RecencyCheck(outcome=Outcome.UNKNOWN, limit_days=limit_days,
+                        reason=f"未识别到材料日期（材料所载最近的日期为{not_before.strip()}）")
 
 
 def _round(value: float) -> float:

@@ -81,13 +81,20 @@ class FieldValue(BaseModel):
     confidence: float | None = None
 
 
+# The ``ExtractedFields.extra`` key of a lower bound of a document's date (classifiers.dates).
+DATE_NOT_BEFORE = "doc_date_not_before"
+
+
 class ExtractedFields(BaseModel):
     """The fields of the report contract, plus the ID card's own fields in ``extra``.
 
     ``doc_date`` holds the date that matters for the document type (report date for lab reports,
     discharge date for discharge summaries, issue date for certificates, visit date for outpatient
     records) as "YYYY-MM-DD", or "YYYY-MM" when only the month is known.
-    ``extra`` keys for ID cards: ethnicity, birth_date, address, issuing_authority, valid_period.
+    ``extra`` keys for ID cards: ethnicity, birth_date, address, issuing_authority, valid_period;
+    for other documents whose ``doc_date`` was not read, ``DATE_NOT_BEFORE``: a date the document's
+    own cannot precede (the sample of a lab report, the admission of a stay), which the recency
+    check can still pass on.
     """
 
     patient_name: FieldValue | None = None

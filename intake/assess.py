@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from classifiers.identity import compare_names
 from classifiers.recency import check_recency
-from classifiers.types import DocType, OtherKind, Outcome
+from classifiers.types import DATE_NOT_BEFORE, DocType, OtherKind, Outcome
 from intake.application import Application
 from intake.names import display_name
 from intake.policy import MaterialRule, Policy
@@ -342,9 +342,12 @@ def _measure_recency(doc: DocumentReport, policy: Policy, submitted: dt.date, *,
     if doc.error is None and doc.doc_type is not None:
         date = doc.fields.get("doc_date") or doc.checks.recency.date
         source = doc.field_sources.get("doc_date")
+        bound_source = doc.field_sources.get(DATE_NOT_BEFORE)
         kind = doc.kind if doc.kind in kinds_named else None
         doc.checks.recency = check_recency(date, submitted, policy.recency_limit(doc.doc_type, kind),
-                                           confidence=source.confidence if source else None)
+                                           confidence=source.confidence if source else None,
+                                           not_before=doc.extra_fields.get(DATE_NOT_BEFORE),
+                                           not_before_confidence=bound_source.confidence if bound_source else None)
 
 
 def _cured_by(doc: DocumentReport, documents: list[DocumentReport], found: dict[int, list[str]],

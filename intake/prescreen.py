@@ -29,7 +29,7 @@ from classifiers.hospital import HospitalRegistry
 from classifiers.pipeline import DocumentAnalysis, analyse_document
 from classifiers.quality import PIXEL_FINDINGS_VERSION, PagePixels
 from classifiers.seal import find_seal
-from classifiers.types import DocType, DocumentContext, SealFinding
+from classifiers.types import DATE_NOT_BEFORE, DocType, DocumentContext, SealFinding
 from intake.application import Application
 from intake.errors import RegistryInvalid
 from intake.policy import Policy, load_policies
@@ -273,6 +273,8 @@ def document_report(
         for key in FIELD_NAMES
         if (fv := getattr(fields, key)) is not None
     }
+    if (bound := fields.extra.get(DATE_NOT_BEFORE)) is not None:
+        sources[DATE_NOT_BEFORE] = FieldSource(page=bound.page, box=_corners(bound.box), confidence=bound.confidence)
     seal = analysis.seal
     if seal.page is not None and seal.box is not None:
         sources["seal"] = FieldSource(page=seal.page, box=_corners(seal.box), confidence=round(seal.score, 3))

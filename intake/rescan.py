@@ -67,8 +67,7 @@ from intake.service import (
     worker_name,
 )
 from intake.versions import Versions, current_versions
-from intake.workspace.overlay import References, latest_edits
-from intake.workspace.overlay import _fields_of as fields_of
+from intake.workspace.overlay import References, fields_of, latest_edits
 
 if TYPE_CHECKING:  # the OCR stack loads only where a re-scan is worked (the API only starts runs)
     from intake.prescreen import Prescreener

@@ -149,7 +149,7 @@ def _check_again(report: DocumentReport, read_as: DocType | None, policy: Policy
 
     assert report.doc_type is not None
     ctx = context_factory(policy, application)(report.doc_type)
-    fields, finding = _fields_of(report), _seal_of(report)
+    fields, finding = fields_of(report), _seal_of(report)
     checks = rule_checks(report.doc_type, fields, finding, ctx, registry=refs.registry, catalogue=refs.catalogue,
                          read_confidence=None)
     if not finding.present and report.doc_type == read_as:
@@ -160,18 +160,20 @@ def _check_again(report: DocumentReport, read_as: DocType | None, policy: Policy
     )
 
 
-def _fields_of(report: DocumentReport) -> ExtractedFields:
+def fields_of(report: DocumentReport) -> ExtractedFields:
+    """A stored report's fields as the classifiers made them (where each was read, how sure)."""
     known = ExtractedFields.model_fields
-    values: dict[str, FieldValue] = {}
-    for name, value in report.fields.items():
-        if value is None or name not in known or name == "extra":
-            continue
+
+    def field(name: str, value: str) -> FieldValue:
         source = report.field_sources.get(name)
-        values[name] = FieldValue(value=value, page=source.page if source else 0,
-                                  box=Box(x0=source.box[0], y0=source.box[1], x1=source.box[2], y1=source.box[3])
-                                  if source and source.box else None,
-                                  confidence=source.confidence if source else None)
-    extra = {key: FieldValue(value=value, page=0) for key, value in report.extra_fields.items()}
+        return FieldValue(value=value, page=source.page if source else 0,
+                          box=Box(x0=source.box[0], y0=source.box[1], x1=source.box[2], y1=source.box[3])
+                          if source and source.box else None,
+                          confidence=source.confidence if source else None)
+
+    values = {name: field(name, value) for name, value in report.fields.items()
+              if value is not None and name in known and name != "extra"}
+    extra = {key: field(key, value) for key, value in report.extra_fields.items()}
     return ExtractedFields(**values, extra=extra)  # type: ignore[arg-type]
 
 

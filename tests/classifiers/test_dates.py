@@ -11,6 +11,7 @@ from classifiers.dates import (
     birth_date_from_id,
     classify_label,
     date_candidates,
+    doc_date_not_before,
     find_dates,
     parse_date,
     pick_doc_date,
@@ -529,16 +530,39 @@ def test_body_dates_of_a_stay_a_follow_up_or_a_history_are_never_the_issue_date(
     assert picked is not None and picked.value == "2025-11-21"
 
 
-def test_without_its_issue_date_a_certificate_falls_back_to_the_stay_as_a_weak_lower_bound() -> None:
+def test_without_its_issue_date_a_certificate_is_bounded_by_the_stay_it_certifies() -> None:
     """GIVEN the issue date unread (the seal hid it) and a stay in the body
-    THEN the discharge date stands in, with a confidence that can only ever flag."""
+    THEN the certificate has no date, and the discharge date is the bound it cannot precede."""
     body = ["患者于2025年11月13日至2025年11月20日在我院住院治疗", "建议2025年12月20日复查"]
-    picked = pick_doc_date(build_rows(_seal_certificate(body=body)), DocType.DIAGNOSIS_CERTIFICATE)
-    assert picked is not None and picked.value == "2025-11-20"
-    assert picked.confidence is not None and picked.confidence <= 0.5
-    # Nothing but a follow-up, a history and a sick leave: no date at all.
+    rows = build_rows(_seal_certificate(body=body))
+    assert pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE) is None
+    bound = doc_date_not_before(rows, DocType.DIAGNOSIS_CERTIFICATE)
+    assert bound is not None and bound.value == "2025-11-20" and bound.box is not None
+    # Nothing but a follow-up, a history and a sick leave: no date and no bound.
     body = ["自2025年11月16日起规律用药", "建议2025年12月20日复查", "建议休息:2025年11月20日至2025年12月4日"]
-    assert pick_doc_date(build_rows(_seal_certificate(body=body)), DocType.DIAGNOSIS_CERTIFICATE) is None
+    rows = build_rows(_seal_certificate(body=body))
+    assert pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE) is None
+    assert doc_date_not_before(rows, DocType.DIAGNOSIS_CERTIFICATE) is None
+
+
+@pytest.mark.parametrize(
+    ("doc_type", "lines", "bound"),
+    [
+        # A scan whose report date was too faint to read: the sample and its receipt remain.
+        (DocType.LAB_REPORT, ["某医院检验报告单", "采集时间:2024-03-01 08:00", "接收时间:2024-03-02 09:10"],
+         "2024-03-02"),
+        (DocType.DISCHARGE_SUMMARY, ["出院记录", "入院日期:2024-02-20", "出院诊断:2型糖尿病"], "2024-02-20"),
+        # An ID card, or a lab report whose report date was read: no bound is needed.
+        (DocType.LAB_REPORT, ["检验报告单", "采集时间:2024-03-01", "报告时间:2024-03-02"], None),
+    ],
+)
+def test_a_lost_document_date_leaves_the_latest_event_as_its_lower_bound(doc_type, lines, bound) -> None:
+    rows = build_rows(page(*lines))
+    picked = pick_doc_date(rows, doc_type)
+    got = doc_date_not_before(rows, doc_type) if picked is None else None
+    assert (got.value if got else None) == bound
+    if bound is not None:
+        assert picked is None  # never the sampling or admission date as the document's own
 
 
 def test_a_discharge_summary_reads_an_unlabelled_stay_range_as_before() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from classifiers.fields import build_rows, extract_fields
-from classifiers.types import DocType
+from classifiers.types import DATE_NOT_BEFORE, DocType
 from ocr.types import Box, OcrLine, OcrPage, OcrResult
 from tests.classifiers import doc_samples as samples
 from tests.classifiers.doc_samples import page, recorded
@@ -384,11 +384,12 @@ def test_certificate_issue_date_under_the_seal(bottom: list, value: str, most: f
 
 
 def test_certificate_whose_issue_date_the_seal_hid_entirely() -> None:
-    """GIVEN the issue date not read at all THEN the discharge of the stay in the body stands in as
-    a lower bound, too weak to tell the applicant anything."""
-    doc_date = extract_fields(_certificate_photo([]), DocType.DIAGNOSIS_CERTIFICATE).doc_date
-    assert doc_date is not None and doc_date.value == "2025-07-10"
-    assert doc_date.confidence is not None and doc_date.confidence <= 0.5
+    """GIVEN the issue date not read at all THEN the certificate has no date, and the discharge of
+    the stay in the body is kept, with its box, as the date it cannot precede."""
+    fields = extract_fields(_certificate_photo([]), DocType.DIAGNOSIS_CERTIFICATE)
+    assert fields.doc_date is None
+    bound = fields.extra[DATE_NOT_BEFORE]
+    assert bound.value == "2025-07-10" and bound.box is not None
 
 
 def _phone_page(*lines: tuple[str, float, float, float]) -> OcrResult:

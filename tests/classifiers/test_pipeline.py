@@ -64,3 +64,26 @@ def test_the_registry_decides_whose_seal_it_is(registry: HospitalRegistry, seal_
     assert analysis.checks.diagnosis.outcome == Outcome.PASS
     assert analysis.checks.seal.outcome == outcome
     assert analysis.checks.seal.matches_issuer is matches
+
+
+def test_the_date_recency_counts_against_steers_the_date_picked(registry: HospitalRegistry) -> None:
+    """GIVEN a certificate whose body names a follow-up after the application date (复诊 2026-04-01,
+    unlabelled) besides its own issue date WHEN it is analysed for an application of 2026-03-05
+    THEN its date is the issue date, not the later one, and recency passes; for an application after
+    both dates the later one would have been taken."""
+    lines = [*LINES[:5], "2026年4月1日", *LINES[5:6], "2026年3月1日"]
+    ocr = certificate()
+    ocr.pages[0].lines = [OcrLine(text=t, box=Box(x0=100, y0=80 + 60 * i, x1=900, y1=120 + 60 * i), score=0.99)
+                          for i, t in enumerate(lines)]
+    seal = SealFinding(present=True, color="red", text="绥化市第一医院", page=0, score=0.9)
+    blank = np.full((1754, 1240, 3), 255, np.uint8)
+
+    def analysed(on: dt.date):
+        return analyse_document(ocr, [blank], seal, lambda t: context(t).model_copy(update={"application_date": on}),
+                                registry=registry, catalogue=DiseaseCatalogue.load())
+
+    early = analysed(dt.date(2026, 3, 5))
+    assert early.fields.doc_date is not None and early.fields.doc_date.value == "2026-03-01"
+    assert early.checks.recency.outcome == Outcome.PASS
+    late = analysed(dt.date(2026, 5, 1))
+    assert late.fields.doc_date is not None and late.fields.doc_date.value == "2026-04-01"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from classifiers.dates import pick_doc_date
+from classifiers.dates import doc_date_not_before, pick_doc_date
 from classifiers.fields import build_rows
 from classifiers.recency import check_recency, parse_doc_date
 from classifiers.types import DocType, Outcome
@@ -109,16 +109,29 @@ def test_confidence_is_clamped_to_0_1() -> None:
     assert check_recency("2025-01-01", AS_OF, 90, confidence=1.7).confidence == 1.0
 
 
-def test_a_certificate_dated_only_by_its_lower_bound_passes_or_can_only_flag() -> None:
-    """GIVEN a certificate whose issue date the seal hid, dated by the discharge it reports
-    (a lower bound: it was issued that day or later) THEN recent enough on that date is a pass,
-    and too old is a FAIL too weak (< 0.8) to become the applicant's problem."""
+def test_a_certificate_dated_only_by_its_lower_bound_passes_or_stays_unknown() -> None:
+    """GIVEN a certificate whose issue date the seal hid, bounded by the discharge it reports (it was
+    issued that day or later) THEN recent enough on that date is a pass; too old on it says nothing
+    about the certificate (it may have been issued much later), so the outcome is unknown, never a
+    FAIL the applicant would be told."""
     rows = build_rows(
         page("诊断证明书", "姓名:张三", "患者于2025年11月13日至2025年11月20日在我院住院治疗", "医师签名:李四")
     )
-    doc_date = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE)
-    assert doc_date is not None and doc_date.value == "2025-11-20"
-    recent = check_recency(doc_date.value, AS_OF, 365, confidence=doc_date.confidence)
-    assert recent.outcome == Outcome.PASS
-    old = check_recency(doc_date.value, dt.date(2027, 3, 15), 365, confidence=doc_date.confidence)
-    assert old.outcome == Outcome.FAIL and old.confidence < 0.8
+    assert pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE) is None
+    bound = doc_date_not_before(rows, DocType.DIAGNOSIS_CERTIFICATE)
+    assert bound is not None and bound.value == "2025-11-20"
+    recent = check_recency(None, AS_OF, 365, not_before=bound.value, not_before_confidence=bound.confidence)
+    assert recent.outcome == Outcome.PASS and recent.date is None and "2025-11-20" in (recent.reason or "")
+    assert recent.confidence == bound.confidence
+    old = check_recency(None, dt.date(2027, 3, 15), 365, not_before=bound.value)
+    assert old.outcome == Outcome.UNKNOWN and "2025-11-20" in (old.reason or "")
+
+
+def test_a_month_only_bound_counts_from_the_first_day_of_its_month() -> None:
+    """The event of "2025-03" may have been on 1 March: 365 days before 2026-03-15 is 2025-03-15, so the
+    bound proves nothing, while the same month as a document date would be fair to the applicant."""
+    assert check_recency(None, AS_OF, 365, not_before="2025-03").outcome == Outcome.UNKNOWN
+    assert check_recency(None, AS_OF, 365, not_before="2025-04").outcome == Outcome.PASS
+    assert check_recency("2025-03", AS_OF, 365).outcome == Outcome.PASS
+    # The bound only stands in for a missing date: a date read wins.
+    assert check_recency("2024-01-01", AS_OF, 365, not_before="2026-03-01").outcome == Outcome.FAIL

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from classifiers.types import (
+    DATE_NOT_BEFORE,
     DiagnosisCheck,
     DocType,
     DocumentChecks,
@@ -166,6 +167,28 @@ def test_the_review_deadline_and_the_notice_count_from_the_submission(policy) ->
     assert result.verdict == Verdict.READY_FOR_REVIEW
     assert result.review_due == policy.review_due(submitted) == dt.date(2026, 10, 10)
     assert "2026年10月10日" in result.notice
+
+
+def test_a_lab_report_whose_report_date_was_lost_is_recent_by_its_sample(policy) -> None:
+    """GIVEN a lab report with no report date read, only its sampling date (kept as the date it cannot
+    precede) THEN a sample within 90 days of the submission makes it recent, no flag; an old sample
+    proves nothing, so the missing date is a reviewer's flag, never the applicant's problem."""
+
+    def unread(sampled: str) -> DocumentReport:
+        report = lab("lab.jpg", "")
+        report.fields = {**report.fields, "doc_date": None}
+        report.extra_fields = {DATE_NOT_BEFORE: sampled}
+        report.field_sources = {DATE_NOT_BEFORE: FieldSource(page=0, box=[1, 2, 3, 4], confidence=0.9)}
+        report.checks.recency = RecencyCheck(outcome=U, limit_days=90, reason="未识别到材料日期")  # the worker's
+        return report
+
+    docs = [*complete()[:3], unread("2026-02-20")]
+    result = assess(APP, policy, docs, submitted=APP.application_date)
+    assert result.problems == [] and result.review_flags == []
+    assert docs[3].checks.recency.outcome == Outcome.PASS and docs[3].checks.recency.confidence == 0.9
+    docs = [*complete()[:3], unread("2025-10-01")]
+    result = assess(APP, policy, docs, submitted=APP.application_date)
+    assert result.problems == [] and [f.code for f in result.review_flags] == ["stale:lab.jpg"]
 
 
 def test_a_later_document_of_the_same_material_that_passes_clears_a_stale_one(policy) -> None:
