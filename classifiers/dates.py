@@ -21,7 +21,11 @@ The second half picks *the* date of a document from its rows (``date_candidates`
 or of the narrative around it (``于…至…在我院住院`` a stay, ``…复查`` a follow-up, ``…起`` history,
 an unlabelled range a period), and each document type accepts only some classes, best first. A
 certificate whose issue date is lost falls back to the latest event it reports (the discharge, the
-visit) as a lower bound of its date, with a confidence too low to tell the applicant anything.
+visit) as a bound its date cannot precede (``doc_date_not_before``), never as its date.
+
+Where a page shows the label of a document's own date but no date was read beside or under it (a
+faint scan, a seal over the date), or a date too damaged to read, ``unread_date_areas`` says where
+to look again, larger (``intake.prescreen`` re-reads those areas before the page is cached).
 
 Rules that hold whatever the layout, each lowering the confidence when it has to decide: a
 certificate is issued on or after every event it reports (a summary written on or after its
@@ -968,7 +972,10 @@ def _label_to_the_left(rows: Sequence[Row], i: int, start: int, end: int) -> tup
 # date with no label. Kinds in no tier (birth, admission, sampling, receipt, print, valid period,
 # appointment, onset, status bar …) are never the document's date.
 DATE_PREFERENCE: dict[DocType, tuple[tuple[DateKind | None, ...], ...]] = {
-    DocType.LAB_REPORT: (("report",), ("audit",), ("exam",), ("generic",), (None,), ("issue", "record")),
+    # Without a 报告日期, the report is dated by the latest date of its exam: a report is never issued
+    # before its exam, and a bare 日期 (or one whose label the scan lost) at the foot of the page is the
+    # report's own, later than the 检查日期 at its head.
+    DocType.LAB_REPORT: (("report",), ("audit",), ("exam", "generic", None), ("issue", "record")),
     DocType.DISCHARGE_SUMMARY: (("discharge",), ("record", "issue"), ("generic",), (None, "period")),
     # The issue date: labelled, or the date by the signature and seal, or the last one on the page.
     DocType.DIAGNOSIS_CERTIFICATE: (("issue",), ("generic", None), ("report", "record")),
@@ -1058,7 +1065,7 @@ def _plausible_candidates(
     any date of the accepted kinds is left."""
     found = list(candidates) if candidates is not None else date_candidates(rows, page_sizes=page_sizes)
     accepted = {kind for tier in tiers for kind in tier}
-    found = repair_misread_years(found, accepted, birth_date)
+    found = repair_misread_years(found, accepted, birth_date, as_of)
     plausible = [c for c in found if plausible_doc_date(c.date, birth_date)]
     if as_of is not None:
         latest = as_of + dt.timedelta(days=_FUTURE_GRACE_DAYS)
@@ -1251,7 +1258,7 @@ _DIGIT_LOOKALIKES: dict[str, str] = {
 
 def repair_misread_years(
     found: Sequence[DateCandidate], accepted: set[DateKind | None] | frozenset[DateKind | None],
-    birth_date: dt.date | None,
+    birth_date: dt.date | None, as_of: dt.date | None = None,
 ) -> list[DateCandidate]:
     """Candidates with a year OCR misread by one digit put right (``2005`` for ``2025``).
 
@@ -1260,27 +1267,38 @@ def repair_misread_years(
     only when exactly one look-alike substitution of one digit brings it among the page's other
     years; the date is then marked ``year_repaired`` (and ``repaired``), which lowers the pick's
     confidence. Only dates of the kinds that can be the document's date are touched: a history
-    (确诊于2005年) or a birth date is old for a reason."""
+    (确诊于2005年) or a birth date is old for a reason.
+
+    A year after ``as_of``'s (the submission date's) cannot be the document's: it is repaired when
+    exactly one look-alike substitution puts it in the submission's year or the one before, on or
+    before the submission (``2036`` read for ``2026``); a later date of the same year is a date of
+    another thing on the page (a follow-up), not a misread. A date in the past is never moved by the
+    submission date alone: an old document is what the recency rule is for."""
     out = list(found)
     dated = [c for c in found if c.kind not in ("birth", "valid") and not c.date.year_inferred]
+    latest = as_of + dt.timedelta(days=_FUTURE_GRACE_DAYS) if as_of is not None else None
     for n, c in enumerate(found):
         if c.kind not in accepted:
             continue
-        others = {o.date.year for o in dated if o is not c and o.date.year != c.date.year}
-        if not others:
-            continue
         year = c.date.year
-        recent = all(2020 <= y <= 2029 for y in others) and 1990 <= year <= 2009
-        early = year < min(others) - 5 and (birth_date is None or year < birth_date.year + 10)
-        if not (recent or early):
-            continue
         text = str(year)
         options = {
             int(text[:k] + alt + text[k + 1 :])
             for k, digit in enumerate(text)
             for alt in _DIGIT_LOOKALIKES.get(digit, "")
         }
-        fits = {y for y in options if min(others) <= y <= max(others) + 1}
+        if as_of is not None and latest is not None and year > as_of.year:
+            fits = {y for y in options if as_of.year - 1 <= y <= as_of.year
+                    and (d := _make(y, c.date.month, c.date.day)) is not None and d.as_date() <= latest}
+        else:
+            others = {o.date.year for o in dated if o is not c and o.date.year != year}
+            if not others:
+                continue
+            recent = all(2020 <= y <= 2029 for y in others) and 1990 <= year <= 2009
+            early = year < min(others) - 5 and (birth_date is None or year < birth_date.year + 10)
+            if not (recent or early):
+                continue
+            fits = {y for y in options if min(others) <= y <= max(others) + 1}
         if len(fits) != 1:
             continue
         repaired = _make(fits.pop(), c.date.month, c.date.day, repaired=True)
@@ -1414,3 +1432,85 @@ def _candidate_field(rows: Sequence[Row], c: DateCandidate, sure: float) -> Fiel
 def candidate_field(rows: Sequence[Row], c: DateCandidate) -> FieldValue:
     """A candidate as a field (value, page, box, raw), its confidence the OCR score of its text."""
     return _candidate_field(rows, c, 1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Where a second, closer look may find a date
+# --------------------------------------------------------------------------------------------
+
+# Labels of a date that can be a document's own (not a birth, sampling or print time).
+_OWN_DATE_KINDS: frozenset[DateKind] = frozenset(
+    {"report", "audit", "exam", "issue", "discharge", "visit", "record", "generic"}
+)
+_OWN_DATE_LABEL = re.compile(
+    r"(?:报\s*告|审\s*核|检\s*验|检\s*查|出\s*院|就\s*诊|开\s*具|出\s*具|签\s*发|记\s*录)?\s*(?:日\s*期|时\s*间)"
+)
+# What is left of a date OCR could not parse: a year with its unit or separator, or a month or day
+# with its unit ("2026年 月5日", "2O2б-03-", "3月 日").
+_DATE_REMNANT = re.compile(r"(?:19|20|2O|2o)[\dOoIlZSsB]{2}\s*[年./\-]|\d\s*月\s*\S{0,3}\s*[日号]|[年]\s*\d{1,2}\s*月")
+# How far right of a label (in label heights) its date may sit, and how many areas a page gets.
+_DATE_REACH = 12.0
+_MAX_AREAS_PER_PAGE = 3
+
+
+def unread_date_areas(
+    rows: Sequence[Row], *, page_sizes: Mapping[int, tuple[float, float]] | None = None
+) -> list[tuple[int, Box, float]]:
+    """(page, area, text height) of each place where a document's own date should be but none was
+    read: right of and under a label of the document's date (报告日期, 出院日期, 日期 …) with no date
+    read there, and around a date too damaged to parse. At most a few per page, the labels of the
+    document's own date first."""
+    found = date_candidates(rows, page_sizes=page_sizes)
+    dated: dict[int, list[tuple[int, int]]] = {}
+    date_boxes: dict[int, list[Box]] = {}
+    for c in found:
+        dated.setdefault(c.row_index, []).append((c.start, c.end))
+        date_boxes.setdefault(rows[c.row_index].page, []).append(rows[c.row_index].box_for(c.start, c.end))
+        if c.next_row is not None:
+            dated.setdefault(c.next_row, []).append((c.next_start, c.next_end))
+    areas: list[tuple[int, int, Box, float]] = []  # (priority, page, area, height)
+    for i, row in enumerate(rows):
+        spans = dated.get(i, [])
+        for m in _OWN_DATE_LABEL.finditer(row.text):
+            if classify_label(row.text[: m.end()]) not in _OWN_DATE_KINDS:
+                continue
+            nxt = [s for s, _ in spans if s >= m.end()]
+            if nxt and min(nxt) - m.end() <= _LABEL_WINDOW:
+                continue  # its date is on the row
+            label = row.box_for(m.start(), m.end())
+            h = max(label.height, 1.0)
+            width = page_sizes[row.page][0] if page_sizes and row.page in page_sizes else label.x1 + _DATE_REACH * h
+            area = Box(x0=max(label.x0 - 0.5 * h, 0.0), y0=max(label.y0 - 0.6 * h, 0.0),
+                       x1=min(label.x1 + _DATE_REACH * h, width), y1=label.y1 + 1.6 * h)
+            if any(_centre_inside(b, area) for b in date_boxes.get(row.page, [])):
+                continue  # a date was read where this label's would be (beside it, or under it in a column)
+            areas.append((0, row.page, area, h))
+        for m in _DATE_REMNANT.finditer(row.text):
+            if any(s < m.end() and m.start() < e for s, e in spans):
+                continue  # part of a date that was read
+            seg = row.box_for(m.start(), m.end())
+            h = max(seg.height, 1.0)
+            area = Box(x0=max(seg.x0 - 3 * h, 0.0), y0=max(seg.y0 - 0.6 * h, 0.0),
+                       x1=seg.x1 + 6 * h, y1=seg.y1 + 0.6 * h)
+            areas.append((1, row.page, area, h))
+    out: list[tuple[int, Box, float]] = []
+    per_page: dict[int, int] = {}
+    for _, page, area, h in sorted(areas, key=lambda a: a[0]):
+        if per_page.get(page, 0) >= _MAX_AREAS_PER_PAGE or any(
+            p == page and _mostly_inside(area, b) for p, b, _ in out
+        ):
+            continue
+        per_page[page] = per_page.get(page, 0) + 1
+        out.append((page, area, h))
+    return out
+
+
+def _centre_inside(box: Box, area: Box) -> bool:
+    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    return area.x0 <= cx <= area.x1 and area.y0 <= cy <= area.y1
+
+
+def _mostly_inside(a: Box, b: Box) -> bool:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w > 0 and h > 0 and w * h >= 0.6 * max(a.width * a.height, 1.0)

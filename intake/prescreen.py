@@ -24,11 +24,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
+from classifiers.dates import find_dates, unread_date_areas
 from classifiers.diagnosis import DiseaseCatalogue
+from classifiers.fields import build_rows
 from classifiers.hospital import HospitalRegistry
 from classifiers.pipeline import DocumentAnalysis, analyse_document
 from classifiers.quality import PIXEL_FINDINGS_VERSION, PagePixels
 from classifiers.seal import find_seal
+from classifiers.text import fold
 from classifiers.types import DATE_NOT_BEFORE, DocType, DocumentContext, SealFinding
 from intake.application import Application
 from intake.errors import RegistryInvalid
@@ -39,7 +42,7 @@ from intake.store import get_cached_ocr, put_cached_ocr, session_factory
 from ocr import OcrEngine, read_document, render_pages
 from ocr.errors import OcrEngineError, OcrError
 from ocr.memory import release_freed_memory
-from ocr.reread import reread_under_seal
+from ocr.reread import read_area, replace_lines, reread_under_seal
 from ocr.types import Box, OcrResult
 
 if TYPE_CHECKING:
@@ -50,6 +53,8 @@ log = logging.getLogger(__name__)
 # Bump when the seal detector changes what it finds (or what is read under a seal): cached seal
 # findings, and the OCR results the text under a seal was added to, are then re-made.
 SEAL_FINDING_VERSION = 6  # 6: a seal cut by a photographed sheet's edge (the desk is no evidence)
+# Bumped with any change to what is read again before a result is cached (under the seal, dates).
+REREAD_VERSION = 1  # 1: areas where a document's own date should be but none was read
 
 
 # The text under a seal is read again only on a page that was itself read: this many lines, half
@@ -126,7 +131,7 @@ class Prescreener:
         """Cache key part: the OCR engine's fingerprint plus what the seal finding depends on."""
         reader = self.seal_reader
         seal_part = getattr(reader, "fingerprint", "seal-reader") if reader else "no-seal-text"
-        return f"{self.engine.fingerprint}|seal:{SEAL_FINDING_VERSION}:{seal_part}"
+        return f"{self.engine.fingerprint}|seal:{SEAL_FINDING_VERSION}:{seal_part}|reread:{REREAD_VERSION}"
 
     # --- one file ---------------------------------------------------------------------------------
 
@@ -151,10 +156,12 @@ class Prescreener:
                 pixels = PagePixels(render=render)
                 seal = find_seal(pixels, self.seal_reader)
                 self.read_under_seal(ocr, pixels, seal)
+                self.read_dates_again(ocr, pixels)
                 return ReadOutcome(ocr, pixels, seal, cached=True)
         document = read_document(data, self.engine, max_pages=self.settings.ocr.max_pages)
         seal = find_seal(document.images, self.seal_reader)
         self.read_under_seal(document.ocr, document.images, seal)
+        self.read_dates_again(document.ocr, document.images)
         with self.sessions.begin() as session:
             put_cached_ocr(
                 session,
@@ -196,9 +203,21 @@ class Prescreener:
             return  # a page that was not read well is judged as it was read, not by its seal's corner
         missed = reread_under_seal(self.engine, images[seal.page], seal.box, page.lines)
         if missed:
-            from ocr.engine import sort_reading_order
+            page.lines = replace_lines(page.lines, missed)
 
-            page.lines = sort_reading_order([*page.lines, *missed])
+    def read_dates_again(self, ocr: OcrResult, images: Sequence[np.ndarray]) -> None:
+        """Read again, closer, where a document's own date should be but none was read
+        (``classifiers.dates.unread_date_areas``): a re-read that finds a date replaces the lines
+        it covers."""
+        sizes = {p.index: (float(p.width), float(p.height)) for p in ocr.pages}
+        for index, area, height in unread_date_areas(build_rows(ocr), page_sizes=sizes):
+            page = ocr.pages[index]
+            if page.source != "ocr" or index >= len(images):
+                continue  # a text layer's dates are exact: nothing to read closer
+            found = [line for line in read_area(self.engine, images[index], area, text_height=height)
+                     if find_dates(fold(line.text))]
+            if found:
+                page.lines = replace_lines(page.lines, found)
 
     def analyse_file(self, name: str, data: bytes, application: Application, policy: Policy) -> DocumentReport:
         """One uploaded file to its document report; never raises for a bad file."""

@@ -9,15 +9,16 @@ Five parts, each a short content hash or a constant:
 - ``registry``: the hospital registry file's bytes;
 - ``catalogue``: the disease catalogue file's bytes (``classifiers/data/diseases.yaml``);
 - ``classifier``: ``CLASSIFIER_VERSION`` below;
-- ``ocr``: the OCR fingerprint (engine, models and options, seal finding version) that keys the
-  OCR cache.
+- ``ocr``: the OCR fingerprint (engine, models and options, seal finding version, the version of
+  what is read again before caching) that keys the OCR cache.
 
 Bump rule for ``CLASSIFIER_VERSION``: bump it in the same commit as any change under
 ``classifiers/`` (or its data files other than the disease catalogue) that can change, for the
 same OCR result, a document's type, its fields or the identity and quality checks. A change that
 only touches a policy, the registry or the catalogue needs no bump: their hashes already change.
-A change to the seal detector bumps ``SEAL_FINDING_VERSION`` (``intake.prescreen``), which is
-part of the OCR fingerprint.
+A change to the seal detector bumps ``SEAL_FINDING_VERSION`` (``intake.prescreen``), and a change
+to what is read again before a result is cached (under the seal, where a date should be) bumps
+``REREAD_VERSION``; both are part of the OCR fingerprint.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from intake.policy import Policy
 if TYPE_CHECKING:
     from intake.prescreen import Prescreener
 
-CLASSIFIER_VERSION = "2026.11.30-2"
+CLASSIFIER_VERSION = "2026.11.30-3"
 
 PARTS = ("policy", "registry", "catalogue", "classifier", "ocr")
 # What each part's change requires of a re-scan, shallowest first (see intake.rescan).

@@ -1,9 +1,13 @@
-"""A second look at the text under a seal.
+"""A second, closer look at part of a page.
 
 A red seal ring crossing a line of print (on a certificate, usually the issue date beside the
 signature) makes the page-level detector drop the line, though the same engine reads it on a crop
 around the seal. ``reread_under_seal`` OCRs that crop, with the seal's red ink faded to paper, and
 returns the lines the page's own reading missed, in page coordinates.
+
+Small print on a scan or a photo taken from afar (a lab report's 报告日期 in 8-point type) can be
+too small for the page-level reading; ``read_area`` reads one area again, enlarged so its text is
+about ``TARGET_TEXT_PX`` high and with red ink faded, as a person would hold it closer.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 
 from ocr.types import Box, OcrLine
@@ -47,19 +52,54 @@ def fade_red(image: np.ndarray) -> np.ndarray:
     return out
 
 
+# Text height the recogniser reads best at; smaller text in an area read again is enlarged to it.
+TARGET_TEXT_PX = 40.0
+_MAX_ENLARGE = 3.0
+
+
+def read_area(engine: OcrEngine, image: np.ndarray, area: Box, *, text_height: float | None = None) -> list[OcrLine]:
+    """The lines of ``area`` of ``image`` (the normalised page) read on their own, red ink faded and
+    enlarged when ``text_height`` (the page's text height there) is below ``TARGET_TEXT_PX``; in
+    page coordinates."""
+    h, w = image.shape[:2]
+    x0, y0 = max(int(area.x0), 0), max(int(area.y0), 0)
+    x1, y1 = min(int(area.x1 + 0.5), w), min(int(area.y1 + 0.5), h)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return []
+    crop = fade_red(np.ascontiguousarray(image[y0:y1, x0:x1]))
+    k = 1.0
+    if text_height:
+        k = min(max(TARGET_TEXT_PX / text_height, 1.0), _MAX_ENLARGE)
+    if k > 1.05:
+        crop = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
+    return [
+        OcrLine(text=line.text, score=line.score, box=Box(x0=b.x0 / k + x0, y0=b.y0 / k + y0,
+                                                          x1=b.x1 / k + x0, y1=b.y1 / k + y0))
+        for line in engine.recognise(crop)
+        if (b := line.box)
+    ]
+
+
 def reread_under_seal(engine: OcrEngine, image: np.ndarray, seal: Box, lines: Sequence[OcrLine]) -> list[OcrLine]:
     """Lines around ``seal`` on ``image`` (the normalised page) that ``lines`` (the page's own
     reading) lack: the crop with the red faded, OCR'd on its own, mapped back to the page."""
-    h, w = image.shape[:2]
     mx, my = MARGIN * seal.width, MARGIN * seal.height
-    x0, y0 = max(int(seal.x0 - mx), 0), max(int(seal.y0 - my), 0)
-    x1, y1 = min(int(seal.x1 + mx), w), min(int(seal.y1 + my), h)
-    if x1 - x0 < 16 or y1 - y0 < 16:
-        return []
-    found = engine.recognise(fade_red(np.ascontiguousarray(image[y0:y1, x0:x1])))
-    missed = []
-    for line in found:
-        box = Box(x0=line.box.x0 + x0, y0=line.box.y0 + y0, x1=line.box.x1 + x0, y1=line.box.y1 + y0)
-        if not _overlaps(box, lines):
-            missed.append(OcrLine(text=line.text, box=box, score=line.score))
-    return missed
+    area = Box(x0=seal.x0 - mx, y0=seal.y0 - my, x1=seal.x1 + mx, y1=seal.y1 + my)
+    return [line for line in read_area(engine, image, area) if not _overlaps(line.box, lines)]
+
+
+def replace_lines(lines: Sequence[OcrLine], better: Sequence[OcrLine]) -> list[OcrLine]:
+    """``lines`` with ``better`` readings of the same place in, and every line mostly under one of
+    them out (the poor first reading of what was read again); in reading order."""
+    from ocr.engine import sort_reading_order
+
+    def covered(line: OcrLine) -> bool:
+        a = line.box
+        area = max(a.width * a.height, 1.0)
+        for b in (n.box for n in better):
+            w, h = min(a.x1, b.x1) - max(a.x0, b.x0), min(a.y1, b.y1) - max(a.y0, b.y0)
+            if w > 0 and h > 0 and w * h >= 0.5 * area:
+                return True
+        return False
+
+    return sort_reading_order([*(line for line in lines if not covered(line)), *better])

@@ -15,6 +15,7 @@ from classifiers.dates import (
     find_dates,
     parse_date,
     pick_doc_date,
+    unread_date_areas,
 )
 from classifiers.fields import build_rows
 from classifiers.types import DocType
@@ -1061,3 +1062,60 @@ def test_old_years_that_are_history_or_ambiguous_stay_as_read() -> None:
     # No single look-alike digit brings 2008 among the page's years (2028 is not 2025-2026): kept.
     far = _pick(DocType.LAB_REPORT, ["采样时间:2025-12-18 08:00", "报告日期:2008-12-19"])
     assert far is not None and far.value == "2008-12-19"
+
+
+# --------------------------------------------------------------------------------------------
+# Where to read again
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lines", "areas"),
+    [
+        # The report date's label with nothing read beside or under it: one area, right of the label.
+        (["检验报告单", ["姓名:张三", "报告日期:"]], 1),
+        # A date too damaged to parse (its month lost under the seal) where the issue date goes.
+        (["诊断证明书", "医师签名:李四", "2026年 月5日"], 1),
+        # Its date read beside it, or under it in the table's column: nothing to read again.
+        (["检验报告单", ["姓名:张三", "报告日期:2026-03-05"]], 0),
+        (["检验报告单", ["采样时间", "报告时间"], ["2026-03-01", "2026-03-02"]], 0),
+        # Labels of dates that are never the document's own (print time, birth date).
+        (["检验报告单", ["打印时间:"], ["出生日期:"]], 0),
+    ],
+)
+def test_unread_date_areas_are_where_a_document_date_should_be(lines, areas) -> None:
+    rows = build_rows(page(*lines))
+    found = unread_date_areas(rows)
+    assert len(found) == areas
+    for page_index, area, height in found:
+        assert page_index == 0 and height > 0 and area.width > 4 * height
+
+
+def test_the_area_beside_a_label_reaches_right_and_one_row_down() -> None:
+    rows = build_rows(page("检验报告单", ["姓名:张三", "报告日期:"]))
+    [(_, area, height)] = unread_date_areas(rows)
+    label = rows[-1].box_for(rows[-1].text.index("报告"), len(rows[-1].text))
+    assert area.x0 <= label.x0 and area.x1 >= label.x1 + 8 * height
+    assert area.y0 < label.y0 and area.y1 > label.y1 + height
+
+
+def test_a_page_gets_at_most_a_few_areas() -> None:
+    rows = build_rows(page("记录单", *[[f"项目{i}", "日期:"] for i in range(8)]))
+    assert len(unread_date_areas(rows)) == 3
+
+
+def test_a_year_read_in_the_future_is_put_right_only_when_one_look_alike_fits() -> None:
+    """GIVEN 报告日期 read as 2036-02-19 (a 2 read as 3) on a report submitted 2026-03-20
+    THEN the year is repaired to 2026, less sure than a clean reading; without the submission date
+    nothing says it is wrong, and 2027 (no look-alike digit gives 2025 or 2026) stays as read."""
+    rows = build_rows(page("检验报告单", "报告日期:2036-02-19"))
+    clean = build_rows(page("检验报告单", "报告日期:2026-02-19"))
+    as_of = dt.date(2026, 3, 20)
+    picked = pick_doc_date(rows, DocType.LAB_REPORT, as_of=as_of)
+    sure = pick_doc_date(clean, DocType.LAB_REPORT, as_of=as_of)
+    assert picked is not None and picked.value == "2026-02-19"
+    assert sure is not None and picked.confidence is not None and sure.confidence is not None
+    assert picked.confidence < sure.confidence
+    assert pick_doc_date(rows, DocType.LAB_REPORT).value == "2036-02-19"  # type: ignore[union-attr]
+    later = pick_doc_date(build_rows(page("检验报告单", "报告日期:2027-02-19")), DocType.LAB_REPORT, as_of=as_of)
+    assert later is not None and later.value == "2027-02-19"
