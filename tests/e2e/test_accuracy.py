@@ -29,13 +29,13 @@ FIRST_SEED = {"tuning": 1000, "heldout": 5000}  # apart from the seeds of the sa
 
 # Floors per family, a little under what bench/bench_accuracy.py measured on these seeds (README,
 # "Measured"). The kept-apart family is below the targets on dates, names and flagged cases
-# (dates 73%, names 94%, flagged 38% for a target of 97%, 97% and under 20%): its floors hold the
-# ground gained, not the goal.
+# (on these 24 seeds: dates 83.5%, names 96.9%, flagged 25% for a target of 97%, 97% and under 20%):
+# its floors hold the ground gained, not the goal.
 FLOORS: dict[str, dict[str, float]] = {
     "tuning": {"doc_type": 0.97, "seal_present": 0.95, "grade_outcome": 0.95, "doc_date": 0.95,
-               "patient_name": 0.95, "verdict": 0.92, "precision": 0.92, "recall": 0.90, "flagged": 0.25},
-    "heldout": {"doc_type": 0.97, "seal_present": 0.93, "grade_outcome": 0.95, "doc_date": 0.68,
-                "patient_name": 0.88, "verdict": 0.90, "precision": 0.88, "recall": 0.88, "flagged": 0.45},
+               "patient_name": 0.95, "verdict": 0.92, "precision": 0.92, "recall": 0.90, "flagged": 0.20},
+    "heldout": {"doc_type": 0.97, "seal_present": 0.93, "grade_outcome": 0.95, "doc_date": 0.78,
+                "patient_name": 0.92, "verdict": 0.90, "precision": 0.88, "recall": 0.88, "flagged": 0.32},
 }
 
 

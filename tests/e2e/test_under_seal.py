@@ -80,3 +80,14 @@ def test_a_page_that_was_not_read_well_is_not_read_again(tmp_path: Path) -> None
     sharp = page([0.95] * 8)
     prescreener.read_under_seal(sharp, [image], seal)
     assert Engine.calls == 1 and "日期：2026年02月05日" in sharp.text
+
+
+def test_a_better_reading_replaces_the_lines_it_covers_and_keeps_the_rest() -> None:
+    from ocr.reread import replace_lines
+
+    label = OcrLine(text="报告日期：", box=Box(x0=600, y0=1500, x1=730, y1=1535), score=0.99)
+    poor = OcrLine(text="2026-03-45", box=Box(x0=757, y0=1507, x1=808, y1=1522), score=0.7)
+    other = OcrLine(text="检验者：李四", box=Box(x0=100, y0=1500, x1=280, y1=1535), score=0.99)
+    better = OcrLine(text="2026-03-05", box=Box(x0=755, y0=1505, x1=810, y1=1524), score=0.95)
+    lines = replace_lines([other, label, poor], [better])
+    assert [line.text for line in lines] == ["检验者：李四", "报告日期：", "2026-03-05"]
