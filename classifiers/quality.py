@@ -56,7 +56,7 @@ __all__ = [
 # areas' ``classifiers.signature.read_area``) or the page images they look at change: findings of
 # another version, cached beside an OCR result, are measured again. Bump intake.versions'
 # CLASSIFIER_VERSION with it, so that a re-scan knows the documents need classifying again.
-PIXEL_FINDINGS_VERSION = 1
+PIXEL_FINDINGS_VERSION = 2  # 2: signature areas judged against the page's own print contrast
 
 # Sharpness is measured after scaling the page so its median text line is this tall: blur is
 # judged relative to the characters, which makes it independent of the photo's resolution.

@@ -61,6 +61,10 @@ _SIGNED_INK = 0.12
 _PEN_CHROMA = 30
 # OCR lines read at least this well are print (or neat writing read as print).
 _PRINT_SCORE = 0.8
+# How much darker than the paper the label's print is, on a page where ink shows clearly and on one
+# so faded that an empty-looking area says little (value units, 0..255).
+_CLEAR_PRINT = 90.0
+_FAINT_PRINT = 40.0
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,12 @@ def read_area(image: np.ndarray, area: SignatureArea, lines: Sequence[OcrLine], 
     planes = _ink_planes(crop)
     _, value, chroma = planes
     paper = float(np.percentile(value, 90))
-    dark = (value < min(0.6 * paper, paper - 60)) & (chroma < _PEN_CHROMA)
+    contrast = _print_contrast(bgr, area.label_box, paper)
+    dark_below = min(0.6 * paper, paper - 60)
+    if contrast < _CLEAR_PRINT:
+        # A faded page (thin toner, a washed-out photo): the pen is as faint as the print around it.
+        dark_below = max(dark_below, paper - max(25.0, 0.45 * contrast))
+    dark = (value < dark_below) & (chroma < _PEN_CHROMA)
     coloured = (chroma >= _PEN_CHROMA) & (value >= 40)
     red = _color_mask(planes, "red") > 0
     ink = (dark | coloured).astype(np.uint8) * 255
@@ -217,7 +226,10 @@ def read_area(image: np.ndarray, area: SignatureArea, lines: Sequence[OcrLine], 
     mask = keep[labels]
     total = float(np.count_nonzero(mask)) / (h * h)
     if total < _SIGNED_INK:
-        return AreaReading(area, "none", round(total, 3), 1.0 - _ramp(total, 0.03, _SIGNED_INK))
+        # An empty-looking area is only as sure as ink shows on this page: on a faded one a faint
+        # signature can vanish into the paper.
+        visible = 0.55 + 0.45 * _ramp(contrast, _FAINT_PRINT, _CLEAR_PRINT)
+        return AreaReading(area, "none", round(total, 3), (1.0 - _ramp(total, 0.03, _SIGNED_INK)) * visible)
     colour_share = float(np.count_nonzero(mask & coloured)) / max(1, np.count_nonzero(mask))
     if colour_share >= 0.5:
         return AreaReading(area, _stamp_or_pen(mask & coloured, h), round(total, 3), 0.9)
@@ -234,6 +246,17 @@ def read_area(image: np.ndarray, area: SignatureArea, lines: Sequence[OcrLine], 
     if covered >= 0.6:
         return AreaReading(area, "printed_name", round(total, 3), round(0.5 + 0.4 * covered, 3))
     return AreaReading(area, "handwritten", round(total, 3), round(0.85 - 0.3 * covered, 3))
+
+
+def _print_contrast(bgr: np.ndarray, label: Box, paper: float) -> float:
+    """How much darker than the paper the label's own print is (0..255): what ink looks like on this
+    page. A label too small to measure counts as clear print."""
+    height, width = bgr.shape[:2]
+    x0, y0, x1, y1 = _clip(label, width, height)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return 255.0
+    _, value, _ = _ink_planes(_white_balance(np.ascontiguousarray(bgr[y0:y1, x0:x1])))
+    return max(0.0, paper - float(np.percentile(value, 5)))
 
 
 def _stamp_or_pen(mask: np.ndarray, h: float) -> SignatureKind:

@@ -1119,3 +1119,18 @@ def test_a_year_read_in_the_future_is_put_right_only_when_one_look_alike_fits() 
     assert pick_doc_date(rows, DocType.LAB_REPORT).value == "2036-02-19"  # type: ignore[union-attr]
     later = pick_doc_date(build_rows(page("检验报告单", "报告日期:2027-02-19")), DocType.LAB_REPORT, as_of=as_of)
     assert later is not None and later.value == "2027-02-19"
+
+
+def test_a_lab_report_without_its_report_date_takes_the_latest_date_of_its_exam() -> None:
+    """GIVEN an imaging report with 检查日期 at its head and a bare 日期 by the signature at its foot
+    (the report's own), or a report whose foot date lost its label on the scan
+    THEN the later date: a report is never issued before its exam."""
+    picked = _pick(DocType.LAB_REPORT, "CT检查报告单", ["科室:内科", "检查日期:2026.03.04"], "影像所见:未见异常",
+                   ["报告医师:王五", "日期:2026.03.05"])
+    assert picked is not None and picked.value == "2026-03-05"
+    picked = _pick(DocType.LAB_REPORT, "病理检查报告单", ["送检科室:肿瘤科", "检查日期:2026年3月10日"], "病理诊断:腺癌",
+                   "2026年3月14日")
+    assert picked is not None and picked.value == "2026-03-14"
+    # A labelled report date still wins over a later unlabelled one.
+    picked = _pick(DocType.LAB_REPORT, "检验报告单", ["报告日期:2026-03-05"], "2026-03-09")
+    assert picked is not None and picked.value == "2026-03-05"

@@ -94,6 +94,35 @@ def test_an_empty_signature_area_fails_with_its_box() -> None:
     assert "医师签名" in check.reason
 
 
+def faded(image: np.ndarray, keep: float, blur: float) -> np.ndarray:
+    """A washed-out copy: every ink lifted towards the paper (thin toner, an over-exposed photo) and
+    softened, as a faint pen line becomes on a poor scan."""
+    lifted = (255 - (255 - image.astype(np.float32)) * keep).clip(0, 255).astype(np.uint8)
+    return cv2.GaussianBlur(lifted, (0, 0), blur)
+
+
+def test_on_a_faded_page_an_empty_looking_area_is_only_a_reviewers_question() -> None:
+    """GIVEN the same pages washed out until the print is faint THEN an empty area is still a FAIL,
+    but no longer sure enough (< 0.8) to tell the applicant: a faint signature could have vanished."""
+    image, ocr = draw("empty")
+    check = check_signature(ocr, [faded(image, 0.18, 1.2)], NO_SEAL, required=True)
+    assert (check.outcome, check.kind) == (Outcome.FAIL, "none")
+    assert check.confidence < 0.8
+    clear = check_signature(ocr, [image], NO_SEAL, required=True)
+    assert clear.confidence >= 0.9
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_on_a_faded_page_faint_pen_strokes_are_still_a_signature(seed: int) -> None:
+    """Black pen lifted to a quarter of its darkness is read as a signature against the page's faint
+    print; fainter still, a stroke may be lost, but then the FAIL is never sure enough to tell."""
+    image, ocr = draw("pen", seed=seed, pen=(30, 30, 35))
+    check = check_signature(ocr, [faded(image, 0.25, 1.2)], NO_SEAL, required=True)
+    assert (check.outcome, check.kind) == (Outcome.PASS, "handwritten")
+    fainter = check_signature(ocr, [faded(image, 0.18, 1.2)], NO_SEAL, required=True)
+    assert fainter.outcome == Outcome.PASS or fainter.confidence < 0.8
+
+
 def test_a_printed_name_is_no_hand_signature_unless_the_policy_accepts_it() -> None:
     image, ocr = draw("printed")
     strict = check_signature(ocr, [image], NO_SEAL, required=True)
