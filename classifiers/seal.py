@@ -220,14 +220,18 @@ def _shape_features(
     x, y = _ellipse_samples(cx, cy, a, b, angle, rim_scales, n)
     xi, yi = np.rint(x).astype(int), np.rint(y).astype(int)
     inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    if off_paper is not None:
-        inside[inside] = ~off_paper[yi[inside], xi[inside]]
-    # Directions whose rim falls off the image or off the photographed sheet (a seal cut by the
-    # page edge or a tight crop) are neither evidence for nor against a ring.
-    visible = inside.all(axis=1)
     hit = np.zeros_like(inside)
     hit[inside] = mask[yi[inside], xi[inside]] > 0
     covered = hit.any(axis=1)
+    # Directions whose rim falls off the image or off the photographed sheet (a seal cut by the
+    # page edge or a tight crop) are neither evidence for nor against a ring. Ink is always on the
+    # sheet, though: where a shadow made part of the sheet look like the desk, a direction whose
+    # rim holds ink still counts.
+    visible = inside.all(axis=1)
+    if off_paper is not None:
+        off = np.zeros_like(inside)
+        off[inside] = off_paper[yi[inside], xi[inside]]
+        visible &= ~off.any(axis=1) | covered
     n_visible = int(visible.sum())
     enough = n_visible >= n // 3
     band_cov = float((covered & visible).sum() / n_visible) if enough else 0.0

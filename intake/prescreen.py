@@ -52,7 +52,8 @@ log = logging.getLogger(__name__)
 
 # Bump when the seal detector changes what it finds (or what is read under a seal): cached seal
 # findings, and the OCR results the text under a seal was added to, are then re-made.
-SEAL_FINDING_VERSION = 6  # 6: a seal cut by a photographed sheet's edge (the desk is no evidence)
+# 7: ink on the rim counts as on the sheet (a shadow is no desk); 6: a seal cut by the sheet's edge.
+SEAL_FINDING_VERSION = 7
 # Bumped with any change to what is read again before a result is cached (under the seal, dates).
 REREAD_VERSION = 1  # 1: areas where a document's own date should be but none was read
 

@@ -935,3 +935,22 @@ def test_a_photocopy_or_faxs_grey_wash_is_no_desk(fax: bool) -> None:
     copied = copy_degrade(rgb, random.Random(f"wash:{fax}"), fax=fax).image
     finding = find_seal([cv2.cvtColor(np.asarray(copied), cv2.COLOR_RGB2BGR)])
     assert finding.present and finding.color == "red"
+
+
+def test_a_seal_in_a_shadow_that_joins_the_desk_is_found() -> None:
+    """GIVEN a photographed certificate whose corner, seal included, lies in a hand's shadow as dark
+    as the desk it joins (so the sheet there looks like desk) THEN the seal's ring, red ink that can
+    only be on the sheet, still counts all round and the seal is found; the same page without a
+    seal still has none."""
+
+    def shadowed(page: np.ndarray) -> np.ndarray:
+        photo = on_desk(page, tilt=0.0, scale=0.55, desk=(95, 98, 102)).astype(np.float32)
+        h, w = photo.shape[:2]
+        yy, xx = np.mgrid[0:h, 0:w]
+        shade = np.where(xx / w + (1 - yy / h) > 1.05, 0.45, 1.0)[..., None]  # the upper right corner
+        return recompress((photo * shade).clip(0, 255).astype(np.uint8), 80, 1)
+
+    page = draw_page(seal=draw_seal(300, HOSPITAL, ring=4, uneven=3), seal_at=(900, 420))
+    finding = find_seal([shadowed(page)])
+    assert finding.present and finding.color == "red"
+    assert not find_seal([shadowed(draw_page())]).present
