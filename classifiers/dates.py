@@ -1506,11 +1506,9 @@ def unread_date_areas(
 
 
 def _centre_inside(box: Box, area: Box) -> bool:
-    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    cx, cy = box.center
     return area.x0 <= cx <= area.x1 and area.y0 <= cy <= area.y1
 
 
 def _mostly_inside(a: Box, b: Box) -> bool:
-    w = min(a.x1, b.x1) - max(a.x0, b.x0)
-    h = min(a.y1, b.y1) - max(a.y0, b.y0)
-    return w > 0 and h > 0 and w * h >= 0.6 * max(a.width * a.height, 1.0)
+    return a.overlap(b) >= 0.6 * max(a.width * a.height, 1.0)

@@ -33,13 +33,8 @@ _RED_EXCESS = 40
 def _overlaps(box: Box, lines: Sequence[OcrLine]) -> bool:
     """Whether ``box`` is mostly covered by a line already read (the same text read twice)."""
     area = max(box.width * box.height, 1.0)
-    for line in lines:
-        b = line.box
-        w = min(box.x1, b.x1) - max(box.x0, b.x0)
-        h = min(box.y1, b.y1) - max(box.y0, b.y0)
-        if w > 0 and h > 0 and w * h >= 0.4 * min(area, max(b.width * b.height, 1.0)):
-            return True
-    return False
+    return any(box.overlap(line.box) >= 0.4 * min(area, max(line.box.width * line.box.height, 1.0))
+               for line in lines)
 
 
 def fade_red(image: np.ndarray) -> np.ndarray:
@@ -94,12 +89,7 @@ def replace_lines(lines: Sequence[OcrLine], better: Sequence[OcrLine]) -> list[O
     from ocr.engine import sort_reading_order
 
     def covered(line: OcrLine) -> bool:
-        a = line.box
-        area = max(a.width * a.height, 1.0)
-        for b in (n.box for n in better):
-            w, h = min(a.x1, b.x1) - max(a.x0, b.x0), min(a.y1, b.y1) - max(a.y0, b.y0)
-            if w > 0 and h > 0 and w * h >= 0.5 * area:
-                return True
-        return False
+        area = max(line.box.width * line.box.height, 1.0)
+        return any(line.box.overlap(n.box) >= 0.5 * area for n in better)
 
     return sort_reading_order([*(line for line in lines if not covered(line)), *better])

@@ -37,6 +37,12 @@ class Box(BaseModel):
     def center(self) -> tuple[float, float]:
         return ((self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2)
 
+    def overlap(self, other: Box) -> float:
+        """The area the two boxes share (0 when they do not meet)."""
+        w = min(self.x1, other.x1) - max(self.x0, other.x0)
+        h = min(self.y1, other.y1) - max(self.y0, other.y0)
+        return w * h if w > 0 and h > 0 else 0.0
+
 
 class OcrLine(BaseModel):
     """One line of text as the engine (or the PDF text layer) returned it."""
