@@ -43,7 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from classifiers.identity import stated_birth_date
+from classifiers.identity import possible_birth_date
 from classifiers.text import fix_digit_confusions, fold
 from classifiers.types import DocType, FieldValue
 from ocr.types import Box
@@ -175,7 +175,8 @@ _MD_PARTIAL = re.compile(
     r"(?<![\d.\-/年])(?:(?P<ys>\d{1,3})\s*[年午牛车])?\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号曰]"
 )
 _MD_PARTIAL_CN = re.compile(
-    rf"(?<![{_CN_DIGIT_CLASS}年])(?P<m>[{_CN_SMALL_CLASS}]{{1,2}})\s*月\s*(?P<d>[{_CN_SMALL_CLASS}]{{1,3}})\s*[日号]"
+    rf"(?<![{_CN_DIGIT_CLASS}年])(?:(?P<ys>[{_CN_DIGIT_CLASS}]{{1,3}})\s*[{_YEAR_UNITS}]\s*)?"
+    rf"(?P<m>[{_CN_SMALL_CLASS}]{{1,2}})\s*月\s*(?P<d>[{_CN_SMALL_CLASS}]{{1,3}})\s*[日号]"
 )
 # "026-02-17": a numeric date whose year lost its first digit under a seal or at a box's edge (the
 # "0" of 20xx kept, so no lab value or range reads as one); a clock glued on is allowed.
@@ -438,10 +439,11 @@ def parse_date(text: str) -> ParsedDate | None:
 
 
 def birth_date_from_id(id_number: str | None) -> dt.date | None:
-    """The birth date written in an 18-digit resident ID number (digits 7-14), or None."""
+    """The birth date written in an 18-digit resident ID number (digits 7-14), or None (also when
+    a misread digit writes no possible birth date: no date of the page is judged against 3968)."""
     if not re.fullmatch(r"\d{17}[\dXx]", id_number or ""):
         return None
-    return stated_birth_date(id_number or "")
+    return possible_birth_date(id_number or "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -859,7 +861,8 @@ def _partial_dates(
             continue
         if chinese:
             month, day = _cn_small_number(m.group("m")), _cn_small_number(m.group("d"))
-            suffix = None
+            # "六年二月二十日": the year's first numerals lost under a seal; its last ones say which year.
+            suffix = "".join(str(_CN_DIGITS[c]) for c in m.group("ys")) if m.group("ys") else None
         else:
             month, day, suffix = int(m.group("m")), int(m.group("d")), m.group("ys")
         if month is None or day is None:

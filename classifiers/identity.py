@@ -615,12 +615,18 @@ def stated_birth_date(number: str) -> dt.date | None:
         return None
 
 
+def possible_birth_date(number: str) -> dt.date | None:
+    """The birth date digits 7-14 write when a living person can have been born on it (a misread
+    "3968" writes none), else None."""
+    birth = stated_birth_date(number)
+    return birth if birth is not None and _EARLIEST_BIRTH <= birth <= dt.date.today() else None
+
+
 def _impossible_birth(number: str) -> bool:
     """Whether the birth date of a second-generation number (digits 7-14) is no possible date."""
     if len(number) < 14 or not number[:14].isdigit():
         return False
-    birth = stated_birth_date(number)
-    return birth is None or not _EARLIEST_BIRTH <= birth <= dt.date.today()
+    return possible_birth_date(number) is None
 
 
 def _value(field: FieldValue | None) -> str | None:

@@ -171,6 +171,14 @@ def test_birth_date_from_id_number() -> None:
     assert birth_date_from_id("37078219870917024X") == dt.date(1987, 9, 17)
     assert birth_date_from_id("320102195013011234") is None
     assert birth_date_from_id(None) is None
+    assert birth_date_from_id("110105396808049713") is None  # 1968 misread as 3968: no one's birth
+
+
+def test_a_misread_birth_year_does_not_rule_out_the_documents_date() -> None:
+    """GIVEN a front sheet whose ID number was read with 1968 as 3968 THEN its 出院时间 is still its date."""
+    rows = build_rows(page("住院病案首页", "身份证号：110105396808049713", "出院时间：2025年04月11日"))
+    picked = pick_doc_date(rows, DocType.MEDICAL_RECORD, birth_date=birth_date_from_id("110105396808049713"))
+    assert picked is not None and picked.value == "2025-04-11"
 
 
 # --------------------------------------------------------------------------------------------
@@ -595,6 +603,15 @@ def test_a_date_whose_year_the_seal_hid_takes_the_year_of_the_page() -> None:
         build_rows(_seal_certificate(_box("025年12月24日", 800, 480))), DocType.DIAGNOSIS_CERTIFICATE
     )
     assert picked is not None and picked.value == "2025-12-24"
+    # In Chinese numerals: "二〇二" under the seal, "六年" left; not a span of years in a history.
+    body = ["检查日期：二〇二六年二月十九日"]
+    picked = pick_doc_date(
+        build_rows(_seal_certificate(_box("六年二月二十日", 800, 480), body=body)), DocType.DIAGNOSIS_CERTIFICATE
+    )
+    assert picked is not None and picked.value == "2026-02-20" and picked.confidence is not None
+    assert picked.confidence < 0.8
+    assert [c for c in date_candidates(build_rows(page("糖尿病史六年，二月前加重", *body)))
+            if c.date.year_inferred] == []
 
 
 def test_a_date_without_year_and_nothing_to_take_it_from_is_no_date() -> None:
