@@ -480,9 +480,11 @@ _LABEL_PATTERNS: tuple[tuple[DateKind, str], ...] = (
     ("birth", r"出\s*生|生\s*日"),
     ("valid", r"有\s*效\s*期|有\s*效\s*日\s*期|有\s*效\s*至|截\s*止|到\s*期|失\s*效"),
     ("appointment", r"预\s*约|复\s*诊\s*(?:日|时)|随\s*访\s*(?:日|时)|下\s*次|复\s*查\s*(?:日|时)"),
-    ("admission", r"入\s*院"),
+    # 入院/出院 with the 院 misread (入朝时间, 出阮日期): any one other character before 时间/日期, but
+    # not 出生, 出具, 出诊, 出报 or the lab's 出血时间, which are other dates or no date.
+    ("admission", r"入\s*院|入\s*[^\s\d\W生具诊出]\s*(?:时\s*间|日\s*期)"),
     ("stay", r"住\s*院\s*(?:日\s*期|时\s*间|期\s*间)"),
-    ("discharge", r"出\s*院"),
+    ("discharge", r"出\s*院|出\s*[^\s\d\W生具诊报入血]\s*(?:时\s*间|日\s*期)"),
     ("sampling", r"采\s*样|采\s*集|送\s*检|收\s*样|留\s*样|取\s*样|采\s*血|标\s*本\s*(?:日|时)"),
     ("receipt", r"接\s*收|核\s*收|送\s*达|收\s*到|签\s*收|登\s*记|收\s*费|挂\s*号\s*时"),
     ("order", r"开\s*单|申\s*请|医\s*嘱"),
@@ -492,8 +494,9 @@ _LABEL_PATTERNS: tuple[tuple[DateKind, str], ...] = (
     # Not the title's 报告单/报告书, which says what the page is, not what a date is.
     ("report", r"报\s*告(?!\s*[单书])|发\s*布|告\s*(?:日\s*期|时\s*间)"),
     ("exam", r"检\s*验|检\s*查|检\s*测|化\s*验|测\s*定|分\s*析|上\s*机|拍\s*片|扫\s*描"),
-    # Not 门诊部/门诊号/急诊科: a department or a number (a seal's "门诊部" often sits over the date).
-    ("visit", r"就\s*诊|门\s*诊(?!\s*[部号科楼室办病专])|初\s*诊|复\s*诊|挂\s*号|看\s*诊|急\s*诊(?!\s*[部号科楼室])"),
+    # 门诊/急诊 only as 门诊日期, 门诊时间, 门诊：: not 门诊部/门诊号/急诊科, a department or a number, and
+    # not a seal's "门诊专用章" read into the date it covers ("门诊2025年6月19").
+    ("visit", r"就\s*诊|门\s*诊(?=\s*[日时:：])|初\s*诊|复\s*诊|挂\s*号|看\s*诊|急\s*诊(?=\s*[日时:：])"),
     (
         "issue",
         r"开\s*具|出\s*具|开\s*证|证\s*明|签\s*名|签\s*字|签\s*发|发\s*放|填\s*写|填\s*报|医\s*师|医\s*生|开\s*票"

@@ -43,7 +43,7 @@ from ocr import OcrEngine, read_document, render_pages
 from ocr.errors import OcrEngineError, OcrError
 from ocr.memory import release_freed_memory
 from ocr.reread import read_area, replace_lines, reread_under_seal
-from ocr.types import Box, OcrResult
+from ocr.types import Box, OcrLine, OcrResult
 
 if TYPE_CHECKING:
     from ocr.seal_text import SealTextReader
@@ -55,7 +55,9 @@ log = logging.getLogger(__name__)
 # 7: ink on the rim counts as on the sheet (a shadow is no desk); 6: a seal cut by the sheet's edge.
 SEAL_FINDING_VERSION = 7
 # Bumped with any change to what is read again before a result is cached (under the seal, dates).
-REREAD_VERSION = 1  # 1: areas where a document's own date should be but none was read
+# 1: areas where a document's own date should be but none was read; 2: a whole date read again
+# around the seal replaces the part of it first read.
+REREAD_VERSION = 2
 
 
 # The text under a seal is read again only on a page that was itself read: this many lines, half
@@ -202,7 +204,7 @@ class Prescreener:
         scores = sorted(line.score for line in page.lines)
         if len(scores) < READ_PAGE_MIN_LINES or scores[len(scores) // 2] < READ_PAGE_MIN_SCORE:
             return  # a page that was not read well is judged as it was read, not by its seal's corner
-        missed = reread_under_seal(self.engine, images[seal.page], seal.box, page.lines)
+        missed = reread_under_seal(self.engine, images[seal.page], seal.box, page.lines, better=reads_a_lost_date)
         if missed:
             page.lines = replace_lines(page.lines, missed)
 
@@ -257,6 +259,15 @@ class Prescreener:
             return failed_document(name, sha256, message, "internal", detail=exc)
         self.keep_pixel_findings(outcome)
         return document_report(name, sha256, outcome, analysis, seconds=time.perf_counter() - started)
+
+
+def reads_a_lost_date(line: OcrLine, first: Sequence[OcrLine]) -> bool:
+    """Whether ``line``, read again, holds a whole date (day and year) that ``first``, the lines
+    first read in its place, do not: the seal hid part of it from the first reading."""
+    def whole_date(text: str) -> bool:
+        return any(date.day is not None and not date.repaired for date, _ in find_dates(fold(text)))
+
+    return whole_date(line.text) and not any(whole_date(old.text) for old in first)
 
 
 def cached_pixel_findings(stored: dict[str, Any] | None) -> dict[str, Any]:

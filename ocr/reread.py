@@ -12,7 +12,7 @@ about ``TARGET_TEXT_PX`` high and with red ink faded, as a person would hold it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import cv2
@@ -30,11 +30,15 @@ MARGIN = 0.6
 _RED_EXCESS = 40
 
 
-def _overlaps(box: Box, lines: Sequence[OcrLine]) -> bool:
-    """Whether ``box`` is mostly covered by a line already read (the same text read twice)."""
+def _overlapping(box: Box, lines: Sequence[OcrLine]) -> list[OcrLine]:
+    """The lines already read that mostly share ``box``'s place (the same text read twice)."""
     area = max(box.width * box.height, 1.0)
-    return any(box.overlap(line.box) >= 0.4 * min(area, max(line.box.width * line.box.height, 1.0))
-               for line in lines)
+    return [line for line in lines
+            if box.overlap(line.box) >= 0.4 * min(area, max(line.box.width * line.box.height, 1.0))]
+
+
+def _overlaps(box: Box, lines: Sequence[OcrLine]) -> bool:
+    return bool(_overlapping(box, lines))
 
 
 def fade_red(image: np.ndarray) -> np.ndarray:
@@ -75,12 +79,27 @@ def read_area(engine: OcrEngine, image: np.ndarray, area: Box, *, text_height: f
     ]
 
 
-def reread_under_seal(engine: OcrEngine, image: np.ndarray, seal: Box, lines: Sequence[OcrLine]) -> list[OcrLine]:
+def reread_under_seal(
+    engine: OcrEngine,
+    image: np.ndarray,
+    seal: Box,
+    lines: Sequence[OcrLine],
+    *,
+    better: Callable[[OcrLine, Sequence[OcrLine]], bool] | None = None,
+) -> list[OcrLine]:
     """Lines around ``seal`` on ``image`` (the normalised page) that ``lines`` (the page's own
-    reading) lack: the crop with the red faded, OCR'd on its own, mapped back to the page."""
+    reading) lack: the crop with the red faded, OCR'd on its own, mapped back to the page. A line
+    read where ``lines`` already has some is taken too when ``better(line, those)`` says it reads
+    them better (the whole date where the seal left "六年二月二十日"); ``replace_lines`` puts
+    them in."""
     mx, my = MARGIN * seal.width, MARGIN * seal.height
     area = Box(x0=seal.x0 - mx, y0=seal.y0 - my, x1=seal.x1 + mx, y1=seal.y1 + my)
-    return [line for line in read_area(engine, image, area) if not _overlaps(line.box, lines)]
+    out = []
+    for line in read_area(engine, image, area):
+        there = _overlapping(line.box, lines)
+        if not there or (better is not None and better(line, there)):
+            out.append(line)
+    return out
 
 
 def replace_lines(lines: Sequence[OcrLine], better: Sequence[OcrLine]) -> list[OcrLine]:

@@ -614,6 +614,26 @@ def test_a_date_whose_year_the_seal_hid_takes_the_year_of_the_page() -> None:
             if c.date.year_inferred] == []
 
 
+@pytest.mark.parametrize(
+    ("label", "kind"),
+    [("入朝时间", "admission"), ("出阮日期", "discharge"), ("出生日期", "birth"), ("出具日期", "issue"),
+     ("出血时间", None), ("入院时间", "admission"), ("出院日期", "discharge")],
+)
+def test_a_stays_labels_with_the_院_misread_are_still_its_labels(label: str, kind: str | None) -> None:
+    assert classify_label(label) == (kind or "generic")
+
+
+def test_a_seals_words_read_into_the_date_it_covers_are_no_label() -> None:
+    """GIVEN the seal's "门诊专用章" read into the issue date under it ("门诊2025年6月19") THEN still the
+    certificate's date; 门诊日期 and 门诊： stay the visit's labels."""
+    rows = build_rows(_seal_certificate(_box("门诊2025年6月19", 800, 480)))
+    picked = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE)
+    assert picked is not None and picked.value == "2025-06-19"
+    for text in ("门诊日期：2025-06-19", "门诊：2025-06-19", "急诊时间 2025-06-19"):
+        [candidate] = date_candidates(build_rows(page(text)))
+        assert candidate.kind == "visit", text
+
+
 def test_a_date_without_year_and_nothing_to_take_it_from_is_no_date() -> None:
     rows = build_rows(_seal_certificate(_box("12月24日", 800, 480)))
     assert date_candidates(rows) == []

@@ -82,6 +82,46 @@ def test_a_page_that_was_not_read_well_is_not_read_again(tmp_path: Path) -> None
     assert Engine.calls == 1 and "日期：2026年02月05日" in sharp.text
 
 
+def test_a_whole_date_read_again_replaces_the_part_the_seal_left(tmp_path: Path) -> None:
+    """GIVEN a sharp page whose seal hid "二〇二" of its date, so that only "六年二月二十日" was read
+    WHEN the crop around the seal reads the whole date THEN it replaces the part; a line the page
+    already read whole is not replaced by another reading of it."""
+    from classifiers.types import SealFinding
+    from intake.settings import Settings
+    from ocr.types import OcrPage, OcrResult
+
+    date_box = Box(x0=150, y0=150, x1=250, y1=170)
+
+    class Engine:
+        said: list[OcrLine] = []
+
+        def recognise(self, img: np.ndarray) -> list[OcrLine]:
+            # The crop starts 60 px left of and above the seal: boxes here are in the crop's pixels.
+            return [OcrLine(text=line.text, score=line.score, box=Box(x0=line.box.x0 - 40, y0=line.box.y0 - 40,
+                                                                        x1=line.box.x1 - 40, y1=line.box.y1 - 40))
+                    for line in Engine.said]
+
+    prescreener = Prescreener(Settings(db={"url": f"sqlite:///{tmp_path / 'db'}"}))
+    prescreener.__dict__["engine"] = Engine()
+    seal = SealFinding(present=True, color="red", page=0, box=Box(x0=100, y0=100, x1=200, y1=200), score=0.9)
+    image = np.full((400, 300, 3), 250, np.uint8)
+
+    def page(date_text: str) -> OcrResult:
+        lines = [OcrLine(text="门诊病历记录", box=Box(x0=10, y0=20 * i, x1=60, y1=20 * i + 15), score=0.95)
+                 for i in range(6)]
+        lines.append(OcrLine(text=date_text, box=date_box, score=0.95))
+        only = OcrPage(index=0, width=300, height=400, source="ocr", lines=lines)
+        return OcrResult(media_type="image/jpeg", fingerprint="test", pages=[only])
+
+    Engine.said = [OcrLine(text="二〇二六年二月二十日", box=Box(x0=140, y0=148, x1=252, y1=172), score=0.93)]
+    cut = page("六年二月二十日")
+    prescreener.read_under_seal(cut, [image], seal)
+    assert "二〇二六年二月二十日" in cut.text and "\n六年二月二十日" not in f"\n{cut.text}"
+    whole = page("2026年2月20日")
+    prescreener.read_under_seal(whole, [image], seal)
+    assert "2026年2月20日" in whole.text and "二〇二六年二月二十日" not in whole.text
+
+
 def test_a_better_reading_replaces_the_lines_it_covers_and_keeps_the_rest() -> None:
     from ocr.reread import replace_lines
 
