@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -93,7 +94,7 @@ def test_a_whole_date_read_again_replaces_the_part_the_seal_left(tmp_path: Path)
     date_box = Box(x0=150, y0=150, x1=250, y1=170)
 
     class Engine:
-        said: list[OcrLine] = []
+        said: ClassVar[list[OcrLine]] = []
 
         def recognise(self, img: np.ndarray) -> list[OcrLine]:
             # The crop starts 60 px left of and above the seal: boxes here are in the crop's pixels.
