@@ -195,7 +195,8 @@ class Prescreener:
             log.warning("keeping the pixel findings of %s failed", sha256, exc_info=True)
 
     def read_under_seal(self, ocr: OcrResult, images: Sequence[np.ndarray], seal: SealFinding) -> None:
-        """Add to the sealed page the lines its seal hid from the detector (``ocr.reread``)."""
+        """Add to the sealed page the lines its seal hid from the detector, and the whole dates of
+        which the first reading kept a part (``ocr.reread``)."""
         if not seal.present or seal.box is None or seal.page is None or seal.page >= len(images):
             return
         page = ocr.pages[seal.page]
@@ -204,9 +205,9 @@ class Prescreener:
         scores = sorted(line.score for line in page.lines)
         if len(scores) < READ_PAGE_MIN_LINES or scores[len(scores) // 2] < READ_PAGE_MIN_SCORE:
             return  # a page that was not read well is judged as it was read, not by its seal's corner
-        missed = reread_under_seal(self.engine, images[seal.page], seal.box, page.lines, better=reads_a_lost_date)
-        if missed:
-            page.lines = replace_lines(page.lines, missed)
+        found = reread_under_seal(self.engine, images[seal.page], seal.box, page.lines, better=reads_a_lost_date)
+        if found:
+            page.lines = replace_lines(page.lines, found)
 
     def read_dates_again(self, ocr: OcrResult, images: Sequence[np.ndarray]) -> None:
         """Read again, closer, where a document's own date should be but none was read

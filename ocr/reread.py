@@ -37,10 +37,6 @@ def _overlapping(box: Box, lines: Sequence[OcrLine]) -> list[OcrLine]:
             if box.overlap(line.box) >= 0.4 * min(area, max(line.box.width * line.box.height, 1.0))]
 
 
-def _overlaps(box: Box, lines: Sequence[OcrLine]) -> bool:
-    return bool(_overlapping(box, lines))
-
-
 def fade_red(image: np.ndarray) -> np.ndarray:
     """A copy of a BGR image with red and pink ink (a seal) turned white."""
     bgr = image.astype(np.int16)

@@ -44,11 +44,11 @@ def test_red_ink_is_faded_and_black_print_kept() -> None:
 
 
 def test_a_line_read_again_is_not_added_twice() -> None:
-    from ocr.reread import _overlaps
+    from ocr.reread import _overlapping
 
     line = OcrLine(text="日期：2026年02月05日", box=Box(x0=100, y0=100, x1=300, y1=130), score=1.0)
-    assert _overlaps(Box(x0=105, y0=102, x1=295, y1=128), [line])
-    assert not _overlaps(Box(x0=100, y0=140, x1=300, y1=170), [line])
+    assert _overlapping(Box(x0=105, y0=102, x1=295, y1=128), [line]) == [line]
+    assert _overlapping(Box(x0=100, y0=140, x1=300, y1=170), [line]) == []
 
 
 def test_a_page_that_was_not_read_well_is_not_read_again(tmp_path: Path) -> None:
