@@ -338,6 +338,21 @@ def check_signature(
                    reason=f"“{best.area.label}”处未见医生签字或签章")
 
 
+def signature_under_policy(stored: SignatureCheck, *, required: bool, printed_name_ok: bool) -> SignatureCheck | None:
+    """A stored signature check judged under a policy that may have changed, without the page's
+    pixels (the re-scan of the backlog after a policy change): the stored check where the policy's
+    change cannot change it, NOT_APPLICABLE where no signature is required any more, and None where
+    the areas must be read again (the type was not required when it was read, or a printed name's
+    standing changed, which may make another area the one judged)."""
+    if not required:
+        return SignatureCheck(outcome=Outcome.NOT_APPLICABLE)
+    if stored.outcome == Outcome.NOT_APPLICABLE:
+        return None
+    if stored.kind == "printed_name" and (stored.outcome == Outcome.PASS) != printed_name_ok:
+        return None
+    return stored
+
+
 def _result(outcome: Outcome, reading: AreaReading, confidence: float, reason: str | None = None) -> SignatureCheck:
     a, lb = reading.area.area, reading.area.label_box
     return SignatureCheck(

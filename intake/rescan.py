@@ -6,13 +6,15 @@ Only what the change requires is redone, per application, from the versions its 
 
 - ``assessment``: a policy, the registry or the catalogue changed. The checks that depend on them
   (seal, hospital, recency, diagnosis: ``classifiers.pipeline.rule_checks``) are re-run on the
-  fields already extracted and the seal finding cached with the OCR result, then the round is
-  assessed again (``intake.service.assess_reports``). No page is decoded.
+  fields already extracted and the seal finding cached with the OCR result, the signature check is
+  judged again under the policy (``classifiers.signature.signature_under_policy``), then the round
+  is assessed again (``intake.service.assess_reports``). No page is decoded.
 - ``classification``: the classifiers changed. Each document is analysed again from its cached
   OCR result and seal finding (``Prescreener.analyse_file`` hits the OCR cache).
 - ``ocr``: the OCR fingerprint changed, or ``force_ocr``: the documents are read again.
 
-A document whose cache entry is gone is taken one level deeper; the item says what was redone.
+A document whose cache entry is gone, or whose signature areas a policy change asks to read again
+(a type newly required to be signed), is taken one level deeper; the item says what was redone.
 
 The result per application is a diff (old → new verdict, problems and reviewer flags that
 appeared or disappeared, fields whose value changed, reviewer edits a new extraction disagrees
@@ -213,11 +215,14 @@ def _read_confidence(result: dict[str, Any]) -> float:
 
 def recheck(doc: DocumentReport, prescreener: Prescreener, application: Application, *,
             seal: SealFinding, read_confidence: float | None,
-            data: ApplicationData | None = None) -> DocumentReport:
+            data: ApplicationData | None = None) -> DocumentReport | None:
     """A document's report with its policy-, registry- and catalogue-dependent checks run again on
-    its stored fields and type (as extracted: reviewers' edits are laid over it by the assessment).
+    its stored fields and type (as extracted: reviewers' edits are laid over it by the assessment),
+    and its signature check judged again under the policy; None when that needs the page's signature
+    areas read again (``classifiers.signature.signature_under_policy``): the caller goes deeper.
     ``data``: ``application_data(application)``, when the caller has it already."""
     from classifiers.pipeline import rule_checks
+    from classifiers.signature import signature_under_policy
 
     if doc.error is not None or doc.doc_type is None:
         return doc
@@ -225,12 +230,16 @@ def recheck(doc: DocumentReport, prescreener: Prescreener, application: Applicat
     policy = prescreener.policies.for_region(application.region)
     ctx = policy.context_for(doc.doc_type, application_date=data.application_date,
                              applicant_name=data.applicant_name, id_number=data.id_number, disease=data.disease)
+    signature = signature_under_policy(doc.checks.signature, required=ctx.signature_required,
+                                       printed_name_ok=ctx.printed_signature_ok)
+    if signature is None:
+        return None
     fields = fields_of(doc)
     checks = rule_checks(doc.doc_type, fields, seal, ctx, registry=prescreener.registry,
                          catalogue=prescreener.catalogue, read_confidence=read_confidence)
     # A new report around new checks; the rest is shared with ``doc`` (a fresh reading of the row).
     return doc.model_copy(update={"checks": DocumentChecks(**checks, identity=doc.checks.identity,
-                                                           quality=doc.checks.quality)})
+                                                           quality=doc.checks.quality, signature=signature)})
 
 
 def redo_application(prescreener: Prescreener, files: Any, app: Application, case: Case, *,
@@ -278,8 +287,11 @@ def _redo_document(prescreener: Prescreener, files: Any, app: Application, doc: 
     if depth == "assessment":
         if doc.sha256 in readings:
             seal, read = readings[doc.sha256]
-            return recheck(doc, prescreener, app, seal=seal, read_confidence=read, data=data), "assessment"
-        depth = "classification"  # the cached OCR result or seal finding is gone
+            rechecked = recheck(doc, prescreener, app, seal=seal, read_confidence=read, data=data)
+            if rechecked is not None:
+                return rechecked, "assessment"
+        # The cached OCR result or seal finding is gone, or the signature areas must be read again.
+        depth = "classification"
     if depth == "ocr" and force_ocr:
         with prescreener.sessions.begin() as session:
             entry = session.get(OcrCacheEntry, (doc.sha256, prescreener.fingerprint))

@@ -202,7 +202,7 @@ def check_detail(name: str, check: dict[str, Any]) -> str:
             return f"识别为「{check['matched_term']}」" + (f"（{check['icd10']}）" if check.get("icd10") else "")
         return ""
     if name == "signature":
-        return {"handwritten": "见手写签名", "stamp": "见医师签章", "printed_name": "仅见打印的医师姓名",
+        return {"handwritten": "见手写签名", "stamp": "见医师签章", "printed_name": "见打印的医师姓名（电子病历签名）",
                 "none": "签名处空白"}.get(check.get("kind") or "", "")
     return ""
 

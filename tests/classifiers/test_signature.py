@@ -210,3 +210,21 @@ def test_generated_outpatient_records_through_the_real_ocr(kind: str, outcome: O
     read = read_document(doc.data, OcrEngine(Settings().ocr))
     check = check_signature(read.ocr, read.images, find_seal(read.images), required=True)
     assert check.outcome == outcome, check
+
+
+def test_a_stored_check_judged_again_under_a_changed_policy() -> None:
+    """The re-scan's assessment depth: what a policy change decides without the pixels, and where
+    the signature areas must be read again (None)."""
+    from classifiers.signature import signature_under_policy
+    from classifiers.types import SignatureCheck
+
+    empty = SignatureCheck(outcome=Outcome.FAIL, confidence=0.9, present=False, kind="none")
+    printed_fail = SignatureCheck(outcome=Outcome.FAIL, confidence=0.6, present=False, kind="printed_name")
+    printed_pass = SignatureCheck(outcome=Outcome.PASS, confidence=0.8, present=False, kind="printed_name")
+    unjudged = SignatureCheck(outcome=Outcome.NOT_APPLICABLE)
+    assert signature_under_policy(empty, required=True, printed_name_ok=True) is empty
+    assert signature_under_policy(empty, required=False, printed_name_ok=False).outcome == Outcome.NOT_APPLICABLE
+    assert signature_under_policy(unjudged, required=True, printed_name_ok=False) is None
+    assert signature_under_policy(printed_fail, required=True, printed_name_ok=True) is None
+    assert signature_under_policy(printed_pass, required=True, printed_name_ok=False) is None
+    assert signature_under_policy(printed_pass, required=True, printed_name_ok=True) is printed_pass

@@ -418,3 +418,55 @@ def test_every_path_that_makes_a_case_records_its_versions(backlog: WorkerContex
         region = "六盘水市" if key[0].startswith("L") else "绥化市"
         assert made[key] == current_versions(default, region).as_dict(), key
     assert made[("R-1", 1, 1)]["registry"] == versions.file_hash(get_settings().registry_path)
+
+
+UNSIGNED = "c20_liupanshui_unsigned_record"  # 六盘水市: an outpatient record nobody signed
+UNSIGNED_RECORD = "门诊病历.jpg"
+
+
+def with_policy(ctx: WorkerContext, tmp_path: Path, file: str, added: str) -> None:
+    """The context's prescreener under the shipped policies with ``added`` appended to ``file``."""
+    policies = tmp_path / "policies"
+    shutil.copytree(POLICIES_DIR, policies, dirs_exist_ok=True)
+    text = (POLICIES_DIR / file).read_text("utf-8")
+    (policies / file).write_text(text + "\n" + added + "\n", "utf-8")
+    ctx.prescreener = variant(ctx.prescreener, policies_dir=policies)  # type: ignore[misc]
+
+
+@pytest.fixture
+def signed_backlog(tmp_path: Path, base_prescreener: Prescreener) -> Iterator[WorkerContext]:
+    """六盘水's unsigned record (its case: needs_supplement for signature_missing) and 绥化's ready case."""
+    ctx = context(tmp_path, base_prescreener)
+    for sample, case_id in ((UNSIGNED, "U-1"), (READY, "R-1")):
+        prescreen_folder(ctx, copy_case(tmp_path, sample, case_id))
+    with ctx.sessions() as session:
+        assert latest_case(session, session.scalars(select(Application).where(
+            Application.external_ref == "U-1")).one()).report["problems"] == [f"signature_missing:{UNSIGNED_RECORD}"]
+    yield ctx
+
+
+def test_a_policy_change_keeps_the_signature_check_it_does_not_touch(signed_backlog: WorkerContext,
+                                                                      tmp_path: Path) -> None:
+    """A change to 六盘水's recency limits re-runs the policy's checks on the stored fields: the
+    unsigned record's signature_missing stays (it was dropped with the other checks before)."""
+    with_policy(signed_backlog, tmp_path, "liupanshui.yaml", "recency_limit_days:\n  lab_report: 7")
+    entry = by_case(run(signed_backlog, selection=rescan.Selection(ids=("U-1",))))["U-1"]
+    assert entry["redone"] == "assessment" and entry["problems_removed"] == []
+    assert entry["problems_added"] and all(p.startswith("stale:") for p in entry["problems_added"])
+
+
+def test_a_signature_no_longer_required_is_lifted_without_reading_again(signed_backlog: WorkerContext,
+                                                                       tmp_path: Path) -> None:
+    with_policy(signed_backlog, tmp_path, "liupanshui.yaml", "signature_required: []")
+    entry = by_case(run(signed_backlog, selection=rescan.Selection(ids=("U-1",))))["U-1"]
+    assert entry["problems_removed"] == [f"signature_missing:{UNSIGNED_RECORD}"]
+    assert entry["redone"] == "assessment" and entry["new_verdict"] == "ready_for_review"
+
+
+def test_a_signature_newly_required_is_read_from_the_cached_pages(signed_backlog: WorkerContext,
+                                                                  tmp_path: Path) -> None:
+    """绥化 now requiring a signature on discharge summaries: no stored check says whether one is
+    signed, so the documents are analysed again from the OCR cache (classification depth)."""
+    with_policy(signed_backlog, tmp_path, "suihua.yaml", "signature_required: [discharge_summary]")
+    result = run(signed_backlog, selection=rescan.Selection(ids=("R-1",)))
+    assert result["redone"]["classification"] == 1 and result["redone"]["ocr"] == 0

@@ -62,16 +62,17 @@ def test_the_seed_states_both_rules() -> None:
 
 
 def test_liupanshui_requires_a_doctors_signature_on_outpatient_records_only(book: PolicyBook) -> None:
-    """门诊病历需医生签字: 六盘水 requires it of medical records (门诊病历, 病案首页); a printed name is
-    no 签字 there; no other region (and not the default) states such a rule."""
+    """门诊病历需医生签字: 六盘水 requires it of medical records (门诊病历, 病案首页), where a printed
+    doctor's name (an electronic record's signature) counts; no other region (and not the default)
+    states such a rule."""
     lps = book.for_region("六盘水市")
     assert lps.signature_required == [DocType.MEDICAL_RECORD]
-    assert lps.signature_accepts_printed_name is False
+    assert lps.signature_accepts_printed_name is True
     for region in ("绥化市", "神农架林区", "default"):
         assert book.for_region(region).signature_required == []
     ctx = lps.context_for(DocType.MEDICAL_RECORD, application_date=LPS.application_date,
                           applicant_name=LPS.applicant_name, id_number=LPS.id_number, disease=LPS.disease)
-    assert ctx.signature_required and not ctx.printed_signature_ok
+    assert ctx.signature_required and ctx.printed_signature_ok
     assert not lps.context_for(DocType.DISCHARGE_SUMMARY, application_date=LPS.application_date,
                                applicant_name=None, id_number=None, disease=None).signature_required
 
@@ -100,7 +101,6 @@ def test_an_unsigned_outpatient_record_is_told_to_the_applicant_in_liupanshui(bo
 
 
 @pytest.mark.parametrize(("outcome", "confidence", "kind"), [
-    (Outcome.FAIL, 0.6, "printed_name"),  # a printed name: a reviewer decides whether it is an e-signature
     (Outcome.UNKNOWN, 0.4, None),  # a signature area found but not judged
     (Outcome.FAIL, 0.55, "none"),  # an empty area on a page read poorly
 ])
@@ -129,12 +129,13 @@ def test_the_pipeline_judges_the_signature_only_where_the_policy_requires_it(boo
     """analyse_document runs the signature check with the policy's context for the found type."""
     from tests.classifiers.test_signature import draw
 
-    image, ocr = draw("empty")
-    title = ocr.pages[0].lines[0].model_copy(update={"text": "门诊病历"})
-    ocr.pages[0].lines.insert(0, title.model_copy(update={"box": title.box.model_copy(update={"y0": 100, "y1": 130})}))
     registry = HospitalRegistry.from_csv(REPO_ROOT / "fixtures" / "registry" / "hospitals.csv")
 
-    def run(region: str):
+    def run(region: str, kind: str = "empty"):
+        image, ocr = draw(kind)
+        title = ocr.pages[0].lines[0].model_copy(update={"text": "门诊病历"})
+        top = title.box.model_copy(update={"y0": 100, "y1": 130})
+        ocr.pages[0].lines.insert(0, title.model_copy(update={"box": top}))
         policy = book.for_region(region)
 
         def context_for(doc_type: DocType):
@@ -148,4 +149,7 @@ def test_the_pipeline_judges_the_signature_only_where_the_policy_requires_it(boo
     assert lps.classification.doc_type == DocType.MEDICAL_RECORD
     assert lps.checks.signature.outcome == Outcome.FAIL and lps.checks.signature.kind == "none"
     assert run("绥化市").checks.signature.outcome == Outcome.NOT_APPLICABLE
+    # A printed doctor's name is the electronic record's signature: signed in 六盘水, its kind kept.
+    printed = run("六盘水市", "printed").checks.signature
+    assert (printed.outcome, printed.kind, printed.present) == (Outcome.PASS, "printed_name", False)
     assert checks().signature.outcome == Outcome.NOT_APPLICABLE  # older reports without the key stay valid
