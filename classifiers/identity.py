@@ -31,7 +31,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from classifiers.types import DocumentContext, ExtractedFields, FieldValue, IdentityCheck, Outcome
+from ocr.types import Box, OcrLine, OcrResult
 
 if TYPE_CHECKING:
     from classifiers.fields import Row
@@ -54,6 +55,7 @@ __all__ = [
     "glyph_similarity",
     "holder_name",
     "id_repairs",
+    "name_as_printed",
     "names_match",
     "normalize_id_number",
     "validate_id_number",
@@ -352,6 +354,67 @@ def compare_names(
     if all(s >= _LOOKALIKE for s in sims):
         return misread(0.5, f"相差{len(diffs)}字，均为字形相近字")
     return different(0.95, f"不一致（{len(diffs)}字不同）")
+
+
+# --------------------------------------------------------------------------------------------
+# The name as printed: a misread glyph put right from the line's pixels
+# --------------------------------------------------------------------------------------------
+
+# How much less likely than the OCR's own reading a name may be, for the pixels of the line it was
+# read on (the recogniser's CTC log-likelihood, natural log, over the whole line), and still be
+# taken as what is printed. On the tuning generator's documents degraded further (downscaled to
+# 0.45-0.85, blurred, faded, JPEG 35-70), the applicant's name behind one or two misread glyphs
+# scored 0.5 above to 3.4 below the reading; a different look-alike character put into a line
+# read right scored 5.9 below and lower (median about 20): a different name on the page stays.
+NAME_FIT_MARGIN = 4.5
+
+# (page, line box, texts) → the log-likelihood of each text for that line's pixels (None: not
+# scored), ``ocr.reread.line_fit`` bound to the engine and the document's pages.
+TextFit = Callable[[int, Box, Sequence[str]], Sequence[float | None]]
+
+
+def name_as_printed(field: FieldValue, ocr: OcrResult, names: Sequence[str], fit: TextFit) -> FieldValue:
+    """``field`` (a name as OCR read it), or the one of ``names`` (the applicant's, an agent's) that
+    the pixels of its line fit nearly as well (``NAME_FIT_MARGIN``): the name as printed, ``raw``
+    keeping what OCR read. Only a name of the same length that keeps at least one character of the
+    reading in place is tried (a misread glyph or two, never a whole other name), only on pages
+    OCR read (a text layer is exact), and a masked name is left as it is."""
+    read = field.raw or field.value
+    value = _normalize_name(field.value)
+    if "*" in value or not 0 <= field.page < len(ocr.pages) or ocr.pages[field.page].source != "ocr":
+        return field
+    tried = [n for n in dict.fromkeys(_normalize_name(n) for n in names if n)
+             if len(n) == len(value) and n != value and any(a == b for a, b in zip(n, value, strict=True))]
+    if not tried or value in {_normalize_name(n) for n in names if n}:
+        return field
+    line = _line_holding(ocr, field, read)
+    if line is None:
+        return field
+    # The name as it stands in the line (``raw`` may hold its label too: "姓名：陶媛蛟").
+    shown = field.value if field.value in line.text else read
+    scores = fit(field.page, line.box, [line.text, *(line.text.replace(shown, n, 1) for n in tried)])
+    if not scores or scores[0] is None:
+        return field
+    best: tuple[float, str] | None = None
+    for name, score in zip(tried, scores[1:], strict=True):
+        if score is not None and score - scores[0] >= -NAME_FIT_MARGIN and (best is None or score > best[0]):
+            best = (score, name)
+    if best is None:
+        return field
+    shortfall = max(0.0, scores[0] - best[0])
+    confidence = min(field.confidence if field.confidence is not None else 0.9, 0.9)
+    return field.model_copy(update={"value": best[1], "raw": read,
+                                    "confidence": round(confidence * (1 - shortfall / (2 * NAME_FIT_MARGIN)), 3)})
+
+
+def _line_holding(ocr: OcrResult, field: FieldValue, read: str) -> OcrLine | None:
+    """The OCR line a field was read from: on its page, holding its text, around its box."""
+    for line in ocr.pages[field.page].lines:
+        if read not in line.text:
+            continue
+        if field.box is None or line.box.overlap(field.box) >= 0.5 * max(field.box.width * field.box.height, 1.0):
+            return line
+    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from classifiers.diagnosis import DiseaseCatalogue, check_diagnosis
 from classifiers.doctype import classify
 from classifiers.fields import extract_fields
 from classifiers.hospital import HospitalRegistry, check_hospital
-from classifiers.identity import check_identity
+from classifiers.identity import TextFit, check_identity, name_as_printed
 from classifiers.quality import PagePixels, assess_quality
 from classifiers.recency import check_recency
 from classifiers.seal import check_seal, page_read_confidence
@@ -58,8 +58,11 @@ def analyse_document(
     *,
     registry: HospitalRegistry,
     catalogue: DiseaseCatalogue,
+    text_fit: TextFit | None = None,
 ) -> DocumentAnalysis:
     """Classify, extract and run every check; ``context_for`` gives the policy for the found type.
+    ``text_fit`` (the recogniser's fit of a text to a line's pixels) lets a name misread by a glyph
+    or two be read as the applicant's where the pixels fit it nearly as well (``name_as_printed``).
 
     ``images`` may be a ``PagePixels`` with the pixel findings of an earlier analysis (from the OCR
     cache): the pages are then not drawn; what is measured here is added to it for the caller to
@@ -69,6 +72,9 @@ def analyse_document(
     doc_type = classification.doc_type
     ctx = context_for(doc_type)
     fields = extract_fields(ocr, doc_type, classification.identity_kind, as_of=ctx.application_date)
+    if text_fit is not None and fields.patient_name is not None:
+        names = [n for n in (ctx.applicant_name, ctx.agent_name) if n]
+        fields.patient_name = name_as_printed(fields.patient_name, ocr, names, text_fit)
     checks = DocumentChecks(
         **rule_checks(doc_type, fields, seal, ctx, registry=registry, catalogue=catalogue,
                       read_confidence=page_read_confidence(ocr)),

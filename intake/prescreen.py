@@ -28,6 +28,7 @@ from classifiers.dates import find_dates, unread_date_areas
 from classifiers.diagnosis import DiseaseCatalogue
 from classifiers.fields import build_rows
 from classifiers.hospital import HospitalRegistry
+from classifiers.identity import TextFit
 from classifiers.pipeline import DocumentAnalysis, analyse_document
 from classifiers.quality import PIXEL_FINDINGS_VERSION, PagePixels
 from classifiers.seal import find_seal
@@ -42,7 +43,7 @@ from intake.store import get_cached_ocr, put_cached_ocr, session_factory
 from ocr import OcrEngine, read_document, render_pages
 from ocr.errors import OcrEngineError, OcrError
 from ocr.memory import release_freed_memory
-from ocr.reread import read_area, replace_lines, reread_under_seal
+from ocr.reread import line_fit, read_area, replace_lines, reread_under_seal
 from ocr.types import Box, OcrLine, OcrResult
 
 if TYPE_CHECKING:
@@ -223,6 +224,20 @@ class Prescreener:
             if found:
                 page.lines = replace_lines(page.lines, found)
 
+    def text_fit(self, images: Sequence[np.ndarray]) -> TextFit:
+        """How well a line of these pages fits some texts (``ocr.reread.line_fit``), for the analysis
+        to read a misread name as the applicant's; an engine failure there scores nothing (the name
+        stays as read) rather than failing the document."""
+
+        def fit(page: int, box: Box, texts: Sequence[str]) -> list[float | None]:
+            try:
+                return line_fit(self.engine, images[page], box, texts)
+            except OcrEngineError:
+                log.warning("scoring a line again failed; the name stays as read", exc_info=True)
+                return [None] * len(texts)
+
+        return fit
+
     def analyse_file(self, name: str, data: bytes, application: Application, policy: Policy) -> DocumentReport:
         """One uploaded file to its document report; never raises for a bad file."""
         try:
@@ -253,6 +268,7 @@ class Prescreener:
                 context_factory(policy, application),
                 registry=self.registry,
                 catalogue=self.catalogue,
+                text_fit=self.text_fit(outcome.images),
             )
         except Exception as exc:
             log.exception("analysing %s failed", name)

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ocr.ctc import BLANK, log_likelihood
 from ocr.errors import OcrEngineError
 from ocr.models import ResolvedModels, resolve_models
 from ocr.options import NORMALISATION_VERSION, OcrOptions
@@ -71,6 +73,9 @@ class _Loaded:
     cropper: Any  # paddlex CropByPolys: the rotated-rectangle line crops PaddleOCR's pipeline makes
     cls_session: Any  # onnxruntime.InferenceSession, 0/180 text-line classifier
     cls_input: str
+    # The recogniser's dictionary, character → index of its output column (0 is the CTC blank);
+    # empty when this PaddleOCR version does not expose it (texts are then not scored).
+    char_index: dict[str, int]
 
 
 _LOADED: dict[str, _Loaded] = {}
@@ -177,7 +182,10 @@ class OcrEngine:
         except Exception as exc:  # PaddleX raises many types for a bad model dir / device
             raise OcrEngineError(f"cannot load OCR models: {type(exc).__name__}: {exc}") from exc
         cropper = CropByPolys(det_box_type="quad")
-        return _Loaded(detector, prepass, recogniser, cropper, cls_session, cls_session.get_inputs()[0].name)
+        characters = getattr(getattr(_rec_predictor(recogniser), "post_op", None), "character", None) or []
+        char_index = {c: i for i, c in enumerate(characters) if i != BLANK}
+        return _Loaded(detector, prepass, recogniser, cropper, cls_session, cls_session.get_inputs()[0].name,
+                       char_index)
 
     def warm_up(self) -> None:
         """Load the models now (e.g. at worker start) instead of on the first page."""
@@ -252,9 +260,39 @@ class OcrEngine:
         return sort_reading_order(lines)
 
 
+    def text_log_likelihoods(self, crop: np.ndarray, texts: Sequence[str]) -> list[float | None]:
+        """How well one line image (BGR) fits each of ``texts``: the recogniser's CTC log-likelihood
+        of each (``ocr.ctc``), from one pass of the recognition model. None for a text with a
+        character outside the recogniser's dictionary, and for every text when this PaddleOCR
+        version does not expose the model's output."""
+        loaded = self.loaded
+        predictor = _rec_predictor(loaded.recogniser)
+        tfs = getattr(predictor, "pre_tfs", {})
+        if not loaded.char_index or not all(k in tfs for k in ("Read", "ReisizeNorm", "ToBatch")):
+            return [None] * len(texts)
+        if not crop.size or not crop.shape[0] or not crop.shape[1]:
+            return [None] * len(texts)
+        try:
+            with self._run_lock:
+                batch = tfs["ToBatch"](imgs=tfs["ReisizeNorm"](imgs=tfs["Read"](imgs=[crop])))
+                probs = np.asarray(predictor.runner(x=batch)[0])[0]
+        except Exception as exc:
+            raise OcrEngineError(f"PaddleOCR failed: {type(exc).__name__}: {exc}") from exc
+        scores: list[float | None] = []
+        for text in texts:
+            labels = [loaded.char_index.get(c) for c in text]
+            scores.append(None if not text or None in labels else log_likelihood(probs, labels))  # type: ignore[arg-type]
+        return scores
+
+
+def _rec_predictor(recogniser: Any) -> Any:
+    """PaddleX's predictor behind PaddleOCR's TextRecognition (its transforms, model and decoder)."""
+    return getattr(recogniser, "paddlex_predictor", None)
+
+
 def _set_rec_min_width(recogniser: Any, width: int) -> None:
     """Make PaddleOCR's recogniser pad lines to at least ``width`` instead of its inference.yml's."""
-    resize = getattr(getattr(recogniser, "paddlex_predictor", None), "pre_tfs", {}).get("ReisizeNorm")
+    resize = getattr(_rec_predictor(recogniser), "pre_tfs", {}).get("ReisizeNorm")
     shape = getattr(resize, "rec_image_shape", None)
     if resize is None or shape is None or len(shape) != 3:
         raise OcrEngineError(

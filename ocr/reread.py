@@ -108,3 +108,20 @@ def replace_lines(lines: Sequence[OcrLine], better: Sequence[OcrLine]) -> list[O
         return any(line.box.overlap(n.box) >= 0.5 * area for n in better)
 
     return sort_reading_order([*(line for line in lines if not covered(line)), *better])
+
+
+# The margin around a line's box when it is cropped again (share of its height), about what the
+# detector's own crops leave around the ink.
+_LINE_MARGIN = 0.15
+
+
+def line_fit(engine: OcrEngine, image: np.ndarray, box: Box, texts: Sequence[str]) -> list[float | None]:
+    """How well the line at ``box`` of ``image`` (the normalised page) fits each of ``texts``: the
+    recogniser's log-likelihood of each (``OcrEngine.text_log_likelihoods``)."""
+    h, w = image.shape[:2]
+    pad = _LINE_MARGIN * box.height
+    x0, y0 = max(int(box.x0 - pad), 0), max(int(box.y0 - pad), 0)
+    x1, y1 = min(int(box.x1 + pad + 0.5), w), min(int(box.y1 + pad + 0.5), h)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return [None] * len(texts)
+    return engine.text_log_likelihoods(np.ascontiguousarray(image[y0:y1, x0:x1]), texts)

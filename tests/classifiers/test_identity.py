@@ -580,3 +580,68 @@ def test_an_apps_patient_row_gives_the_name_but_a_sentence_after_patient_does_no
         OcrLine(text="因头晕3天入院，查体：血压160/95mmHg", score=0.99, box=Box(x0=120, y0=300, x1=900, y1=330)),
     ])], fingerprint="t")
     assert extract_fields(sentence, DocType.DISCHARGE_SUMMARY).patient_name is None
+
+
+# --- the name as printed: a misread glyph put right from the line's pixels ----------------------
+
+def one_line(text: str, *, source: str = "ocr") -> OcrResult:
+    line = OcrLine(text=text, box=Box(x0=100, y0=100, x1=100 + 30 * len(text), y1=130), score=0.86)
+    return OcrResult(media_type="image/jpeg", fingerprint="test",
+                     pages=[OcrPage(index=0, width=1000, height=1400, lines=[line], source=source)])
+
+
+def name_field(ocr: OcrResult, value: str) -> FieldValue:
+    line = ocr.pages[0].lines[0]
+    return FieldValue(value=value, page=0, box=line.box, raw=line.text if line.text != value else None,
+                      confidence=0.86)
+
+
+class Fit:
+    """A stand-in for the recogniser: fixed log-likelihoods by text; records what it was asked."""
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores, self.asked = scores, []
+
+    def __call__(self, page: int, box: Box, texts):
+        self.asked.append(list(texts))
+        return [self.scores.get(t) for t in texts]
+
+
+def test_a_misread_glyph_the_pixels_fit_as_well_is_read_as_the_applicants() -> None:
+    from classifiers.identity import name_as_printed
+
+    ocr = one_line("姓名：陶媛蛟")
+    fit = Fit({"姓名：陶媛蛟": -1.7, "姓名：陶媛姣": -1.2})
+    out = name_as_printed(name_field(ocr, "陶媛蛟"), ocr, ["陶媛姣"], fit)
+    assert (out.value, out.raw) == ("陶媛姣", "姓名：陶媛蛟")
+    assert fit.asked == [["姓名：陶媛蛟", "姓名：陶媛姣"]]  # the name replaced in its line, label kept
+    # Within the margin but less likely: taken, less sure than the reading.
+    fit = Fit({"姓名：陶媛蛟": -1.0, "姓名：陶媛姣": -4.0})
+    out = name_as_printed(name_field(ocr, "陶媛蛟"), ocr, ["陶媛姣"], fit)
+    assert out.value == "陶媛姣" and out.confidence is not None and out.confidence < 0.86
+
+
+def test_a_name_the_pixels_do_not_fit_stays_as_read() -> None:
+    from classifiers.identity import NAME_FIT_MARGIN, name_as_printed
+
+    ocr = one_line("姓名：张伟华")
+    field = name_field(ocr, "张伟华")
+    fit = Fit({"姓名：张伟华": -0.1, "姓名：张伟明": -0.1 - NAME_FIT_MARGIN - 0.5})
+    assert name_as_printed(field, ocr, ["张伟明"], fit) == field
+    # Nothing in common in place, another length, a masked name, a text layer: not even tried.
+    fit = Fit({})
+    assert name_as_printed(field, ocr, ["李明华"[::-1]], fit) == field
+    assert name_as_printed(field, ocr, ["张伟"], fit) == field
+    masked = one_line("姓名：张*华")
+    assert name_as_printed(name_field(masked, "张*华"), masked, ["张伟华"], fit).value == "张*华"
+    layer = one_line("姓名：张伟华", source="text_layer")
+    assert name_as_printed(name_field(layer, "张伟华"), layer, ["张伟明"], fit).value == "张伟华"
+    assert fit.asked == []
+
+
+def test_the_agents_name_is_tried_too_and_the_better_fit_wins() -> None:
+    from classifiers.identity import name_as_printed
+
+    ocr = one_line("姓名：王小明")
+    fit = Fit({"姓名：王小明": -2.0, "姓名：王小朋": -3.5, "姓名：王小阴": -2.5})
+    assert name_as_printed(name_field(ocr, "王小明"), ocr, ["王小朋", "王小阴"], fit).value == "王小阴"
