@@ -156,10 +156,11 @@ _YMD_UNITS_LOOSE = re.compile(
     r"(?<![\d.])(?P<y>(?:19|20)\d{2})\s*(?P<u1>[^\d\s])\s*(?P<m>\d{1,2})\s*(?P<u2>[^\d\s])\s*(?P<d>\d{1,2})(?!\d)"
     r"(?:\s*(?P<u3>[^\d\s]))?"
 )
-# One separator lost between glued parts: "202507-12", "2025-0712", "2025 07-12".
+# One separator lost between glued parts: "202507-12", "2025-0712", "2025 07-12"; the one left may
+# be misread too ("2025:0522" under a seal).
 _YMD_GLUED = re.compile(
     r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)\s*[-./]\s*(?P<d>[0-3]?\d)(?![\d.])"
-    r"|(?<![\d.])(?P<y2>(?:19|20)\d{2})\s*[-./]\s*(?P<m2>[01]\d)(?P<d2>[0-3]\d)(?![\d.])"
+    rf"|(?<![\d.])(?P<y2>(?:19|20)\d{{2}})\s*{_SEPARATOR}\s*(?P<m2>[01]\d)(?P<d2>[0-3]\d)(?![\d.])"
     r"|(?<![\d.])(?P<y3>(?:19|20)\d{2})\s+(?P<m3>[01]\d)\s*[-./]\s*(?P<d3>[0-3]\d)(?![\d.]|\s*[A-Za-z%/^×μ])"
 )
 # Chinese numerals read through a seal: the year's leading 二 lost ("〇二五年"), 十 read as another
@@ -765,13 +766,15 @@ def _split_dates(rows: Sequence[Row], i: int) -> list[_Split]:
 
 
 def date_candidates(
-    rows: Sequence[Row], *, page_sizes: Mapping[int, tuple[float, float]] | None = None
+    rows: Sequence[Row], *, page_sizes: Mapping[int, tuple[float, float]] | None = None, as_of: dt.date | None = None
 ) -> list[DateCandidate]:
     """Every date on the rows with the kind of its label, in reading order.
 
     The label is looked for in the text right before the date on its row, then right after it
     (narrative "于…入院"), then in the header cell above it in the same table column. ``page_sizes``
-    (page index → width, height) helps to tell a phone screenshot's status bar."""
+    (page index → width, height) helps to tell a phone screenshot's status bar; ``as_of`` (the
+    submission date) places a date whose year a seal cut to its last digit on a page with no other
+    date ("5年8月31日")."""
     out: list[DateCandidate] = []
     continued: dict[int, list[tuple[int, int]]] = {}  # row index → span of a split date's second half
     found_by_row = [[(d, s, e) for d, (s, e) in find_dates(row.text)] for row in rows]
@@ -789,7 +792,7 @@ def date_candidates(
             status = "status_bar"
             status_rows.add(i)
         reference = references.get(row.page, references.get(None))
-        found = found_by_row[i] + _partial_dates(row.text, found_by_row[i], reference)
+        found = found_by_row[i] + _partial_dates(row.text, found_by_row[i], reference, as_of=as_of)
         for cs, ce in continued.get(i, []):
             # The rest of a date split from the row above is no date of its own.
             found = [f for f in found if f[2] <= cs or f[1] >= ce]
@@ -848,10 +851,12 @@ def _reference_dates(
 
 
 def _partial_dates(
-    text: str, found: Sequence[tuple[ParsedDate, int, int]], reference: dt.date | None
+    text: str, found: Sequence[tuple[ParsedDate, int, int]], reference: dt.date | None, *,
+    as_of: dt.date | None = None,
 ) -> list[tuple[ParsedDate, int, int]]:
     """Dates whose year is lost or cut ("12月24日", "025年12月24日", "026-02-17") given the year that puts them
-    nearest the page's latest full date (``reference``); marked repaired and ``year_inferred``."""
+    nearest the page's latest full date (``reference``), or for a cut year on a page without one,
+    the latest year with those last digits by ``as_of``; marked repaired and ``year_inferred``."""
     if "月" not in text and not re.search(r"\d[-./]\d", text):
         return []
     clean = fix_digit_confusions(fold(text))
@@ -871,6 +876,8 @@ def _partial_dates(
         if month is None or day is None:
             continue
         year = _infer_year(month, day, suffix, reference)
+        if year is None and reference is None and suffix and as_of is not None:
+            year = _latest_year_ending(suffix, month, day, as_of)
         date = _make(year, month, day, repaired=True) if year is not None else None
         if date is None:
             continue
@@ -901,6 +908,20 @@ def _infer_year(month: int, day: int, suffix: str | None, reference: dt.date | N
     if suffix is None and distance(best) > 366:
         return None
     return best
+
+
+def _latest_year_ending(suffix: str, month: int, day: int, as_of: dt.date) -> int | None:
+    """The latest year ending in ``suffix`` that puts month/day no later than ``as_of`` (a few days'
+    grace) and within ten years of it: what "5年8月31日" says on a page read on 2026-03-20 (2025)."""
+    for year in range(as_of.year, as_of.year - 11, -1):
+        if not str(year).endswith(suffix):
+            continue
+        try:
+            if dt.date(year, month, day) <= as_of + dt.timedelta(days=_FUTURE_GRACE_DAYS):
+                return year
+        except ValueError:
+            return None
+    return None
 
 
 def _kind_of(

@@ -698,7 +698,8 @@ def extract_fields(
     rows = build_rows(ocr)
     if not rows:
         return ExtractedFields()
-    dates = date_candidates(rows, page_sizes={p.index: (float(p.width), float(p.height)) for p in ocr.pages})
+    dates = date_candidates(rows, page_sizes={p.index: (float(p.width), float(p.height)) for p in ocr.pages},
+                            as_of=as_of)
     is_identity = doc_type == DocType.ID_CARD
 
     fields = ExtractedFields(

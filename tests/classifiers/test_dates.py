@@ -425,6 +425,7 @@ def test_spaced_one_digit_parts_only_after_a_label() -> None:
         ("2025年07-12", "2025-07-12"),  # a mixed form
         ("诊断证明202507-12", "2025-07-12"),  # the seal's text glued on, a separator lost
         ("2025-0712", "2025-07-12"),
+        ("门诊2025:0522", "2025-05-22"),  # the separator left misread, the seal's words glued before
         ("2025 07-12", "2025-07-12"),
         ("〇二五年部一月二十一日", "2025-11-21"),  # 二 of 二〇二五 lost, 十 read as 部
         ("二〇二五午十二月五曰", "2025-12-05"),
@@ -612,6 +613,22 @@ def test_a_date_whose_year_the_seal_hid_takes_the_year_of_the_page() -> None:
     assert picked.confidence < 0.8
     assert [c for c in date_candidates(build_rows(page("糖尿病史六年，二月前加重", *body)))
             if c.date.year_inferred] == []
+
+
+def test_a_year_cut_to_its_last_digit_on_a_page_without_other_dates_is_placed_by_the_submission() -> None:
+    """GIVEN "5年8月31日" under the signature (20 of 2025 under the seal) and no other date on the page
+    THEN the latest year ending in 5 by the submission date, inferred and less sure; a bare
+    "8月31日" (no digit of the year at all) is not placed by the submission date alone."""
+    rows = build_rows(_seal_certificate(_box("5年8月31日", 800, 480)))
+    picked = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE, as_of=dt.date(2026, 3, 20),
+                           candidates=date_candidates(rows, as_of=dt.date(2026, 3, 20)))
+    assert picked is not None and picked.value == "2025-08-31"
+    assert picked.confidence is not None and picked.confidence < 0.8
+    # The same digit on a page read before the day it names that year: the decade before.
+    assert [c.date.value for c in date_candidates(rows, as_of=dt.date(2025, 8, 1))] == ["2015-08-31"]
+    assert date_candidates(rows) == []  # nothing to place it by
+    bare = build_rows(_seal_certificate(_box("8月31日", 800, 480)))
+    assert date_candidates(bare, as_of=dt.date(2026, 3, 20)) == []
 
 
 @pytest.mark.parametrize(
