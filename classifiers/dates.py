@@ -163,6 +163,12 @@ _YMD_GLUED = re.compile(
     rf"|(?<![\d.])(?P<y2>(?:19|20)\d{{2}})\s*{_SEPARATOR}\s*(?P<m2>[01]\d)(?P<d2>[0-3]\d)(?![\d.])"
     r"|(?<![\d.])(?P<y3>(?:19|20)\d{2})\s+(?P<m3>[01]\d)\s*[-./]\s*(?P<d3>[0-3]\d)(?![\d.]|\s*[A-Za-z%/^×μ])"
 )
+# A seal's ring or text read as a digit or two glued before the year ("482025年12月26日",
+# "12025-06-07"): the year is the four digits next to the rest of a whole date.
+_YMD_STRAY_LEAD = re.compile(
+    r"(?<![\d.])\d{1,2}(?P<y>(?:19|20)\d{2})(?:\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号曰]"
+    r"|(?P<s>[-./])(?P<m2>[01]?\d)(?P=s)(?P<d2>[0-3]?\d)(?![\d.]))"
+)
 # Chinese numerals read through a seal: the year's leading 二 lost ("〇二五年"), 十 read as another
 # glyph ("部一月" for 十一月, "二部一日" for 二十一日), the units as look-alikes.
 _CN_GARBLE = r"[^\s\d年月日号:,.]"
@@ -287,6 +293,10 @@ def _damaged_dates(
                 else (m.group("y3"), m.group("m3"), m.group("d3"))
             )
         keep(_make(int(y), int(mo), int(d), repaired=True), m.span())
+
+    for m in _YMD_STRAY_LEAD.finditer(clean):
+        month, day = (m.group("m"), m.group("d")) if m.group("m") else (m.group("m2"), m.group("d2"))
+        keep(_make(int(m.group("y")), int(month), int(day), repaired=True), (m.start("y"), m.end()))
 
     for m in _CN_NUMERALS_DAMAGED.finditer(clean):
         year_text = m.group("y")
@@ -773,8 +783,8 @@ def date_candidates(
     The label is looked for in the text right before the date on its row, then right after it
     (narrative "于…入院"), then in the header cell above it in the same table column. ``page_sizes``
     (page index → width, height) helps to tell a phone screenshot's status bar; ``as_of`` (the
-    submission date) places a date whose year a seal cut to its last digit on a page with no other
-    date ("5年8月31日")."""
+    submission date) places a date whose year a seal cut to its last digit ("5年8月31日"), or a
+    labelled date written without its year ("日期：六月八日"), on a page with no other date."""
     out: list[DateCandidate] = []
     continued: dict[int, list[tuple[int, int]]] = {}  # row index → span of a split date's second half
     found_by_row = [[(d, s, e) for d, (s, e) in find_dates(row.text)] for row in rows]
@@ -876,8 +886,12 @@ def _partial_dates(
         if month is None or day is None:
             continue
         year = _infer_year(month, day, suffix, reference)
-        if year is None and reference is None and suffix and as_of is not None:
-            year = _latest_year_ending(suffix, month, day, as_of)
+        if year is None and reference is None and as_of is not None and (
+            suffix or _DATE_LABEL_BEFORE.search(clean[: m.start()])
+        ):
+            # A year cut to its last digits, or no year at all right after a date label ("日期：
+            # 六月八日"), on a page with no other date: the latest such day by the submission.
+            year = _latest_year_ending(suffix or "", month, day, as_of)
         date = _make(year, month, day, repaired=True) if year is not None else None
         if date is None:
             continue

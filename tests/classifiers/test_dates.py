@@ -426,6 +426,8 @@ def test_spaced_one_digit_parts_only_after_a_label() -> None:
         ("诊断证明202507-12", "2025-07-12"),  # the seal's text glued on, a separator lost
         ("2025-0712", "2025-07-12"),
         ("门诊2025:0522", "2025-05-22"),  # the separator left misread, the seal's words glued before
+        ("482025年12月26日", "2025-12-26"),  # the seal's ring read as digits glued before the year
+        ("医务12025-06-07", "2025-06-07"),
         ("2025 07-12", "2025-07-12"),
         ("〇二五年部一月二十一日", "2025-11-21"),  # 二 of 二〇二五 lost, 十 read as 部
         ("二〇二五午十二月五曰", "2025-12-05"),
@@ -450,6 +452,8 @@ def test_dates_damaged_by_a_seal_are_read_and_marked_repaired(text: str, value: 
         "年午月日 12",
         "二〇二五年部月",  # a garbled glyph alone is no number
         "2025年7X12",  # a garbled unit with nothing to confirm it
+        "12025年度",  # digits before a year with no month and day after it
+        "血糖 12.2025-06-07",  # a decimal number runs into it
     ],
 )
 def test_damage_tolerance_reads_no_date_into_other_numbers(text: str) -> None:
@@ -618,7 +622,7 @@ def test_a_date_whose_year_the_seal_hid_takes_the_year_of_the_page() -> None:
 def test_a_year_cut_to_its_last_digit_on_a_page_without_other_dates_is_placed_by_the_submission() -> None:
     """GIVEN "5年8月31日" under the signature (20 of 2025 under the seal) and no other date on the page
     THEN the latest year ending in 5 by the submission date, inferred and less sure; a bare
-    "8月31日" (no digit of the year at all) is not placed by the submission date alone."""
+    "8月31日" (no digit of the year at all) is placed so only right after a date label."""
     rows = build_rows(_seal_certificate(_box("5年8月31日", 800, 480)))
     picked = pick_doc_date(rows, DocType.DIAGNOSIS_CERTIFICATE, as_of=dt.date(2026, 3, 20),
                            candidates=date_candidates(rows, as_of=dt.date(2026, 3, 20)))
@@ -629,6 +633,10 @@ def test_a_year_cut_to_its_last_digit_on_a_page_without_other_dates_is_placed_by
     assert date_candidates(rows) == []  # nothing to place it by
     bare = build_rows(_seal_certificate(_box("8月31日", 800, 480)))
     assert date_candidates(bare, as_of=dt.date(2026, 3, 20)) == []
+    # Right after a date label, a date written without its year is that day's latest by then.
+    labelled = build_rows(_seal_certificate(_box("日期：六月八日", 800, 480)))
+    assert [c.date.value for c in date_candidates(labelled, as_of=dt.date(2026, 3, 20))] == ["2025-06-08"]
+    assert [c.date.value for c in date_candidates(labelled, as_of=dt.date(2026, 6, 9))] == ["2026-06-08"]
 
 
 @pytest.mark.parametrize(
