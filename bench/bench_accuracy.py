@@ -120,6 +120,11 @@ def print_scores(scores: list[SetScore], *, misses: int) -> None:
             print(f"[{s.name}] doc_date by type (right / no date read / another date): " + ", ".join(
                 f"{t} {s.date_outcomes[(t, 'right')]}/{s.date_outcomes[(t, 'none')]}/{s.date_outcomes[(t, 'other')]}"
                 for t in types))
+        if s.name_outcomes:
+            types = sorted({t for t, _ in s.name_outcomes})
+            print(f"[{s.name}] patient_name by type (right / no name read / one glyph off / another): " + ", ".join(
+                f"{t} " + "/".join(str(s.name_outcomes[(t, o)]) for o in ("right", "none", "glyph", "other"))
+                for t in types))
         if s.flag_codes:
             print(f"[{s.name}] applications flagged, by flag: " + ", ".join(
                 f"{code} {n}" for code, n in s.flag_codes.most_common()))

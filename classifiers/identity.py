@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from classifiers.text import is_cjk
 from classifiers.types import DocumentContext, ExtractedFields, FieldValue, IdentityCheck, Outcome
 from ocr.types import Box, OcrLine, OcrResult
 
@@ -56,6 +57,7 @@ __all__ = [
     "holder_name",
     "id_repairs",
     "name_as_printed",
+    "name_on_page",
     "names_match",
     "normalize_id_number",
     "validate_id_number",
@@ -405,6 +407,31 @@ def name_as_printed(field: FieldValue, ocr: OcrResult, names: Sequence[str], fit
     confidence = min(field.confidence if field.confidence is not None else 0.9, 0.9)
     return field.model_copy(update={"value": best[1], "raw": read,
                                     "confidence": round(confidence * (1 - shortfall / (2 * NAME_FIT_MARGIN)), 3)})
+
+
+# What may follow a name in running text ("兹有患者张三，男，…", "张三因…于我院就诊"): a name found
+# there stands on its own, not as the start of a longer word or of another person's name.
+_AFTER_NAME = "，,。、:：;；()（）男女性因于同先在等患"
+# A name found in running text is read as sure as this at most: its label was not read.
+_UNLABELLED_NAME_SURE = 0.85
+
+
+def name_on_page(rows: Sequence[Row], names: Sequence[str]) -> FieldValue | None:
+    """Where no labelled name was read: one of ``names`` (the applicant's, an agent's) written on the
+    page as it stands, in running text or a cell whose label was lost ("兹有患者张三因…"): the document
+    names that person. Not inside a longer run of characters (张明 in 张明华)."""
+    wanted = [n for n in dict.fromkeys(_normalize_name(n) for n in names if n) if len(n) >= 2 and "*" not in n]
+    for row in rows:
+        for name in wanted:
+            start = row.text.find(name)
+            while start >= 0:
+                end = start + len(name)
+                after = row.text[end : end + 1]
+                if not after or not is_cjk(after) or after in _AFTER_NAME:
+                    return FieldValue(value=name, page=row.page, box=row.box_for(start, end),
+                                      confidence=round(min(row.score_for(start, end), _UNLABELLED_NAME_SURE), 3))
+                start = row.text.find(name, start + 1)
+    return None
 
 
 def _line_holding(ocr: OcrResult, field: FieldValue, read: str) -> OcrLine | None:

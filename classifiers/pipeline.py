@@ -14,9 +14,9 @@ from pydantic import BaseModel
 
 from classifiers.diagnosis import DiseaseCatalogue, check_diagnosis
 from classifiers.doctype import classify
-from classifiers.fields import extract_fields
+from classifiers.fields import build_rows, extract_fields
 from classifiers.hospital import HospitalRegistry, check_hospital
-from classifiers.identity import TextFit, check_identity, name_as_printed
+from classifiers.identity import TextFit, check_identity, name_as_printed, name_on_page
 from classifiers.quality import PagePixels, assess_quality
 from classifiers.recency import check_recency
 from classifiers.seal import check_seal, page_read_confidence
@@ -72,8 +72,10 @@ def analyse_document(
     doc_type = classification.doc_type
     ctx = context_for(doc_type)
     fields = extract_fields(ocr, doc_type, classification.identity_kind, as_of=ctx.application_date)
-    if text_fit is not None and fields.patient_name is not None:
-        names = [n for n in (ctx.applicant_name, ctx.agent_name) if n]
+    names = [n for n in (ctx.applicant_name, ctx.agent_name) if n]
+    if fields.patient_name is None and classification.identity_kind != "resident_id_back":
+        fields.patient_name = name_on_page(build_rows(ocr), names)
+    elif text_fit is not None and fields.patient_name is not None:
         fields.patient_name = name_as_printed(fields.patient_name, ocr, names, text_fit)
     checks = DocumentChecks(
         **rule_checks(doc_type, fields, seal, ctx, registry=registry, catalogue=catalogue,

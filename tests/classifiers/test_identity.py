@@ -645,3 +645,46 @@ def test_the_agents_name_is_tried_too_and_the_better_fit_wins() -> None:
     ocr = one_line("姓名：王小明")
     fit = Fit({"姓名：王小明": -2.0, "姓名：王小朋": -3.5, "姓名：王小阴": -2.5})
     assert name_as_printed(name_field(ocr, "王小明"), ocr, ["王小朋", "王小阴"], fit).value == "王小阴"
+
+
+def test_a_name_whose_label_was_not_read_is_found_as_written() -> None:
+    """No labelled name read: the applicant's name written in the certificate's running text is the
+    document's name (less sure); not where it only starts a longer name, and not a name not there."""
+    from classifiers.identity import name_on_page
+
+    def rows_of(*texts: str) -> list[Row]:
+        lines = [OcrLine(text=t, box=Box(x0=100, y0=100 + 50 * i, x1=100 + 30 * len(t), y1=130 + 50 * i), score=0.97)
+                 for i, t in enumerate(texts)]
+        return build_rows(OcrResult(media_type="image/jpeg", fingerprint="test",
+                                    pages=[OcrPage(index=0, width=1000, height=1400, lines=lines, source="ocr")]))
+
+    rows = rows_of("诊断证明书", "兹有患者陶媛姣，女，因头晕于我院就诊")
+    found = name_on_page(rows, ["陶媛姣"])
+    assert found is not None and (found.value, found.page) == ("陶媛姣", 0)
+    assert found.confidence is not None and found.confidence <= 0.85
+    assert found.box is not None and found.box.y0 == 150
+    assert name_on_page(rows_of("主治医师：张明华"), ["张明"]) is None
+    assert name_on_page(rows_of("兹有患者李四因头晕就诊"), ["张三", "王五"]) is None
+    assert name_on_page(rows_of("代办人王五"), ["张三", "王五"]).value == "王五"  # the agent's, for its check
+
+
+def test_the_pipeline_reads_an_unlabelled_applicants_name() -> None:
+    from classifiers.diagnosis import DiseaseCatalogue
+    from classifiers.hospital import HospitalRegistry
+    from classifiers.pipeline import analyse_document
+    from classifiers.types import SealFinding
+    from intake.settings import REPO_ROOT
+
+    lines = ["XX市人民医院", "诊断证明书", "兹有患者陶媛姣，女，45岁，因头晕于我院就诊", "诊断：高血压病3级",
+             "日期：2026年3月1日"]
+    ocr = OcrResult(media_type="image/jpeg", fingerprint="test", pages=[OcrPage(
+        index=0, width=1000, height=1400, source="ocr",
+        lines=[OcrLine(text=t, box=Box(x0=100, y0=100 + 60 * i, x1=100 + 28 * len(t), y1=130 + 60 * i), score=0.98)
+               for i, t in enumerate(lines)])])
+    ctx = DocumentContext(application_date=dt.date(2026, 3, 20), applicant_name="陶媛姣",
+                          id_number="110101198001010016", disease="高血压")
+    registry = HospitalRegistry.from_csv(REPO_ROOT / "fixtures" / "registry" / "hospitals.csv")
+    analysis = analyse_document(ocr, [], SealFinding(present=False), lambda _t: ctx, registry=registry,
+                                catalogue=DiseaseCatalogue.load())
+    assert analysis.fields.patient_name is not None and analysis.fields.patient_name.value == "陶媛姣"
+    assert analysis.checks.identity.name_matches is True
