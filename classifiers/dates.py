@@ -301,9 +301,12 @@ def _damaged_dates(
     for m in _CN_NUMERALS_DAMAGED.finditer(clean):
         year_text = m.group("y")
         if len(year_text) == 3:
-            if _CN_DIGITS.get(year_text[0]) != 0:
+            if _CN_DIGITS.get(year_text[0]) == 0:
+                year_text = "二" + year_text  # "〇二五年": the 二 of 二〇二五 lost
+            elif year_text[0] == "二" and _CN_DIGITS.get(year_text[1]) in (1, 2):
+                year_text = "二〇" + year_text[1:]  # "二二六年": the small 〇 of 二〇二六 lost
+            else:
                 continue
-            year_text = "二" + year_text  # "〇二五年": the 二 of 二〇二五 lost
         digits = [_CN_DIGITS.get(c) for c in year_text]
         if None in digits:
             continue

@@ -430,6 +430,7 @@ def test_spaced_one_digit_parts_only_after_a_label() -> None:
         ("医务12025-06-07", "2025-06-07"),
         ("2025 07-12", "2025-07-12"),
         ("〇二五年部一月二十一日", "2025-11-21"),  # 二 of 二〇二五 lost, 十 read as 部
+        ("报告日期：二二六年三月五日", "2026-03-05"),  # the small 〇 of 二〇二六 lost
         ("二〇二五午十二月五曰", "2025-12-05"),
         ("二〇二五年三月二部一日", "2025-03-21"),
         ("2025年1 1月21日", "2025-11-21"),  # a box boundary (or the seal) inside the month
@@ -451,6 +452,7 @@ def test_dates_damaged_by_a_seal_are_read_and_marked_repaired(text: str, value: 
         "2025年度 共12次",
         "年午月日 12",
         "二〇二五年部月",  # a garbled glyph alone is no number
+        "二三六年三月五日",  # no 〇 lost makes 2360 a year of ours
         "2025年7X12",  # a garbled unit with nothing to confirm it
         "12025年度",  # digits before a year with no month and day after it
         "血糖 12.2025-06-07",  # a decimal number runs into it
