@@ -43,7 +43,7 @@ from intake.store import get_cached_ocr, put_cached_ocr, session_factory
 from ocr import OcrEngine, read_document, render_pages
 from ocr.errors import OcrEngineError, OcrError
 from ocr.memory import release_freed_memory
-from ocr.reread import line_fit, read_area, replace_lines, reread_under_seal
+from ocr.reread import line_fit, read_area, read_seal_dates, replace_lines, reread_under_seal
 from ocr.types import Box, OcrLine, OcrResult
 
 if TYPE_CHECKING:
@@ -57,8 +57,9 @@ log = logging.getLogger(__name__)
 SEAL_FINDING_VERSION = 7
 # Bumped with any change to what is read again before a result is cached (under the seal, dates).
 # 1: areas where a document's own date should be but none was read; 2: a whole date read again
-# around the seal replaces the part of it first read.
-REREAD_VERSION = 2
+# around the seal replaces the part of it first read; 3: where no date was read around the seal,
+# the area read again in its red channel.
+REREAD_VERSION = 3
 
 
 # The text under a seal is read again only on a page that was itself read: this many lines, half
@@ -196,8 +197,9 @@ class Prescreener:
             log.warning("keeping the pixel findings of %s failed", sha256, exc_info=True)
 
     def read_under_seal(self, ocr: OcrResult, images: Sequence[np.ndarray], seal: SealFinding) -> None:
-        """Add to the sealed page the lines its seal hid from the detector, and the whole dates of
-        which the first reading kept a part (``ocr.reread``)."""
+        """Add to the sealed page the lines its seal hid from the detector, the whole dates of which
+        the first reading kept a part, and, where no date was read around the seal, the date its ink
+        blurred into (``ocr.reread``)."""
         if not seal.present or seal.box is None or seal.page is None or seal.page >= len(images):
             return
         page = ocr.pages[seal.page]
@@ -207,6 +209,9 @@ class Prescreener:
         if len(scores) < READ_PAGE_MIN_LINES or scores[len(scores) // 2] < READ_PAGE_MIN_SCORE:
             return  # a page that was not read well is judged as it was read, not by its seal's corner
         found = reread_under_seal(self.engine, images[seal.page], seal.box, page.lines, better=reads_a_lost_date)
+        if found:
+            page.lines = replace_lines(page.lines, found)
+        found = read_seal_dates(self.engine, images[seal.page], seal.box, page.lines, has_date=holds_a_date)
         if found:
             page.lines = replace_lines(page.lines, found)
 
@@ -276,6 +281,11 @@ class Prescreener:
             return failed_document(name, sha256, message, "internal", detail=exc)
         self.keep_pixel_findings(outcome)
         return document_report(name, sha256, outcome, analysis, seconds=time.perf_counter() - started)
+
+
+def holds_a_date(text: str) -> bool:
+    """Whether a line's text holds a date with its day (read whole or through damage)."""
+    return any(date.day is not None for date, _ in find_dates(fold(text)))
 
 
 def reads_a_lost_date(line: OcrLine, first: Sequence[OcrLine]) -> bool:

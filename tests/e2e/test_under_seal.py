@@ -132,3 +132,59 @@ def test_a_better_reading_replaces_the_lines_it_covers_and_keeps_the_rest() -> N
     better = OcrLine(text="2026-03-05", box=Box(x0=755, y0=1505, x1=810, y1=1524), score=0.95)
     lines = replace_lines([other, label, poor], [better])
     assert [line.text for line in lines] == ["检验者：李四", "报告日期：", "2026-03-05"]
+
+
+def _date_under_a_blurred_seal() -> tuple[np.ndarray, Box]:
+    """A page with "日期：2025-09-28" in blue-black pen, a red seal ring and its text stamped over it,
+    photographed soft: (page, the seal's box)."""
+    import cv2
+    from PIL import Image, ImageDraw, ImageFont
+
+    from tests.ocr.helpers import FONT_PATH
+
+    page = Image.new("RGB", (1000, 700), (246, 246, 242))
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(FONT_PATH, 30, index=0)
+    draw.text((120, 120), "诊断：2型糖尿病", fill=(30, 30, 30), font=font)
+    draw.text((560, 380), "日期：2025-09-28", fill=(40, 45, 110), font=font)
+    image = np.asarray(page)[:, :, ::-1].copy()
+    centre, radius = (700, 360), 110
+    cv2.circle(image, centre, radius, (50, 50, 215), 7)
+    seal_font = ImageFont.truetype(FONT_PATH, 26, index=0)
+    overlay = Image.fromarray(image[:, :, ::-1].copy())
+    ImageDraw.Draw(overlay).text((560, 388), "诊断证明专用章", fill=(215, 50, 50), font=seal_font)
+    image = np.asarray(overlay)[:, :, ::-1].copy()
+    image = cv2.GaussianBlur(image, (0, 0), 1.6)
+    box = Box(x0=centre[0] - radius, y0=centre[1] - radius, x1=centre[0] + radius, y1=centre[1] + radius)
+    return image, box
+
+
+def test_a_date_a_seal_was_stamped_over_is_read_in_the_red_channel(prescreener: Prescreener) -> None:
+    """GIVEN no date read around a seal whose ink a soft photo blurred into the date under it
+    THEN the area read again in its red channel gives the date; a page that has a date there is
+    not read again."""
+    from intake.prescreen import holds_a_date
+    from ocr.reread import read_area, read_seal_dates
+
+    image, seal = _date_under_a_blurred_seal()
+    found = read_seal_dates(prescreener.engine, image, seal, [], has_date=holds_a_date)
+    assert any("2025-09-28" in line.text for line in found), [line.text for line in found]
+    # What the same area gives with the red only faded: the seal's words, no date.
+    area = Box(x0=seal.x0 - 0.8 * seal.width, y0=seal.y0 - 0.6 * seal.height,
+               x1=seal.x1 + 0.8 * seal.width, y1=seal.y1 + 0.6 * seal.height)
+    assert not any(holds_a_date(line.text) for line in read_area(prescreener.engine, image, area))
+    assert all(seal.x0 - 0.8 * seal.width <= line.box.x0 for line in found)  # in page coordinates
+    already = OcrLine(text="日期：2025-09-28", box=Box(x0=560, y0=380, x1=800, y1=412), score=0.9)
+    assert read_seal_dates(prescreener.engine, image, seal, [already], has_date=holds_a_date) == []
+
+
+def test_the_red_channel_lifts_a_seal_and_keeps_print_and_pen() -> None:
+    from ocr.reread import red_channel
+
+    image = np.full((4, 4, 3), 250, np.uint8)
+    image[0, 0] = (40, 40, 220)  # seal red (BGR)
+    image[1, 1] = (30, 30, 30)  # black print
+    image[2, 2] = (120, 40, 20)  # blue pen
+    grey = red_channel(image)
+    assert grey.shape == image.shape and tuple(grey[0, 0]) == (220, 220, 220)
+    assert tuple(grey[1, 1]) == (30, 30, 30) and tuple(grey[2, 2]) == (20, 20, 20)
