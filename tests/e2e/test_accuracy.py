@@ -28,14 +28,14 @@ N_APPLICATIONS = int(os.environ.get("INTAKE_ACCURACY_APPS", "24"))
 FIRST_SEED = {"tuning": 1000, "heldout": 5000}  # apart from the seeds of the samples and unit tests
 
 # Floors per family, a little under what bench/bench_accuracy.py measured on these seeds (README,
-# "Measured"). The kept-apart family is below the targets on dates, names and flagged cases
-# (on these 24 seeds: dates 83.5%, names 96.9%, flagged 25% for a target of 97%, 97% and under 20%):
-# its floors hold the ground gained, not the goal.
+# "Measured"). The kept-apart family is still below the target on dates (on these 24 seeds
+# on 2026-12-01: dates 92.4% for a target of 97%; names 97.9%, flagged 16.7%): its date floor
+# holds the ground gained, not the goal.
 FLOORS: dict[str, dict[str, float]] = {
     "tuning": {"doc_type": 0.97, "seal_present": 0.95, "grade_outcome": 0.95, "doc_date": 0.95,
-               "patient_name": 0.95, "verdict": 0.92, "precision": 0.92, "recall": 0.90, "flagged": 0.20},
-    "heldout": {"doc_type": 0.97, "seal_present": 0.93, "grade_outcome": 0.95, "doc_date": 0.78,
-                "patient_name": 0.92, "verdict": 0.90, "precision": 0.88, "recall": 0.88, "flagged": 0.32},
+               "patient_name": 0.95, "verdict": 0.92, "precision": 0.92, "recall": 0.90, "flagged": 0.15},
+    "heldout": {"doc_type": 0.97, "seal_present": 0.93, "grade_outcome": 0.95, "doc_date": 0.88,
+                "patient_name": 0.95, "verdict": 0.90, "precision": 0.88, "recall": 0.88, "flagged": 0.22},
 }
 
 
