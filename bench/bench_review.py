@@ -148,6 +148,8 @@ class Templates:
     """The real case's reports as JSON text with placeholders, so that a clone is a few replaces."""
 
     def __init__(self, real: RealCase) -> None:
+        from intake.report import Evidence
+
         self.real = real
         self.doc_ids = [d["id"] for d in real.documents]
         self.files = [d["filename"] for d in real.documents]
@@ -157,8 +159,13 @@ class Templates:
         self.problems = _problem_sets(self.files)
         self.flags = _flag_sets(self.files)
         report = real.case["report"]
-        self.flag_evidence = {code: {**(report.get("review_flags") or [{}])[0], "code": code,
-                                     "file": code.split(":", 1)[1]} for fs in self.flags for code in fs}
+        # The real case's first reviewer flag as the model of the clones' flags; a complete one of
+        # our own when the pre-screen flagged nothing on it.
+        model = (report.get("review_flags") or [None])[0] or Evidence(
+            code="", rule="识别结果需人工核对", confidence=0.6, reason="识别置信度不足，需人工核对",
+        ).model_dump(mode="json")
+        self.flag_evidence = {code: {**model, "code": code, "file": code.split(":", 1)[1]}
+                              for fs in self.flags for code in fs}
 
     def _holes(self, text: str) -> str:
         text = text.replace(self.real.application_id, "@APP@")

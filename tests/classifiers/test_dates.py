@@ -639,6 +639,8 @@ def test_a_year_cut_to_its_last_digit_on_a_page_without_other_dates_is_placed_by
     labelled = build_rows(_seal_certificate(_box("日期：六月八日", 800, 480)))
     assert [c.date.value for c in date_candidates(labelled, as_of=dt.date(2026, 3, 20))] == ["2025-06-08"]
     assert [c.date.value for c in date_candidates(labelled, as_of=dt.date(2026, 6, 9))] == ["2026-06-08"]
+    leap = build_rows(_seal_certificate(_box("日期：二月二十九日", 800, 480)))
+    assert [c.date.value for c in date_candidates(leap, as_of=dt.date(2026, 3, 20))] == ["2024-02-29"]
 
 
 @pytest.mark.parametrize(
