@@ -389,9 +389,11 @@ def name_as_printed(field: FieldValue, ocr: OcrResult, names: Sequence[str], fit
     value = _normalize_name(field.value)
     if "*" in value or not 0 <= field.page < len(ocr.pages) or ocr.pages[field.page].source != "ocr":
         return field
-    tried = [n for n in dict.fromkeys(_normalize_name(n) for n in names if n)
-             if len(n) == len(value) and n != value and any(a == b for a, b in zip(n, value, strict=True))]
-    if not tried or value in {_normalize_name(n) for n in names if n}:
+    candidates = list(dict.fromkeys(_normalize_name(n) for n in names if n))
+    if value in candidates:
+        return field
+    tried = [n for n in candidates if len(n) == len(value) and any(a == b for a, b in zip(n, value, strict=True))]
+    if not tried:
         return field
     line = _line_holding(ocr, field, read)
     if line is None:

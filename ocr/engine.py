@@ -259,7 +259,6 @@ class OcrEngine:
             lines.append(OcrLine(text=text, box=Box(x0=x0, y0=y0, x1=x1, y1=y1), score=min(1.0, max(0.0, score))))
         return sort_reading_order(lines)
 
-
     def text_log_likelihoods(self, crop: np.ndarray, texts: Sequence[str]) -> list[float | None]:
         """How well one line image (BGR) fits each of ``texts``: the recogniser's CTC log-likelihood
         of each (``ocr.ctc``), from one pass of the recognition model. None for a text with a

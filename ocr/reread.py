@@ -30,6 +30,23 @@ MARGIN = 0.6
 _RED_EXCESS = 40
 
 
+def _bounds(image: np.ndarray, box: Box) -> tuple[int, int, int, int]:
+    """``box`` as pixel bounds x0, y0, x1, y1 clamped to ``image``."""
+    h, w = image.shape[:2]
+    return (max(int(box.x0), 0), max(int(box.y0), 0), min(int(box.x1 + 0.5), w), min(int(box.y1 + 0.5), h))
+
+
+def _around(box: Box, across: float, down: float) -> Box:
+    """``box`` grown on every side by ``across`` of its width and ``down`` of its height."""
+    mx, my = across * box.width, down * box.height
+    return Box(x0=box.x0 - mx, y0=box.y0 - my, x1=box.x1 + mx, y1=box.y1 + my)
+
+
+def _mostly_in(line: OcrLine, box: Box) -> bool:
+    """Whether at least half of ``line`` lies in ``box``."""
+    return line.box.overlap(box) >= 0.5 * max(line.box.width * line.box.height, 1.0)
+
+
 def _overlapping(box: Box, lines: Sequence[OcrLine]) -> list[OcrLine]:
     """The lines already read that mostly share ``box``'s place (the same text read twice)."""
     area = max(box.width * box.height, 1.0)
@@ -66,9 +83,7 @@ def read_area(engine: OcrEngine, image: np.ndarray, area: Box, *, text_height: f
     """The lines of ``area`` of ``image`` (the normalised page) read on their own, red ink lifted by
     ``lift`` (``fade_red`` or ``red_channel``) and enlarged when ``text_height`` (the page's text
     height there) is below ``TARGET_TEXT_PX``; in page coordinates."""
-    h, w = image.shape[:2]
-    x0, y0 = max(int(area.x0), 0), max(int(area.y0), 0)
-    x1, y1 = min(int(area.x1 + 0.5), w), min(int(area.y1 + 0.5), h)
+    x0, y0, x1, y1 = _bounds(image, area)
     if x1 - x0 < 16 or y1 - y0 < 16:
         return []
     crop = lift(np.ascontiguousarray(image[y0:y1, x0:x1]))
@@ -98,10 +113,8 @@ def reread_under_seal(
     read where ``lines`` already has some is taken too when ``better(line, those)`` says it reads
     them better (the whole date where the seal left "六年二月二十日"); ``replace_lines`` puts
     them in."""
-    mx, my = MARGIN * seal.width, MARGIN * seal.height
-    area = Box(x0=seal.x0 - mx, y0=seal.y0 - my, x1=seal.x1 + mx, y1=seal.y1 + my)
     out = []
-    for line in read_area(engine, image, area):
+    for line in read_area(engine, image, _around(seal, MARGIN, MARGIN)):
         there = _overlapping(line.box, lines)
         if not there or (better is not None and better(line, there)):
             out.append(line)
@@ -119,10 +132,8 @@ def read_seal_dates(engine: OcrEngine, image: np.ndarray, seal: Box, lines: Sequ
     channel (``red_channel``): the lines that hold one, in page coordinates. A date a seal was
     stamped over and a poor photo blurred into it ("2025-09-28" under the seal's ring, read as
     "-28" or not at all) is often read whole so."""
-    mx, my = _DATE_MARGIN_X * seal.width, _DATE_MARGIN_Y * seal.height
-    area = Box(x0=seal.x0 - mx, y0=seal.y0 - my, x1=seal.x1 + mx, y1=seal.y1 + my)
-    around = [line for line in lines if area.overlap(line.box) >= 0.5 * max(line.box.width * line.box.height, 1.0)]
-    if any(has_date(line.text) for line in around):
+    area = _around(seal, _DATE_MARGIN_X, _DATE_MARGIN_Y)
+    if any(has_date(line.text) for line in lines if _mostly_in(line, area)):
         return []
     return [line for line in read_area(engine, image, area, lift=red_channel) if has_date(line.text)]
 
@@ -132,11 +143,8 @@ def replace_lines(lines: Sequence[OcrLine], better: Sequence[OcrLine]) -> list[O
     them out (the poor first reading of what was read again); in reading order."""
     from ocr.engine import sort_reading_order
 
-    def covered(line: OcrLine) -> bool:
-        area = max(line.box.width * line.box.height, 1.0)
-        return any(line.box.overlap(n.box) >= 0.5 * area for n in better)
-
-    return sort_reading_order([*(line for line in lines if not covered(line)), *better])
+    return sort_reading_order([*(line for line in lines if not any(_mostly_in(line, n.box) for n in better)),
+                               *better])
 
 
 # The margin around a line's box when it is cropped again (share of its height), about what the
@@ -147,10 +155,8 @@ _LINE_MARGIN = 0.15
 def line_fit(engine: OcrEngine, image: np.ndarray, box: Box, texts: Sequence[str]) -> list[float | None]:
     """How well the line at ``box`` of ``image`` (the normalised page) fits each of ``texts``: the
     recogniser's log-likelihood of each (``OcrEngine.text_log_likelihoods``)."""
-    h, w = image.shape[:2]
     pad = _LINE_MARGIN * box.height
-    x0, y0 = max(int(box.x0 - pad), 0), max(int(box.y0 - pad), 0)
-    x1, y1 = min(int(box.x1 + pad + 0.5), w), min(int(box.y1 + pad + 0.5), h)
+    x0, y0, x1, y1 = _bounds(image, Box(x0=box.x0 - pad, y0=box.y0 - pad, x1=box.x1 + pad, y1=box.y1 + pad))
     if x1 - x0 < 4 or y1 - y0 < 4:
         return [None] * len(texts)
     return engine.text_log_likelihoods(np.ascontiguousarray(image[y0:y1, x0:x1]), texts)
