@@ -115,16 +115,13 @@ def print_scores(scores: list[SetScore], *, misses: int) -> None:
         print(f"  {'':18s}" + "".join(f"{v:>18s}" for v in verdicts))
         for want in verdicts:
             print(f"  {want:18s}" + "".join(f"{s.confusion[(want, got)]:>18d}" for got in verdicts))
-        if s.date_outcomes:
-            types = sorted({t for t, _ in s.date_outcomes})
-            print(f"[{s.name}] doc_date by type (right / no date read / another date): " + ", ".join(
-                f"{t} {s.date_outcomes[(t, 'right')]}/{s.date_outcomes[(t, 'none')]}/{s.date_outcomes[(t, 'other')]}"
-                for t in types))
-        if s.name_outcomes:
-            types = sorted({t for t, _ in s.name_outcomes})
-            print(f"[{s.name}] patient_name by type (right / no name read / one glyph off / another): " + ", ".join(
-                f"{t} " + "/".join(str(s.name_outcomes[(t, o)]) for o in ("right", "none", "glyph", "other"))
-                for t in types))
+        for what, outcomes, glyph in (("doc_date", s.date_outcomes, "one digit off"),
+                                      ("patient_name", s.name_outcomes, "one glyph off")):
+            if outcomes:
+                types = sorted({t for t, _ in outcomes})
+                print(f"[{s.name}] {what} by type (right / none read / {glyph} / another): " + ", ".join(
+                    f"{t} " + "/".join(str(outcomes[(t, o)]) for o in ("right", "none", "glyph", "other"))
+                    for t in types))
         if s.flag_codes:
             print(f"[{s.name}] applications flagged, by flag: " + ", ".join(
                 f"{code} {n}" for code, n in s.flag_codes.most_common()))

@@ -491,7 +491,8 @@ DateKind = Literal[
 # Checked all together; the label whose match ends nearest to the date wins, and on a tie the
 # earlier entry (more specific) wins.
 _LABEL_PATTERNS: tuple[tuple[DateKind, str], ...] = (
-    ("birth", r"出\s*生|生\s*日"),
+    # 生日 (a birthday), not the 生 ending a name or 医生 before 日期 ("医师：向厚生 日期：…").
+    ("birth", r"出\s*生|生\s*日(?!\s*期)"),
     ("valid", r"有\s*效\s*期|有\s*效\s*日\s*期|有\s*效\s*至|截\s*止|到\s*期|失\s*效"),
     ("appointment", r"预\s*约|复\s*诊\s*(?:日|时)|随\s*访\s*(?:日|时)|下\s*次|复\s*查\s*(?:日|时)"),
     # 入院/出院 with the 院 misread (入朝时间, 出阮日期): any one other character before 时间/日期, but
@@ -1491,7 +1492,11 @@ _OWN_DATE_LABEL = re.compile(
 )
 # What is left of a date OCR could not parse: a year with its unit or separator, or a month or day
 # with its unit ("2026年 月5日", "2O2б-03-", "3月 日").
-_DATE_REMNANT = re.compile(r"(?:19|20|2O|2o)[\dOoIlZSsB]{2}\s*[年./\-]|\d\s*月\s*\S{0,3}\s*[日号]|[年]\s*\d{1,2}\s*月")
+_DATE_REMNANT = re.compile(
+    r"(?:19|20|2O|2o)[\dOoIlZSsB]{2}\s*[年./\-]|\d\s*月\s*\S{0,3}\s*[日号]|[年]\s*\d{1,2}\s*月"
+    # "202.06.30", "025-06-30": month and day whole, the year cut short (a digit under a seal's ring).
+    r"|(?<![\d.])\d{2,3}([./\-])[01]\d\1[0-3]\d(?!\d)"
+)
 # How far right of a label (in label heights) its date may sit, and how many areas a page gets.
 _DATE_REACH = 12.0
 _MAX_AREAS_PER_PAGE = 3

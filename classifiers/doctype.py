@@ -5,7 +5,8 @@ them (诊断证明苦, 出院小洁) and some pages (a cropped lab table) have n
   * its best title match in any row (fuzzy, weighted down when the row is not near the top),
   * its body keywords, each once, capped per type (data/doctype_keywords.yaml),
   * structure the code counts: lab result rows (value, reference range, unit), an ID number next
-    to 民族/住址, an ID card back's 签发机关 + 有效期限, admission and discharge dates together.
+    to 民族/住址 on a page no other document's title or wording claims, an ID card back's 签发机关 +
+    有效期限, admission and discharge dates together, a 病案首页's own fields.
 ``other`` gets a baseline, so a page with no evidence for anything is ``other``; invoices and
 prescriptions have their own strong titles and money/drug vocabulary so a hospital's invoice
 never passes for a medical document.
@@ -216,6 +217,14 @@ _ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 _MONEY = re.compile(r"[¥]\s*\d|\d+\.\d{2}\s*元|元\s*\d")
 
 
+# The fields of the national 住院病案首页 form (卫医政发〔2011〕84号) a discharge summary does not print:
+# three or more make a front sheet whose title the photo cut off a medical record, though it shows
+# admission and discharge times like a summary (and the patient's ID number like a card).
+_FRONT_SHEET_WORDS = ("医疗付费方式", "医疗付款方式", "病案号", "入院病情", "离院方式", "编码员", "疾病编码",
+                      "实际住院", "住院次数", "入院途径")
+FRONT_SHEET_MIN_WORDS = 3
+
+
 _HOUSEHOLD_WORDS = ("户主", "与户主关系", "户号", "户别", "登记事项变更", "何时由何地迁来")
 
 
@@ -224,7 +233,9 @@ def _household_words(text: str) -> int:
     return sum(w in text for w in _HOUSEHOLD_WORDS)
 
 
-def _structure_scores(rows: Sequence[Row], text: str) -> dict[DocType, float]:
+def _structure_scores(rows: Sequence[Row], text: str, *, another_document: bool = False) -> dict[DocType, float]:
+    """Evidence the code counts on the page (see the module's docstring); ``another_document``: the
+    page is titled or worded as a document an ID card is not (``_another_document``)."""
     scores = dict.fromkeys(DocType, 0.0)
 
     lab_rows = 0
@@ -240,8 +251,10 @@ def _structure_scores(rows: Sequence[Row], text: str) -> dict[DocType, float]:
     has_id = bool(_ID_NUMBER.search(fix_digit_confusions(text)))
     front_words = sum(w in text for w in ("民族", "住址", "出生", "公民身份"))
     # An ID card is a short page; a 病案首页 also prints 民族, 出生 and the ID number, and so does a
-    # 户口本 page (常住人口登记卡), which alone names the household (户主, 与户主关系, 户号).
-    short_page = len(rows) <= 14 and _household_words(text) < 2
+    # 户口本 page (常住人口登记卡), which alone names the household (户主, 与户主关系, 户号). A front
+    # sheet photographed whole can read as a dozen rows: a card has no title or wording of another
+    # document.
+    short_page = len(rows) <= 14 and _household_words(text) < 2 and not another_document
     if has_id and front_words >= 2 and short_page:
         scores[DocType.ID_CARD] += 6.0
     elif front_words >= 3 and short_page:
@@ -253,6 +266,8 @@ def _structure_scores(rows: Sequence[Row], text: str) -> dict[DocType, float]:
     discharge = re.search(r"出院(?:日期|时间)", text)
     if admission and discharge:
         scores[DocType.DISCHARGE_SUMMARY] += 2.5
+    if sum(w in text for w in _FRONT_SHEET_WORDS) >= FRONT_SHEET_MIN_WORDS:
+        scores[DocType.MEDICAL_RECORD] += 3.0
 
     money = len(_MONEY.findall(text))
     scores[DocType.OTHER] += min(money, 4) * 1.0
@@ -303,7 +318,7 @@ def page_evidence(ocr: OcrResult) -> PageEvidence:
     medical_title = titles.get(DocType.DIAGNOSIS_CERTIFICATE, 0.0) > 0
     relation_title = kind_titles.get(OtherKind.RELATIONSHIP_PROOF, 0.0) > 0
     body = _body_scores(text, lexicon, medical_title, relation_title)
-    structure = _structure_scores(rows, text)
+    structure = _structure_scores(rows, text, another_document=_another_document(titles, body, lexicon))
     raw = {t: titles.get(t, 0.0) + body.get(t, 0.0) + structure.get(t, 0.0) for t in DocType}
     raw[DocType.OTHER] += OTHER_BASELINE
 
@@ -316,6 +331,21 @@ def page_evidence(ocr: OcrResult) -> PageEvidence:
     if (kind := found.clear_kind()) is not None:
         raw[DocType.OTHER] = max(raw[DocType.OTHER], OTHER_BASELINE + kinds[kind])
     return found
+
+
+# Body evidence of a medical document from which a page is no ID card whatever its layout: two or
+# three of a record's words (病案号, 入院, 出院诊断 …); an ID card shows none.
+NOT_A_CARD_BODY = 3.0
+_MEDICAL_TYPES = (DocType.DIAGNOSIS_CERTIFICATE, DocType.DISCHARGE_SUMMARY, DocType.LAB_REPORT, DocType.MEDICAL_RECORD)
+
+
+def _another_document(titles: dict[DocType, float], body: dict[DocType, float], lexicon: Lexicon) -> bool:
+    """Whether the page is titled (exactly or fuzzily, in the title area of page 1) as a document of
+    another type than an ID card, or worded as a medical document: a 病案首页 prints the patient's
+    民族, 出生日期 and ID number like a card, with its title cut off by the photo."""
+    titled = any(score >= FUZZY_TITLE_FACTOR * lexicon.title_weight
+                 for doc_type, score in titles.items() if doc_type != DocType.ID_CARD)
+    return titled or max(body.get(t, 0.0) for t in _MEDICAL_TYPES) >= NOT_A_CARD_BODY
 
 
 def score_types(ocr: OcrResult) -> dict[DocType, float]:

@@ -43,7 +43,7 @@ from intake.store import get_cached_ocr, put_cached_ocr, session_factory
 from ocr import OcrEngine, read_document, render_pages
 from ocr.errors import OcrEngineError, OcrError
 from ocr.memory import release_freed_memory
-from ocr.reread import line_fit, read_area, read_seal_dates, replace_lines, reread_under_seal
+from ocr.reread import fade_red, line_fit, read_area, read_seal_dates, red_channel, replace_lines, reread_under_seal
 from ocr.types import Box, OcrLine, OcrResult
 
 if TYPE_CHECKING:
@@ -58,8 +58,9 @@ SEAL_FINDING_VERSION = 7
 # Bumped with any change to what is read again before a result is cached (under the seal, dates).
 # 1: areas where a document's own date should be but none was read; 2: a whole date read again
 # around the seal replaces the part of it first read; 3: where no date was read around the seal,
-# the area read again in its red channel.
-REREAD_VERSION = 3
+# the area read again in its red channel; 4: an area where a date should be read again in the red
+# channel too when faded red gives none, and a date whose year was cut short ("202.06.30") read again.
+REREAD_VERSION = 4
 
 
 # The text under a seal is read again only on a page that was itself read: this many lines, half
@@ -217,17 +218,19 @@ class Prescreener:
 
     def read_dates_again(self, ocr: OcrResult, images: Sequence[np.ndarray]) -> None:
         """Read again, closer, where a document's own date should be but none was read
-        (``classifiers.dates.unread_date_areas``): a re-read that finds a date replaces the lines
-        it covers."""
+        (``classifiers.dates.unread_date_areas``), red ink faded or, when that finds none, in the red
+        channel: a re-read that finds a date replaces the lines it covers."""
         sizes = {p.index: (float(p.width), float(p.height)) for p in ocr.pages}
         for index, area, height in unread_date_areas(build_rows(ocr), page_sizes=sizes):
             page = ocr.pages[index]
             if page.source != "ocr" or index >= len(images):
                 continue  # a text layer's dates are exact: nothing to read closer
-            found = [line for line in read_area(self.engine, images[index], area, text_height=height)
-                     if find_dates(fold(line.text))]
-            if found:
-                page.lines = replace_lines(page.lines, found)
+            for lift in (fade_red, red_channel):  # the red channel lifts a seal's ink blurred into it
+                found = [line for line in read_area(self.engine, images[index], area, text_height=height, lift=lift)
+                         if find_dates(fold(line.text))]
+                if found:
+                    page.lines = replace_lines(page.lines, found)
+                    break
 
     def text_fit(self, images: Sequence[np.ndarray]) -> TextFit:
         """How well a line of these pages fits some texts (``ocr.reread.line_fit``), for the analysis

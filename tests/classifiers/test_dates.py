@@ -202,6 +202,9 @@ def test_a_misread_birth_year_does_not_rule_out_the_documents_date() -> None:
         ("开具日期", "issue"),
         ("医师签名:李四", "issue"),
         ("出生日期", "birth"),
+        ("生日:", "birth"),
+        # A name ending in 生 before 日期 is no 生日: the date beside the signature is the issue date.
+        ("医师:向厚生 日期:", "generic"),
         ("入院日期", "admission"),
         ("住院日期", "stay"),
         ("采样时间", "sampling"),
@@ -1142,6 +1145,9 @@ def test_old_years_that_are_history_or_ambiguous_stay_as_read() -> None:
         (["检验报告单", ["姓名:张三", "报告日期:"]], 1),
         # A date too damaged to parse (its month lost under the seal) where the issue date goes.
         (["诊断证明书", "医师签名:李四", "2026年 月5日"], 1),
+        # A date whose year lost a digit under the seal's ring; a lab range is no such remnant.
+        (["诊断证明书", "医师签名:李四", "202.06.30"], 1),
+        (["检验报告单", ["葡萄糖", "3.50-10.00"], "报告日期:2026-03-05"], 0),
         # Its date read beside it, or under it in the table's column: nothing to read again.
         (["检验报告单", ["姓名:张三", "报告日期:2026-03-05"]], 0),
         (["检验报告单", ["采样时间", "报告时间"], ["2026-03-01", "2026-03-02"]], 0),

@@ -101,6 +101,49 @@ def test_case_front_sheet_is_a_medical_record_despite_discharge_words() -> None:
     assert classify(ocr).doc_type == DocType.MEDICAL_RECORD
 
 
+def test_a_short_case_front_sheet_with_its_patients_id_number_is_no_id_card() -> None:
+    """GIVEN a 病案首页 whose table prints the patient's 民族, 出生日期 and 身份证号, photographed so
+    that it reads as a dozen rows, some labels misread (as PaddleOCR read one) WHEN classified THEN
+    its title makes it a medical record: an ID
+    card's layout (an ID number beside 民族 and 出生 on a short page) is not evidence on a page
+    titled as another document."""
+    ocr = page(
+        "北京协和医院",
+        "住院病案首页",
+        ["医疗付款方式：城乡居民基本医疗保险", "第3次住院 病案号：0004584503"],
+        ["姓名", "段风义", "性别", "男", "出生日期", "1949年7月9日", "年龄", "76岁"],
+        ["民族", "汉族", "国籍", "中国", "身份证号", "110105194907098431"],
+        ["入院料别", "内科", "病房", "29病区", "入院时间", "2026年3月10日"],
+        ["出院科割", "内科", "病房", "4级区", "出规时间", "2026年3月18日", "实际住院", "8天"],
+        ["出院诊断", "疾病编码", "入院病情"],
+        ["主要诊断", "慢性风湿性心脏病", "I10.x00", "有"],
+        ["其他诊断", "骨质疏松症", "E78.500", "有"],
+        "手术及操作：无",
+        ["高院方式：医嘱离院", "大"],
+        ["科主任：李红梅主治医师：丁鑫芝", "编码员：张敏", "种室哲理专用章"],
+    )
+    assert classify(ocr).doc_type == DocType.MEDICAL_RECORD
+
+
+def test_a_case_front_sheet_whose_title_the_photo_cut_off_is_a_medical_record() -> None:
+    """GIVEN a 病案首页 photographed with its title cut off: the patient's 民族, 出生日期 and ID number
+    as on a card, admission and discharge times as on a summary WHEN classified THEN the front
+    sheet's own fields (医疗付款方式, 入院病情, 离院方式, 编码员 …) make it a medical record."""
+    ocr = page(
+        "大庆油田总医院",
+        ["医疗付款方式：城乡居民基本医疗保险", "第4次住院 病案号：1005353"],
+        ["姓名", "贺有清", "性别", "男", "出生日期", "1976年7月27日", "年龄", "49岁"],
+        ["民族", "汉族", "国籍", "中国", "身份证号", "110101197607279618"],
+        ["入院科别", "内科", "病房", "26病区", "入院时间", "2025年9月8日"],
+        ["出院科别", "内科", "病房", "17病区", "出院时间", "2025年9月22日", "实际住院", "14天"],
+        ["出院诊断", "疾病编码", "入院病情"],
+        ["主要诊断", "2型糖尿病", "E11.900", "有"],
+        "离院方式：医嘱离院",
+        ["科主任：李红梅", "主治医师：黎克言", "编码员：张敏"],
+    )
+    assert classify(ocr).doc_type == DocType.MEDICAL_RECORD
+
+
 def test_admission_record_is_not_a_discharge_summary() -> None:
     ocr = page("某某医院", "入院记录", "主诉:胸闷1周", "现病史:1周前出现胸闷", "初步诊断:冠心病")
     assert classify(ocr).doc_type == DocType.MEDICAL_RECORD

@@ -188,3 +188,25 @@ def test_the_red_channel_lifts_a_seal_and_keeps_print_and_pen() -> None:
     grey = red_channel(image)
     assert grey.shape == image.shape and tuple(grey[0, 0]) == (220, 220, 220)
     assert tuple(grey[1, 1]) == (30, 30, 30) and tuple(grey[2, 2]) == (20, 20, 20)
+
+
+def test_a_date_read_with_its_year_cut_short_is_read_again_in_the_red_channel(prescreener: Prescreener) -> None:
+    """GIVEN the first reading of a date under a blurred seal kept only a remnant ("日期：202-09-28",
+    a year digit lost in the red) WHEN the dates are read again THEN the area around the remnant,
+    where faded red reads no date, is read in the red channel and the whole date replaces it."""
+    from classifiers.dates import find_dates
+    from classifiers.text import fold
+    from ocr.reread import read_area
+    from ocr.types import OcrPage, OcrResult
+
+    image, _seal = _date_under_a_blurred_seal()
+    remnant = OcrLine(text="日期：202-09-28", box=Box(x0=560, y0=382, x1=800, y1=412), score=0.8)
+    lines = [OcrLine(text="诊断：2型糖尿病", box=Box(x0=120, y0=122, x1=340, y1=152), score=0.99), remnant]
+    ocr = OcrResult(media_type="image/jpeg", fingerprint="test",
+                    pages=[OcrPage(index=0, width=1000, height=700, source="ocr", lines=lines)])
+    area = Box(x0=560 - 3 * 30, y0=382 - 0.6 * 30, x1=800 + 6 * 30, y1=412 + 0.6 * 30)
+    assert not any(find_dates(fold(line.text)) for line in read_area(prescreener.engine, image, area))
+    prescreener.read_dates_again(ocr, [image])
+    texts = [line.text for line in ocr.pages[0].lines]
+    assert any("2025-09-28" in text for text in texts), texts
+    assert "日期：202-09-28" not in texts
