@@ -1286,6 +1286,9 @@ def _before_an_admission(best: DateCandidate, plausible: Sequence[DateCandidate]
     return any(c.kind in ("admission", "stay") and _later(c.date, best.date) for c in plausible)
 
 
+# A stay this long or shorter is what a discharge's misread year is repaired to, when it was read at
+# least this long before its admission (a few days before it is a misread day, not a year).
+_LONGEST_STAY_DAYS = 180
 # What OCR reads one digit of a year as, in small or blurred print.
 _DIGIT_LOOKALIKES: dict[str, str] = {
     "0": "2689",
@@ -1318,7 +1321,12 @@ def repair_misread_years(
     exactly one look-alike substitution puts it in the submission's year or the one before, on or
     before the submission (``2036`` read for ``2026``); a later date of the same year is a date of
     another thing on the page (a follow-up), not a misread. A date in the past is never moved by the
-    submission date alone: an old document is what the recency rule is for."""
+    submission date alone: an old document is what the recency rule is for.
+
+    A discharge before the admission of the same page (出院 2025-02-26 after 入院 2026-02-08) has one
+    of them misread: the discharge's year is repaired when exactly one look-alike substitution puts
+    it on or after the admission, within ``_LONGEST_STAY_DAYS`` of it, when it was read more than
+    that before the admission (a discharge read a few days early is a misread day, not a year)."""
     out = list(found)
     dated = [c for c in found if c.kind not in ("birth", "valid") and not c.date.year_inferred]
     latest = as_of + dt.timedelta(days=_FUTURE_GRACE_DAYS) if as_of is not None else None
@@ -1332,7 +1340,15 @@ def repair_misread_years(
             for k, digit in enumerate(text)
             for alt in _DIGIT_LOOKALIKES.get(digit, "")
         }
-        if as_of is not None and latest is not None and year > as_of.year:
+        # An admission so long after the discharge that a day's misreading cannot explain it.
+        later_admissions = [o.date for o in dated if o.kind == "admission"
+                            and (o.date.as_date() - c.date.as_date()).days > _LONGEST_STAY_DAYS]
+        if c.kind == "discharge" and later_admissions:
+            fits = {y for y in options for admitted in later_admissions
+                    if (d := _make(y, c.date.month, c.date.day)) is not None and not _later(admitted, d)
+                    and (d.as_date() - admitted.as_date()).days <= _LONGEST_STAY_DAYS
+                    and (latest is None or d.as_date() <= latest)}
+        elif as_of is not None and latest is not None and year > as_of.year:
             fits = {y for y in options if as_of.year - 1 <= y <= as_of.year
                     and (d := _make(y, c.date.month, c.date.day)) is not None and d.as_date() <= latest}
         else:

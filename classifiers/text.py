@@ -28,6 +28,7 @@ DIGIT_CONFUSIONS: dict[str, str] = {
     "I": "1",
     "|": "1",
     "i": "1",
+    "t": "1",  # a 1 with a seal's ring or a table rule crossing it
     "Z": "2",
     "z": "2",
     "S": "5",

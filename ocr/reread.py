@@ -79,16 +79,16 @@ _MAX_ENLARGE = 3.0
 
 
 def read_area(engine: OcrEngine, image: np.ndarray, area: Box, *, text_height: float | None = None,
-              lift: Callable[[np.ndarray], np.ndarray] = fade_red) -> list[OcrLine]:
+              scale: float | None = None, lift: Callable[[np.ndarray], np.ndarray] = fade_red) -> list[OcrLine]:
     """The lines of ``area`` of ``image`` (the normalised page) read on their own, red ink lifted by
-    ``lift`` (``fade_red`` or ``red_channel``) and enlarged when ``text_height`` (the page's text
-    height there) is below ``TARGET_TEXT_PX``; in page coordinates."""
+    ``lift`` (``fade_red`` or ``red_channel``) and enlarged ``scale`` times or, without it, when
+    ``text_height`` (the page's text height there) is below ``TARGET_TEXT_PX``; in page coordinates."""
     x0, y0, x1, y1 = _bounds(image, area)
     if x1 - x0 < 16 or y1 - y0 < 16:
         return []
     crop = lift(np.ascontiguousarray(image[y0:y1, x0:x1]))
-    k = 1.0
-    if text_height:
+    k = scale or 1.0
+    if scale is None and text_height:
         k = min(max(TARGET_TEXT_PX / text_height, 1.0), _MAX_ENLARGE)
     if k > 1.05:
         crop = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
@@ -124,18 +124,25 @@ def reread_under_seal(
 # Around a seal, where a certificate's issue date is: this far beyond it (share of its size) across
 # and down and up.
 _DATE_MARGIN_X, _DATE_MARGIN_Y = 0.8, 0.6
+# The red channel is read as it is, then twice as large: a ring crossing a small "1" reads as a "6"
+# (2025/60/26) until the digit is seen larger.
+_SEAL_DATE_SCALES = (1.0, 2.0)
 
 
 def read_seal_dates(engine: OcrEngine, image: np.ndarray, seal: Box, lines: Sequence[OcrLine],
                     has_date: Callable[[str], bool]) -> list[OcrLine]:
     """Where no line around ``seal`` holds a date (``has_date``), the area read again in its red
-    channel (``red_channel``): the lines that hold one, in page coordinates. A date a seal was
-    stamped over and a poor photo blurred into it ("2025-09-28" under the seal's ring, read as
-    "-28" or not at all) is often read whole so."""
+    channel (``red_channel``), as it is and, if that holds no date, enlarged: the lines that hold
+    one, in page coordinates. A date a seal was stamped over and a poor photo blurred into it
+    ("2025-09-28" under the seal's ring, read as "-28" or not at all) is often read whole so."""
     area = _around(seal, _DATE_MARGIN_X, _DATE_MARGIN_Y)
     if any(has_date(line.text) for line in lines if _mostly_in(line, area)):
         return []
-    return [line for line in read_area(engine, image, area, lift=red_channel) if has_date(line.text)]
+    for scale in _SEAL_DATE_SCALES:
+        found = [line for line in read_area(engine, image, area, scale=scale, lift=red_channel) if has_date(line.text)]
+        if found:
+            return found
+    return []
 
 
 def replace_lines(lines: Sequence[OcrLine], better: Sequence[OcrLine]) -> list[OcrLine]:

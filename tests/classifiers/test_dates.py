@@ -17,7 +17,7 @@ from classifiers.dates import (
     pick_doc_date,
     unread_date_areas,
 )
-from classifiers.fields import build_rows
+from classifiers.fields import Row, build_rows
 from classifiers.types import DocType
 from ocr.types import Box, OcrLine, OcrPage, OcrResult
 from tests.classifiers.doc_samples import page, page_lines
@@ -40,6 +40,7 @@ from tests.classifiers.doc_samples import page, page_lines
         ("2026年3月5日 10时23分", "2026-03-05"),
         ("2026 年 3 月 5 日", "2026-03-05"),
         ("2O26-03-05", "2026-03-05"),
+        ("2025/t0/26", "2025-10-26"),  # a 1 a seal's ring crosses, read as t
         ("2026-O3-O5", "2026-03-05"),
         ("２０２６－０３－０５", "2026-03-05"),
         ("报告日期：2026-03-05", "2026-03-05"),
@@ -1191,6 +1192,23 @@ def test_a_year_read_in_the_future_is_put_right_only_when_one_look_alike_fits() 
     assert pick_doc_date(rows, DocType.LAB_REPORT).value == "2036-02-19"  # type: ignore[union-attr]
     later = pick_doc_date(build_rows(page("检验报告单", "报告日期:2027-02-19")), DocType.LAB_REPORT, as_of=as_of)
     assert later is not None and later.value == "2027-02-19"
+
+
+def test_a_discharge_read_before_its_admission_has_its_year_put_right_when_one_look_alike_fits() -> None:
+    """GIVEN a 病案首页 whose 出院时间 reads 2025.02.26 under 入院时间 2026.02.08 (a 6 read as 5)
+    THEN the discharge is 2026-02-26, marked repaired and less sure than a clean reading; a
+    discharge no single look-alike puts after the admission, or only far after it, stays as read."""
+    def front_sheet(discharge: str) -> list[Row]:
+        return build_rows(page("住院病案首页", ["入院时间", "2026.02.08"], ["出院时间", discharge]))
+
+    as_of = dt.date(2026, 3, 20)
+    picked = pick_doc_date(front_sheet("2025.02.26"), DocType.MEDICAL_RECORD, as_of=as_of)
+    clean = pick_doc_date(front_sheet("2026.02.26"), DocType.MEDICAL_RECORD, as_of=as_of)
+    assert picked is not None and clean is not None and picked.value == "2026-02-26"
+    assert picked.confidence is not None and clean.confidence is not None and picked.confidence < clean.confidence
+    # 2024: no look-alike of one digit gives 2026 (4 reads as 1 or 9): as read, and less sure.
+    kept = pick_doc_date(front_sheet("2024.02.26"), DocType.MEDICAL_RECORD, as_of=as_of)
+    assert kept is not None and kept.value == "2024-02-26"
 
 
 def test_a_lab_report_without_its_report_date_takes_the_latest_date_of_its_exam() -> None:

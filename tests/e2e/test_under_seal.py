@@ -51,8 +51,10 @@ def test_a_line_read_again_is_not_added_twice() -> None:
     assert _overlapping(Box(x0=100, y0=140, x1=300, y1=170), [line]) == []
 
 
-def test_a_page_that_was_not_read_well_is_not_read_again(tmp_path: Path) -> None:
-    """A blurred page keeps the reading that makes it unreadable: its seal's corner is not re-read."""
+def test_a_page_that_was_not_read_well_is_not_read_again_but_for_a_date_by_its_seal(tmp_path: Path) -> None:
+    """A blurred page keeps the reading that makes it unreadable: its seal's corner is not re-read
+    for the lines it hid, only for a date (the one thing a certificate's seal corner is read for
+    on any page, which adds no line but one holding a date)."""
     from classifiers.types import SealFinding
     from intake.settings import Settings
     from ocr.types import OcrPage, OcrResult
@@ -77,10 +79,12 @@ def test_a_page_that_was_not_read_well_is_not_read_again(tmp_path: Path) -> None
 
     blurred = page([0.4, 0.5, 0.6])
     prescreener.read_under_seal(blurred, [image], seal)
-    assert Engine.calls == 0 and len(blurred.pages[0].lines) == 3
+    assert Engine.calls == 1  # the date's read only (the red channel, as it is: it holds a date)
+    assert [line.text for line in blurred.pages[0].lines].count("模糊") == 3 and "2026年02月05日" in blurred.text
     sharp = page([0.95] * 8)
     prescreener.read_under_seal(sharp, [image], seal)
-    assert Engine.calls == 1 and "日期：2026年02月05日" in sharp.text
+    # The lines under the seal are read (the date among them): no date is then missing around it.
+    assert Engine.calls == 2 and "日期：2026年02月05日" in sharp.text
 
 
 def test_a_whole_date_read_again_replaces_the_part_the_seal_left(tmp_path: Path) -> None:
@@ -210,3 +214,37 @@ def test_a_date_read_with_its_year_cut_short_is_read_again_in_the_red_channel(pr
     texts = [line.text for line in ocr.pages[0].lines]
     assert any("2025-09-28" in text for text in texts), texts
     assert "日期：202-09-28" not in texts
+
+
+def _soft_small_photo(data: bytes, *, scale: float, blur: float, fade: float, quality: int) -> bytes:
+    """A photo taken from further away, a little out of focus and washed out, saved as a small JPEG."""
+    import cv2
+
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    image = cv2.GaussianBlur(image, (0, 0), blur)
+    image = (image.astype(np.float32) * fade + 255 * (1 - fade)).astype(np.uint8)
+    return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
+
+
+def test_a_small_date_a_seal_ring_crosses_on_a_poorly_read_photo_is_read_enlarged(prescreener: Prescreener) -> None:
+    """GIVEN a certificate photographed small, soft and washed out (tuning generator, seed 3084), its page read
+    poorly (median line score under 0.85) and its issue date 2025/10/26 under the seal's ring read
+    as part of the seal's words THEN the area around the seal is read in its red channel, enlarged
+    when as it is the ring turns the month's 1 into a 6, and the certificate has its date."""
+    import datetime as dt
+
+    from fixtures.generator.document import generate_document
+    from fixtures.generator.spec import DocumentSpec
+    from intake.application import Application
+
+    doc = generate_document(DocumentSpec(seed=3084, doc_type="diagnosis_certificate", source="photo",
+                                         seal="issuer", region="shennongjia"))
+    assert doc.truth["doc_date"] == "2025-10-26"
+    data = _soft_small_photo(doc.data, scale=0.59, blur=0.89, fade=0.57, quality=59)
+    application = Application(applicant_name=doc.truth["patient_name"], id_number="11010519491231002X",
+                              disease=doc.truth["claimed_disease"], region="shennongjia",
+                              application_date=dt.date.fromisoformat(doc.truth["application_date"]))
+    report = prescreener.analyse_file("cert.jpg", data, application, prescreener.policies.for_region("shennongjia"))
+    assert report.doc_type == "diagnosis_certificate"
+    assert report.fields["doc_date"] == "2025-10-26"
