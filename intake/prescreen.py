@@ -60,8 +60,9 @@ SEAL_FINDING_VERSION = 7
 # around the seal replaces the part of it first read; 3: where no date was read around the seal,
 # the area read again in its red channel; 4: an area where a date should be read again in the red
 # channel too when faded red gives none, and a date whose year was cut short ("202.06.30") read again;
-# 5: around the seal, the red channel read enlarged too when it gives no date as it is, on any page.
-REREAD_VERSION = 5
+# 5: around the seal, the red channel read enlarged too when it gives no date as it is, on any page;
+# 6: on a page read well only, as before 5.
+REREAD_VERSION = 6
 
 
 # The text under a seal is read again only on a page that was itself read: this many lines, half
@@ -208,12 +209,13 @@ class Prescreener:
         if page.source != "ocr":
             return  # a text layer lost nothing under the seal
         scores = sorted(line.score for line in page.lines)
-        # A page that was not read well is judged as it was read, not by its seal's corner; but a
-        # date read around the seal on any page is the date it lacked.
-        if len(scores) >= READ_PAGE_MIN_LINES and scores[len(scores) // 2] >= READ_PAGE_MIN_SCORE:
-            found = reread_under_seal(self.engine, images[seal.page], seal.box, page.lines, better=reads_a_lost_date)
-            if found:
-                page.lines = replace_lines(page.lines, found)
+        if len(scores) < READ_PAGE_MIN_LINES or scores[len(scores) // 2] < READ_PAGE_MIN_SCORE:
+            # A page that was not read well is judged as it was read, not by its seal's corner: read
+            # again in the same poor light, that corner gives dates as poor (a year's 2 read as 0).
+            return
+        found = reread_under_seal(self.engine, images[seal.page], seal.box, page.lines, better=reads_a_lost_date)
+        if found:
+            page.lines = replace_lines(page.lines, found)
         found = read_seal_dates(self.engine, images[seal.page], seal.box, page.lines, has_date=holds_a_date)
         if found:
             page.lines = replace_lines(page.lines, found)

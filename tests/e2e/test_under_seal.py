@@ -51,10 +51,9 @@ def test_a_line_read_again_is_not_added_twice() -> None:
     assert _overlapping(Box(x0=100, y0=140, x1=300, y1=170), [line]) == []
 
 
-def test_a_page_that_was_not_read_well_is_not_read_again_but_for_a_date_by_its_seal(tmp_path: Path) -> None:
-    """A blurred page keeps the reading that makes it unreadable: its seal's corner is not re-read
-    for the lines it hid, only for a date (the one thing a certificate's seal corner is read for
-    on any page, which adds no line but one holding a date)."""
+def test_a_page_that_was_not_read_well_is_not_read_again(tmp_path: Path) -> None:
+    """A blurred page keeps the reading that makes it unreadable: its seal's corner is not re-read,
+    not even for a date (read again in the same poor light it gives dates as poor)."""
     from classifiers.types import SealFinding
     from intake.settings import Settings
     from ocr.types import OcrPage, OcrResult
@@ -79,12 +78,11 @@ def test_a_page_that_was_not_read_well_is_not_read_again_but_for_a_date_by_its_s
 
     blurred = page([0.4, 0.5, 0.6])
     prescreener.read_under_seal(blurred, [image], seal)
-    assert Engine.calls == 1  # the date's read only (the red channel, as it is: it holds a date)
-    assert [line.text for line in blurred.pages[0].lines].count("模糊") == 3 and "2026年02月05日" in blurred.text
+    assert Engine.calls == 0 and len(blurred.pages[0].lines) == 3
     sharp = page([0.95] * 8)
     prescreener.read_under_seal(sharp, [image], seal)
     # The lines under the seal are read (the date among them): no date is then missing around it.
-    assert Engine.calls == 2 and "日期：2026年02月05日" in sharp.text
+    assert Engine.calls == 1 and "日期：2026年02月05日" in sharp.text
 
 
 def test_a_whole_date_read_again_replaces_the_part_the_seal_left(tmp_path: Path) -> None:
@@ -227,11 +225,11 @@ def _soft_small_photo(data: bytes, *, scale: float, blur: float, fade: float, qu
     return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
 
 
-def test_a_small_date_a_seal_ring_crosses_on_a_poorly_read_photo_is_read_enlarged(prescreener: Prescreener) -> None:
-    """GIVEN a certificate photographed small, soft and washed out (tuning generator, seed 3084), its page read
-    poorly (median line score under 0.85) and its issue date 2025/10/26 under the seal's ring read
-    as part of the seal's words THEN the area around the seal is read in its red channel, enlarged
-    when as it is the ring turns the month's 1 into a 6, and the certificate has its date."""
+def test_a_small_date_a_seal_ring_crosses_on_a_soft_photo_is_read_enlarged(prescreener: Prescreener) -> None:
+    """GIVEN a certificate photographed small, soft and washed out (tuning generator, seed 3084), its
+    issue date 2025/10/26 under the seal's ring read as part of the seal's words THEN the area
+    around the seal is read in its red channel, enlarged when as it is the ring turns the month's 1
+    into a 6, and the certificate has its date."""
     import datetime as dt
 
     from fixtures.generator.document import generate_document
