@@ -1340,26 +1340,9 @@ def repair_misread_years(
             for k, digit in enumerate(text)
             for alt in _DIGIT_LOOKALIKES.get(digit, "")
         }
-        # An admission so long after the discharge that a day's misreading cannot explain it.
-        later_admissions = [o.date for o in dated if o.kind == "admission"
-                            and (o.date.as_date() - c.date.as_date()).days > _LONGEST_STAY_DAYS]
-        if c.kind == "discharge" and later_admissions:
-            fits = {y for y in options for admitted in later_admissions
-                    if (d := _make(y, c.date.month, c.date.day)) is not None and not _later(admitted, d)
-                    and (d.as_date() - admitted.as_date()).days <= _LONGEST_STAY_DAYS
-                    and (latest is None or d.as_date() <= latest)}
-        elif as_of is not None and latest is not None and year > as_of.year:
-            fits = {y for y in options if as_of.year - 1 <= y <= as_of.year
-                    and (d := _make(y, c.date.month, c.date.day)) is not None and d.as_date() <= latest}
-        else:
-            others = {o.date.year for o in dated if o is not c and o.date.year != year}
-            if not others:
-                continue
-            recent = all(2020 <= y <= 2029 for y in others) and 1990 <= year <= 2009
-            early = year < min(others) - 5 and (birth_date is None or year < birth_date.year + 10)
-            if not (recent or early):
-                continue
-            fits = {y for y in options if min(others) <= y <= max(others) + 1}
+        fits = _after_its_admission(c, options, dated, latest) if c.kind == "discharge" else set()
+        if len(fits) != 1:
+            fits = _among_the_pages_years(c, options, dated, birth_date, as_of, latest)
         if len(fits) != 1:
             continue
         repaired = _make(fits.pop(), c.date.month, c.date.day, repaired=True)
@@ -1568,6 +1551,39 @@ def unread_date_areas(
         per_page[page] = per_page.get(page, 0) + 1
         out.append((page, area, h))
     return out
+
+
+def _after_its_admission(c: DateCandidate, options: set[int], dated: Sequence[DateCandidate],
+                         latest: dt.date | None) -> set[int]:
+    """The look-alike years (``options``) that put a discharge read long before an admission of its
+    page on or after that admission, a stay of at most ``_LONGEST_STAY_DAYS`` (and not after
+    ``latest``)."""
+    # An admission so long after the discharge that a day's misreading cannot explain it.
+    admissions = [o.date for o in dated if o.kind == "admission"
+                  and (o.date.as_date() - c.date.as_date()).days > _LONGEST_STAY_DAYS]
+    return {y for y in options for admitted in admissions
+            if (d := _make(y, c.date.month, c.date.day)) is not None and not _later(admitted, d)
+            and (d.as_date() - admitted.as_date()).days <= _LONGEST_STAY_DAYS
+            and (latest is None or d.as_date() <= latest)}
+
+
+def _among_the_pages_years(c: DateCandidate, options: set[int], dated: Sequence[DateCandidate],
+                           birth_date: dt.date | None, as_of: dt.date | None, latest: dt.date | None) -> set[int]:
+    """The look-alike years (``options``) that put a suspect year right: one after the submission's
+    into its year or the one before; one of the 1990s-2000s (or far before the page's other years)
+    among the page's other years. Empty when the year is not suspect."""
+    year = c.date.year
+    if as_of is not None and latest is not None and year > as_of.year:
+        return {y for y in options if as_of.year - 1 <= y <= as_of.year
+                and (d := _make(y, c.date.month, c.date.day)) is not None and d.as_date() <= latest}
+    others = {o.date.year for o in dated if o is not c and o.date.year != year}
+    if not others:
+        return set()
+    recent = all(2020 <= y <= 2029 for y in others) and 1990 <= year <= 2009
+    early = year < min(others) - 5 and (birth_date is None or year < birth_date.year + 10)
+    if not (recent or early):
+        return set()
+    return {y for y in options if min(others) <= y <= max(others) + 1}
 
 
 def _centre_inside(box: Box, area: Box) -> bool:

@@ -1209,6 +1209,10 @@ def test_a_discharge_read_before_its_admission_has_its_year_put_right_when_one_l
     # 2024: no look-alike of one digit gives 2026 (4 reads as 1 or 9): as read, and less sure.
     kept = pick_doc_date(front_sheet("2024.02.26"), DocType.MEDICAL_RECORD, as_of=as_of)
     assert kept is not None and kept.value == "2024-02-26"
+    # A 2005 no look-alike puts after the admission is still a year of the 2000s among 2020s dates.
+    rows = build_rows(page("住院病案首页", ["入院时间", "2025.06.29"], ["出院时间", "2005.01.06"]))
+    old = pick_doc_date(rows, DocType.MEDICAL_RECORD, as_of=as_of)
+    assert old is not None and old.value == "2025-01-06"
 
 
 def test_a_lab_report_without_its_report_date_takes_the_latest_date_of_its_exam() -> None:
