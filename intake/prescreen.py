@@ -61,8 +61,8 @@ SEAL_FINDING_VERSION = 7
 # the area read again in its red channel; 4: an area where a date should be read again in the red
 # channel too when faded red gives none, and a date whose year was cut short ("202.06.30") read again;
 # 5: around the seal, the red channel read enlarged too when it gives no date as it is, on any page;
-# 6: on a page read well only, as before 5.
-REREAD_VERSION = 6
+# 6: on a page read well only, as before 5; 7: enlarged only on a page with no date at all.
+REREAD_VERSION = 7
 
 
 # The text under a seal is read again only on a page that was itself read: this many lines, half
