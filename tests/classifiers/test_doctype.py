@@ -104,9 +104,8 @@ def test_case_front_sheet_is_a_medical_record_despite_discharge_words() -> None:
 def test_a_short_case_front_sheet_with_its_patients_id_number_is_no_id_card() -> None:
     """GIVEN a 病案首页 whose table prints the patient's 民族, 出生日期 and 身份证号, photographed so
     that it reads as a dozen rows, some labels misread (as PaddleOCR read one) WHEN classified THEN
-    its title makes it a medical record: an ID
-    card's layout (an ID number beside 民族 and 出生 on a short page) is not evidence on a page
-    titled as another document."""
+    its title makes it a medical record: an ID card's layout (an ID number beside 民族 and 出生 on a
+    short page) is not evidence on a page titled as another document."""
     ocr = page(
         "北京协和医院",
         "住院病案首页",
