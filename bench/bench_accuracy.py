@@ -122,6 +122,11 @@ def print_scores(scores: list[SetScore], *, misses: int) -> None:
                 print(f"[{s.name}] {what} by type (right / none read / {glyph} / another): " + ", ".join(
                     f"{t} " + "/".join(str(outcomes[(t, o)]) for o in ("right", "none", "glyph", "other"))
                     for t in types))
+        if s.date_misses:
+            print(f"[{s.name}] doc_date misses by what the page's text holds of the right date "
+                  "(read whole but not taken / month and day with another year / unread): " + ", ".join(
+                      f"{t} " + "/".join(str(s.date_misses[(t, k)]) for k in ("not taken", "year", "unread"))
+                      for t in sorted({t for t, _ in s.date_misses})))
         if s.flag_codes:
             print(f"[{s.name}] applications flagged, by flag: " + ", ".join(
                 f"{code} {n}" for code, n in s.flag_codes.most_common()))

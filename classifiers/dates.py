@@ -39,11 +39,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from classifiers.identity import possible_birth_date
+from classifiers.identity import TextFit, best_fit, possible_birth_date
 from classifiers.text import fix_digit_confusions, fold
 from classifiers.types import DocType, FieldValue
 from ocr.types import Box
@@ -1352,6 +1352,102 @@ def repair_misread_years(
         out[n] = DateCandidate(date, c.kind, c.row_index, c.start, c.end, c.source, c.next_row, c.next_start,
                                c.next_end)
     return out
+
+
+# How much less likely than the OCR's own reading a line with another year may be, for the pixels
+# of that line (the recogniser's CTC log-likelihood, natural log, over the whole line), and still be
+# taken as what is printed. See ``years_as_printed``.
+DATE_FIT_MARGIN = 4.5
+# A document's own date this many years before the submission's year is suspect (a year's 2 read
+# as 0 in small print: 2006 for 2026); the years tried instead are the submission's and the ones
+# before it, as far back as ``_FITTED_YEARS_BACK``.
+_SUSPECT_YEARS_BEFORE = 5
+_FITTED_YEARS_BACK = 2
+# A date whose year OCR could not read as one: a token that starts as a year of the 2000s but is
+# not one ("206", "20326", "2℃8", "26"), then a month and day read whole ("206-11-29", "2℃8/11/1",
+# "26年11月18日").
+_YEAR_REMNANT = re.compile(
+    r"(?<![\d.])(?P<y>2[^\s年月日:,;]{1,4}?)\s*(?P<s>[-./年])\s*(?P<m>[01]?\d)\s*(?:(?P=s)|月)\s*(?P<d>[0-3]?\d)(?!\d)"
+)
+
+
+def years_as_printed(rows: Sequence[Row], found: Sequence[DateCandidate], doc_type: DocType, as_of: dt.date,
+                     fit: TextFit, read_pages: Collection[int]) -> list[DateCandidate]:
+    """``found`` with the years the pixels say were printed where OCR misread them, on the dates that
+    can be the document's own (``_tiers_for``): a year far before the submission's (over
+    ``_SUSPECT_YEARS_BEFORE`` years) or after it, and a year token that is no year at all (``206``
+    in ``206-11-29``, which no other reading parses), is tried as each year from
+    ``_FITTED_YEARS_BACK`` before the submission's to its own; the line with the one that fits best
+    is taken when it fits less than ``DATE_FIT_MARGIN`` worse than the line as read (``best_fit``).
+    A date so read is marked ``year_repaired``, which lowers the pick's confidence; one that would
+    fall after the submission is not tried. ``fit`` scores a line's texts (``TextFit``); only the
+    pages of ``read_pages`` (those OCR read) are tried: a text layer's years are exact."""
+    accepted = {kind for tier in _tiers_for(rows, doc_type) for kind in tier}
+    years = range(as_of.year - _FITTED_YEARS_BACK, as_of.year + 1)
+    latest = as_of + dt.timedelta(days=_FUTURE_GRACE_DAYS)
+    out = list(found)
+    for n, c in enumerate(found):
+        year = c.date.year
+        if (c.kind not in accepted or c.date.year_inferred or c.date.year_repaired or c.split
+                or rows[c.row_index].page not in read_pages):
+            continue
+        if as_of.year - _SUSPECT_YEARS_BEFORE <= year <= as_of.year:
+            continue
+        m = re.match(r"\D{0,2}?(\d{4})", fix_digit_confusions(rows[c.row_index].text[c.start : c.end]))
+        if m is None or int(m.group(1)) != year:
+            continue
+        # Only years OCR could have misread this one as: a digit or two read as a look-alike.
+        lookalike = [y for y in years if _lookalike_digits(str(year), str(y))]
+        date = _year_fitting(rows[c.row_index], c.start + m.start(1), c.start + m.end(1), c.date.month, c.date.day,
+                             lookalike, latest, fit)
+        if date is not None:
+            out[n] = DateCandidate(date, c.kind, c.row_index, c.start, c.end, c.source)
+    for i, row in enumerate(rows):
+        if row.page not in read_pages:
+            continue
+        taken = [(c.start, c.end) for c in out if c.row_index == i]
+        for m in _YEAR_REMNANT.finditer(fix_digit_confusions(row.text)):
+            if _overlaps((m.start(), m.end()), taken) or parse_date(m.group(0)) is not None:
+                continue
+            kind, source = _kind_of(rows, i, m.start(), m.end(), 0, None, None)
+            if kind not in accepted:
+                continue
+            date = _year_fitting(row, m.start("y"), m.end("y"), int(m.group("m")), int(m.group("d")),
+                                 years, latest, fit)
+            if date is not None:
+                out.append(DateCandidate(date, kind, i, m.start(), m.end(), source))
+    return sorted(out, key=lambda c: (c.row_index, c.start))
+
+
+def _lookalike_digits(read: str, printed: str) -> bool:
+    """Whether OCR may have read ``printed`` (a number) as ``read``: at most two of its digits, each
+    read as a look-alike (``_DIGIT_LOOKALIKES``: 2026 as 2006 or 2005, never 2016)."""
+    if len(read) != len(printed):
+        return False
+    changed = [(a, b) for a, b in zip(read, printed, strict=True) if a != b]
+    return len(changed) <= 2 and all(b in _DIGIT_LOOKALIKES.get(a, "") for a, b in changed)
+
+
+def _year_fitting(row: Row, start: int, end: int, month: int, day: int | None, years: Sequence[int],
+                  latest: dt.date, fit: TextFit) -> ParsedDate | None:
+    """The date whose year (one of ``years``, the date not after ``latest``) the pixels of the line
+    holding ``row.text[start:end]`` fit best in place of what was read there, if any fits well
+    enough (``DATE_FIT_MARGIN``); marked repaired."""
+    segments = row.segments_in(start, end)
+    if len(segments) != 1:
+        return None
+    seg = segments[0]
+    line = seg.line
+    a, b = start - seg.start, end - seg.start
+    if fold(line.text)[a:b] != row.text[start:end]:
+        return None  # the row's text is not the line's character for character
+    dates = [d for y in years if (d := _make(y, month, day)) is not None and d.as_date() <= latest]
+    best = best_fit(fit, row.page, line, [line.text[:a] + str(d.year) + line.text[b:] for d in dates],
+                    DATE_FIT_MARGIN)
+    if best is None:
+        return None
+    d = dates[best[0]]
+    return ParsedDate(d.year, d.month, d.day, repaired=True, year_repaired=True)
 
 
 def _on_screen(rows: Sequence[Row], found: Sequence[DateCandidate], best: DateCandidate) -> bool:

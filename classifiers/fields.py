@@ -23,8 +23,9 @@ from classifiers.dates import (
     doc_date_not_before,
     find_dates,
     pick_doc_date,
+    years_as_printed,
 )
-from classifiers.identity import fold_id_glyphs, holder_name, validate_id_number
+from classifiers.identity import TextFit, fold_id_glyphs, holder_name, validate_id_number
 from classifiers.text import CJK, DIGIT_CONFUSIONS, fold, normalize
 from classifiers.types import DATE_NOT_BEFORE, DocType, ExtractedFields, FieldValue
 from ocr.types import Box, OcrLine, OcrResult
@@ -687,13 +688,16 @@ def _address(rows: Sequence[Row]) -> FieldValue | None:
 
 
 def extract_fields(
-    ocr: OcrResult, doc_type: DocType, identity_kind: str | None = None, *, as_of: dt.date | None = None
+    ocr: OcrResult, doc_type: DocType, identity_kind: str | None = None, *, as_of: dt.date | None = None,
+    text_fit: TextFit | None = None,
 ) -> ExtractedFields:
     """The contract's fields (with the page and box each was read from) for a classified document.
 
     ``doc_type`` decides which labelled diagnosis and which date count; ``identity_kind`` (from
     ``classify``) says which side of an ID card this is; ``as_of`` (the date recency is measured
-    against) makes a date after it an unlikely document date. Fields not found are None.
+    against) makes a date after it an unlikely document date. ``text_fit`` (the recogniser's fit of
+    a text to a line's pixels) reads a document date's year again where OCR misread it
+    (``years_as_printed``). Fields not found are None.
     """
     rows = build_rows(ocr)
     if not rows:
@@ -722,6 +726,9 @@ def extract_fields(
     else:
         id_number = fields.id_number.value if fields.id_number else None
         birth = birth_date_from_id(id_number)
+        if text_fit is not None and as_of is not None:
+            dates = years_as_printed(rows, dates, doc_type, as_of, text_fit,
+                                     read_pages={p.index for p in ocr.pages if p.source == "ocr"})
         fields.doc_date = pick_doc_date(rows, doc_type, birth_date=birth, candidates=dates, as_of=as_of)
         if fields.doc_date is None and (
             bound := doc_date_not_before(rows, doc_type, birth_date=birth, candidates=dates, as_of=as_of)

@@ -400,19 +400,31 @@ def name_as_printed(field: FieldValue, ocr: OcrResult, names: Sequence[str], fit
         return field
     # The name as it stands in the line (``raw`` may hold its label too: "姓名：陶媛蛟").
     shown = field.value if field.value in line.text else read
-    scores = fit(field.page, line.box, [line.text, *(line.text.replace(shown, n, 1) for n in tried)])
-    if not scores or scores[0] is None:
-        return field
-    best: tuple[float, str] | None = None
-    for name, score in zip(tried, scores[1:], strict=True):
-        if score is not None and score - scores[0] >= -NAME_FIT_MARGIN and (best is None or score > best[0]):
-            best = (score, name)
+    best = best_fit(fit, field.page, line, [line.text.replace(shown, n, 1) for n in tried], NAME_FIT_MARGIN)
     if best is None:
         return field
-    shortfall = max(0.0, scores[0] - best[0])
+    chosen, shortfall = best
     confidence = min(field.confidence if field.confidence is not None else 0.9, 0.9)
-    return field.model_copy(update={"value": best[1], "raw": read,
+    return field.model_copy(update={"value": tried[chosen], "raw": read,
                                     "confidence": round(confidence * (1 - shortfall / (2 * NAME_FIT_MARGIN)), 3)})
+
+
+def best_fit(fit: TextFit, page: int, line: OcrLine, texts: Sequence[str], margin: float) -> tuple[int, float] | None:
+    """Which of ``texts`` (other readings of ``line`` on ``page``) its pixels fit best, if that one
+    fits less than ``margin`` worse than the OCR's own reading (``line.text``): its index and how
+    much worse it fits (0.0 when better). None when none does or nothing could be scored."""
+    if not texts:
+        return None
+    scores = fit(page, line.box, [line.text, *texts])
+    if not scores or scores[0] is None:
+        return None
+    best: tuple[int, float] | None = None
+    for k, score in enumerate(scores[1:]):
+        if score is not None and score - scores[0] >= -margin and (best is None or score > best[1]):
+            best = (k, score)
+    if best is None:
+        return None
+    return best[0], max(0.0, scores[0] - best[1])
 
 
 # What may follow a name in running text ("兹有患者张三，男，…", "张三因…于我院就诊"): a name found

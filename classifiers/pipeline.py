@@ -62,7 +62,8 @@ def analyse_document(
 ) -> DocumentAnalysis:
     """Classify, extract and run every check; ``context_for`` gives the policy for the found type.
     ``text_fit`` (the recogniser's fit of a text to a line's pixels) lets a name misread by a glyph
-    or two be read as the applicant's where the pixels fit it nearly as well (``name_as_printed``).
+    or two be read as the applicant's where the pixels fit it nearly as well (``name_as_printed``),
+    and a document date's misread year as the one printed (``years_as_printed``).
 
     ``images`` may be a ``PagePixels`` with the pixel findings of an earlier analysis (from the OCR
     cache): the pages are then not drawn; what is measured here is added to it for the caller to
@@ -71,7 +72,8 @@ def analyse_document(
     classification = classify(ocr, images)
     doc_type = classification.doc_type
     ctx = context_for(doc_type)
-    fields = extract_fields(ocr, doc_type, classification.identity_kind, as_of=ctx.application_date)
+    fields = extract_fields(ocr, doc_type, classification.identity_kind, as_of=ctx.application_date,
+                            text_fit=text_fit)
     names = [n for n in (ctx.applicant_name, ctx.agent_name) if n]
     if fields.patient_name is None and classification.identity_kind != "resident_id_back":
         fields.patient_name = name_on_page(build_rows(ocr), names)

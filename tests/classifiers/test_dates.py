@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from classifiers.dates import (
+    DATE_FIT_MARGIN,
     ParsedDate,
     birth_date_from_id,
     classify_label,
@@ -1228,3 +1229,79 @@ def test_a_lab_report_without_its_report_date_takes_the_latest_date_of_its_exam(
     # A labelled report date still wins over a later unlabelled one.
     picked = _pick(DocType.LAB_REPORT, "检验报告单", ["报告日期:2026-03-05"], "2026-03-09")
     assert picked is not None and picked.value == "2026-03-05"
+
+
+# --- a document date's year read from the line's pixels (years_as_printed) ---------------------
+
+class _Fit:
+    """A stand-in for the recogniser: fixed log-likelihoods by text; records what it was asked."""
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores, self.asked = scores, []
+
+    def __call__(self, page: int, box: Box, texts):  # type: ignore[no-untyped-def]
+        self.asked.append(list(texts))
+        return [self.scores.get(t) for t in texts]
+
+
+AS_OF = dt.date(2026, 12, 1)
+
+
+def _lab(date_line: str, sampled: str = "") -> OcrResult:
+    """A lab report whose only other date is ``sampled`` (a page of other years would repair a year
+    by those, ``repair_misread_years``)."""
+    return page("检验报告单", "姓名：王明 性别：男", "葡萄糖 7.8 mmol/L", f"采样时间：{sampled}", date_line)
+
+
+def test_a_year_read_through_look_alike_digits_is_read_as_the_pixels_fit() -> None:
+    """报告日期 2006-11-21 on a 2026 submission: 2026 fits the line's pixels nearly as well, so the
+    report is of 2026, less sure than a plain reading; 2016 (no look-alike of 2006's 0) is never tried."""
+    from classifiers.fields import extract_fields
+
+    fit = _Fit({"报告日期：2006-11-21": -5.0, "报告日期：2026-11-21": -7.0, "报告日期：2025-11-21": -20.0})
+    fields = extract_fields(_lab("报告日期：2006-11-21"), DocType.LAB_REPORT, as_of=AS_OF, text_fit=fit)
+    assert fields.doc_date is not None and fields.doc_date.value == "2026-11-21"
+    assert fields.doc_date.confidence is not None and fields.doc_date.confidence < 0.8
+    assert fit.asked == [["报告日期：2006-11-21", "报告日期：2025-11-21", "报告日期：2026-11-21"]]
+    # Without the pixels, or when they fit no other year well enough, the year stays as read.
+    assert extract_fields(_lab("报告日期：2006-11-21"), DocType.LAB_REPORT, as_of=AS_OF).doc_date.value == "2006-11-21"
+    far = _Fit({"报告日期：2006-11-21": -5.0, "报告日期：2026-11-21": -5.0 - DATE_FIT_MARGIN - 0.5})
+    assert extract_fields(_lab("报告日期：2006-11-21"), DocType.LAB_REPORT, as_of=AS_OF,
+                          text_fit=far).doc_date.value == "2006-11-21"
+
+
+def test_a_year_token_no_parse_reads_is_read_as_the_year_the_pixels_fit() -> None:
+    """报告日期，206-11-29: no date for any parse; the line with 2026 fits, so that is the report date.
+    The sampling time (not a report date) is never tried."""
+    from classifiers.fields import extract_fields
+
+    fit = _Fit({"报告日期，206-11-29": -9.0, "报告日期，2026-11-29": -8.0, "报告日期，2025-11-29": -15.0})
+    fields = extract_fields(_lab("报告日期，206-11-29"), DocType.LAB_REPORT, as_of=AS_OF, text_fit=fit)
+    assert fields.doc_date is not None and fields.doc_date.value == "2026-11-29"
+    assert all(texts[0] == "报告日期，206-11-29" for texts in fit.asked)
+    assert extract_fields(_lab("报告日期，206-11-29"), DocType.LAB_REPORT, as_of=AS_OF).doc_date is None
+    with_sampling = _lab("报告日期，206-11-29", sampled="2026-11-20 08:12")
+    assert extract_fields(with_sampling, DocType.LAB_REPORT, as_of=AS_OF, text_fit=fit).doc_date.value == "2026-11-29"
+
+
+def test_a_plausible_year_and_a_date_after_the_submission_are_not_tried() -> None:
+    from classifiers.fields import extract_fields
+
+    fit = _Fit({})
+    assert extract_fields(_lab("报告日期：2024-11-21"), DocType.LAB_REPORT, as_of=AS_OF,
+                          text_fit=fit).doc_date.value == "2024-11-21"  # old, but a year a report may be of
+    assert fit.asked == []
+    fit = _Fit({"报告日期：2006-12-21": -5.0, "报告日期：2026-12-21": -4.0, "报告日期：2025-12-21": -30.0})
+    assert extract_fields(_lab("报告日期：2006-12-21"), DocType.LAB_REPORT, as_of=AS_OF,
+                          text_fit=fit).doc_date.value == "2006-12-21"  # 2026-12-21 is after the submission
+    assert fit.asked == [["报告日期：2006-12-21", "报告日期：2025-12-21"]]
+
+
+def test_a_text_layers_year_is_exact() -> None:
+    from classifiers.fields import extract_fields
+
+    layer = _lab("报告日期：2006-11-21")
+    layer.pages[0].source = "text_layer"
+    fit = _Fit({"报告日期：2006-11-21": -5.0, "报告日期：2026-11-21": -5.0})
+    assert extract_fields(layer, DocType.LAB_REPORT, as_of=AS_OF, text_fit=fit).doc_date.value == "2006-11-21"
+    assert fit.asked == []
