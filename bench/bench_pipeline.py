@@ -6,7 +6,7 @@ Runs every document of the bundled sample applications once through the stages o
 - OCR: ``read_document`` (decode, normalise, PaddleOCR or the PDF text layer), the seal-text
   recogniser's calls, the second reading of the text around a seal and of the areas where a date
   should be but none was read, and the recogniser's fit of a misread name's line to the applicant's
-  name (all model inference);
+  name and of a misread year's line to the years it may be (all model inference);
 - ours: hashing, seal detection, finding the areas to read again, classification, field
   extraction, every check, the assessment of the application and writing the report and the OCR
   cache to SQLite.
@@ -109,7 +109,7 @@ def main() -> None:
                 fit = prescreener.text_fit(document.images)
 
                 def timed_fit(page, box, texts, fit=fit):  # type: ignore[no-untyped-def]
-                    with watch.time("ocr: names fit again"):
+                    with watch.time("ocr: names and years fit again"):
                         return fit(page, box, texts)
 
                 with watch.time("ours: classify, extract, check"):
@@ -132,7 +132,7 @@ def main() -> None:
     # Likewise the areas read again inside "dates to read again", and a name's line scored again by
     # the recogniser inside the analysis.
     watch.totals["ours: dates to read again"] -= watch.totals.get("ocr: dates read again", 0.0)
-    watch.totals["ours: classify, extract, check"] -= watch.totals.get("ocr: names fit again", 0.0)
+    watch.totals["ours: classify, extract, check"] -= watch.totals.get("ocr: names and years fit again", 0.0)
     ocr_total = sum(v for k, v in watch.totals.items() if k.startswith("ocr"))
     ours_total = sum(v for k, v in watch.totals.items() if k.startswith("ours"))
     print(f"{n_docs} documents, {n_pages} pages from {len(folders)} sample applications\n")
