@@ -1333,13 +1333,7 @@ def repair_misread_years(
     for n, c in enumerate(found):
         if c.kind not in accepted:
             continue
-        year = c.date.year
-        text = str(year)
-        options = {
-            int(text[:k] + alt + text[k + 1 :])
-            for k, digit in enumerate(text)
-            for alt in _DIGIT_LOOKALIKES.get(digit, "")
-        }
+        options = _lookalike_years(c.date.year, digits=1)
         fits = _after_its_admission(c, options, dated, latest) if c.kind == "discharge" else set()
         if len(fits) != 1:
             fits = _among_the_pages_years(c, options, dated, birth_date, as_of, latest)
@@ -1397,7 +1391,7 @@ def years_as_printed(rows: Sequence[Row], found: Sequence[DateCandidate], doc_ty
         if m is None or int(m.group(1)) != year:
             continue
         # Only years OCR could have misread this one as: a digit or two read as a look-alike.
-        lookalike = [y for y in years if _lookalike_digits(str(year), str(y))]
+        lookalike = [y for y in years if y in _lookalike_years(year, digits=2)]
         date = _year_fitting(rows[c.row_index], c.start + m.start(1), c.start + m.end(1), c.date.month, c.date.day,
                              lookalike, latest, fit)
         if date is not None:
@@ -1419,13 +1413,17 @@ def years_as_printed(rows: Sequence[Row], found: Sequence[DateCandidate], doc_ty
     return sorted(out, key=lambda c: (c.row_index, c.start))
 
 
-def _lookalike_digits(read: str, printed: str) -> bool:
-    """Whether OCR may have read ``printed`` (a number) as ``read``: at most two of its digits, each
-    read as a look-alike (``_DIGIT_LOOKALIKES``: 2026 as 2006 or 2005, never 2016)."""
-    if len(read) != len(printed):
-        return False
-    changed = [(a, b) for a, b in zip(read, printed, strict=True) if a != b]
-    return len(changed) <= 2 and all(b in _DIGIT_LOOKALIKES.get(a, "") for a, b in changed)
+def _lookalike_years(year: int, *, digits: int) -> set[int]:
+    """The years OCR may have read as ``year``: one to ``digits`` of its digits each put back from
+    the look-alike it may have been read as (``_DIGIT_LOOKALIKES``: 2006 from 2026, never from 2016)."""
+    found: set[str] = set()
+    frontier = {str(year)}
+    for _ in range(digits):
+        frontier = {text[:k] + alt + text[k + 1 :]
+                    for text in frontier for k, digit in enumerate(str(year)) if text[k] == digit
+                    for alt in _DIGIT_LOOKALIKES.get(digit, "")}
+        found |= frontier
+    return {int(text) for text in found} - {year}
 
 
 def _year_fitting(row: Row, start: int, end: int, month: int, day: int | None, years: Sequence[int],
