@@ -34,7 +34,10 @@ from fixtures.scoring import DOCUMENT_METRICS, SetScore
 from intake.application import Application
 from intake.local import local_context, prescreen_folder
 from intake.prescreen import Prescreener
+from intake.report import DocumentReport
 from intake.settings import Settings
+from intake.store import get_cached_ocr
+from ocr.types import OcrResult
 
 FIRST_SEED = {"tuning": 1000, "heldout": 5000}
 
@@ -49,8 +52,20 @@ def generator(name: str) -> Callable[[int, Path], Any]:
     return heldout
 
 
+def cached_text(prescreener: Prescreener) -> Callable[[DocumentReport], str]:
+    """A document's OCR text (with what was read again) from the OCR cache: a case report keeps none."""
+
+    def text_of(doc: DocumentReport) -> str:
+        with prescreener.sessions() as session:
+            entry = get_cached_ocr(session, sha256=doc.sha256, fingerprint=prescreener.fingerprint)
+            return OcrResult.model_validate(entry.result).text if entry is not None else ""
+
+    return text_of
+
+
 def score_generated(name: str, prescreener: Prescreener, apps: int, root: Path, *, first_seed: int) -> SetScore:
-    make, score, ctx = generator(name), SetScore(name), local_context(prescreener)
+    make, ctx = generator(name), local_context(prescreener)
+    score = SetScore(name, text_of=cached_text(prescreener))
     for seed in range(first_seed, first_seed + apps):
         folder = root / name / f"app-{seed}"
         make(seed, folder)
