@@ -16,9 +16,11 @@ and a reviewer looks, instead of the applicant being judged on another hospital'
 
 The check's ``confidence``: a grade outcome is as sure as the match behind it (an exact name or
 alias ≈0.95, an OCR correction less). "Not in the registry" is sure only when a full institution
-name (…医院, …卫生院) was read clearly from the page and nothing in the registry comes close; a name
-read poorly, one without an institution suffix, one only on the seal, one a character or two away
-from a registered hospital, or no name at all, is a question for a reviewer, not a finding.
+name (…医院, …卫生院) was read clearly from the page and nothing in the registry comes close, or when
+the seal's ring text spells the same full name (two readings of two prints agree); a name read
+poorly, one without an institution suffix, one only on the seal, one a character or two away from a
+registered hospital and not borne out by the seal, or no name at all, is a question for a reviewer,
+not a finding.
 """
 
 from __future__ import annotations
@@ -479,6 +481,8 @@ _CLEAR_READ = 0.95
 _POOR_READ = 0.6
 # When nothing measured how well the name was read (e.g. a caller with text only).
 _UNMEASURED_READ = 0.85
+# "Not in the registry" when the page's name and its seal's ring text spell the same full name.
+_CORROBORATED_NOT_FOUND = 0.9
 _NAME_END_RE = re.compile(_INSTITUTION_END.pattern + "$")
 
 
@@ -494,17 +498,25 @@ def _match_confidence(match: HospitalMatch, read_confidence: float | None, from_
 
 
 def _not_found_confidence(
-    hospital_text: str | None, seal_text: str | None, registry: HospitalRegistry, read_confidence: float | None
+    hospital_text: str | None, seal_text: str | None, registry: HospitalRegistry, read_confidence: float | None,
+    *, name_off_seal: bool = True,
 ) -> float:
     """How sure "not in the registry" is; low unless a full name was read clearly and is far from every
-    registered one."""
+    registered one, or the seal's ring text spells the same full name as the page's print
+    (``name_off_seal``: the name was not read off the seal itself)."""
     name = hospital_text if hospital_text and hospital_text.strip() else None
     if name is None:
         # No name on the page; at best the seal's curved text, which OCR reads worst of all.
         return 0.35 if seal_text and seal_text.strip() else 0.2
     variants = [v for v, _ in _query_variants(name)]
-    if not any(len(v) >= _MIN_FUZZY_LEN and _NAME_END_RE.search(v) for v in variants):
+    full_names = {v for v in variants if len(v) >= _MIN_FUZZY_LEN and _NAME_END_RE.search(v)}
+    if not full_names:
         return 0.35  # a fragment, a department, another kind of organisation: not a hospital's full name
+    if name_off_seal and full_names & {v for v, _ in _query_variants(seal_text or "")}:
+        # The seal's ring, read on its own, spells the same full name: two readings of two different
+        # prints do not misread a registered name into the same other one. What is left to doubt is
+        # the registry's coverage, not the reading.
+        return _CORROBORATED_NOT_FOUND
     read = _UNMEASURED_READ if read_confidence is None else read_confidence
     clear = min(max((read - _POOR_READ) / (_CLEAR_READ - _POOR_READ), 0.0), 1.0)
     closest = registry.closest(name)
@@ -520,11 +532,14 @@ def check_hospital(
     min_grade: str | None,
     *,
     read_confidence: float | None = None,
+    name_off_seal: bool = True,
 ) -> HospitalCheck:
     """Resolve the issuer from the header name, else from the seal, and compare its grade.
 
     ``read_confidence`` is the OCR score of ``hospital_text`` (its ``FieldValue.confidence``); it
-    decides how sure an unresolved or corrected name is."""
+    decides how sure an unresolved or corrected name is. ``name_off_seal``: ``hospital_text`` was
+    read from the page's print, not off the seal, so the seal's text agreeing with it is a second
+    reading."""
     match: HospitalMatch | None = None
     matched_from: str | None = None
     for text in (hospital_text, seal_text):
@@ -541,7 +556,8 @@ def check_hospital(
             return HospitalCheck(outcome=Outcome.NOT_APPLICABLE, matched_from=hospital_text or seal_text, reason=reason)
         return HospitalCheck(
             outcome=Outcome.UNKNOWN,
-            confidence=_not_found_confidence(hospital_text, seal_text, registry, read_confidence),
+            confidence=_not_found_confidence(hospital_text, seal_text, registry, read_confidence,
+                                             name_off_seal=name_off_seal),
             matched_from=hospital_text or seal_text,
             reason=reason,
         )

@@ -29,6 +29,7 @@ from classifiers.types import (
     DocumentChecks,
     DocumentContext,
     ExtractedFields,
+    FieldValue,
     HospitalCheck,
     IdentityCheck,
     OtherKind,
@@ -117,6 +118,12 @@ def identity_check(doc_type: DocType, fields: ExtractedFields, ctx: DocumentCont
     return own.model_copy(update={"holder": "applicant"})
 
 
+def _read_off_seal(field: FieldValue | None, seal: SealFinding) -> bool:
+    """Whether a field was read where the seal is stamped (its ink, read by the page's OCR)."""
+    return (field is not None and field.box is not None and seal.present and seal.box is not None
+            and seal.page == field.page and seal.box.overlap(field.box) > 0)
+
+
 def rule_checks(
     doc_type: DocType,
     fields: ExtractedFields,
@@ -131,13 +138,15 @@ def rule_checks(
     (seal, hospital, recency, diagnosis), from fields and a seal finding already read: the re-scan
     of the backlog runs these alone when only those changed (``intake.rescan``), the full analysis
     runs them after reading. ``read_confidence`` is ``page_read_confidence`` of the OCR result."""
-    hospital_text = fields.hospital_name.value if fields.hospital_name else None
+    name = fields.hospital_name
+    hospital_text = name.value if name else None
     hospital = check_hospital(
         hospital_text,
         seal.text,
         registry,
         ctx.min_grade,
-        read_confidence=fields.hospital_name.confidence if fields.hospital_name else None,
+        read_confidence=name.confidence if name else None,
+        name_off_seal=not _read_off_seal(name, seal),
     )
     registry_match: bool | None = None
     registry_confidence: float | None = None

@@ -268,6 +268,21 @@ def test_not_in_registry_is_a_reviewer_question_when_the_name_is_weak(
     assert check.confidence < 0.6, check
 
 
+def test_not_in_registry_is_sure_when_the_seal_spells_the_same_name(registry: HospitalRegistry) -> None:
+    """A township clinic two characters from a registered one of its county (红坪镇 / 松柏镇) may be
+    that one misread; its seal's ring, read on its own, spelling the same name says it is not. The
+    name read off the seal itself is one reading, not two."""
+    name = "神农架林区红坪镇卫生院"
+    alone = check_hospital(name, None, registry, "二级", read_confidence=0.99)
+    assert alone.outcome == Outcome.UNKNOWN and alone.confidence < 0.8
+    borne_out = check_hospital(name, name, registry, "二级", read_confidence=0.99)
+    assert borne_out.outcome == Outcome.UNKNOWN and borne_out.confidence >= 0.9
+    other_seal = check_hospital(name, "神农架林区松柏镇卫生院", registry, "二级", read_confidence=0.99)
+    assert other_seal.matched_from == "神农架林区松柏镇卫生院"  # a seal of a registered clinic resolves it
+    off_seal = check_hospital(name, name, registry, "二级", read_confidence=0.99, name_off_seal=False)
+    assert off_seal.confidence == alone.confidence
+
+
 def test_grade_too_low_is_sure_on_an_exact_or_alias_match_and_less_on_a_corrected_one(
     registry: HospitalRegistry,
 ) -> None:

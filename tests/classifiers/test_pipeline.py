@@ -87,3 +87,28 @@ def test_the_date_recency_counts_against_steers_the_date_picked(registry: Hospit
     assert early.checks.recency.outcome == Outcome.PASS
     late = analysed(dt.date(2026, 5, 1))
     assert late.fields.doc_date is not None and late.fields.doc_date.value == "2026-04-01"
+
+
+@pytest.mark.parametrize(("name_y", "sure"), [(80, True), (1500, False)])
+def test_an_unregistered_issuer_is_sure_when_its_seal_bears_out_the_printed_name(
+    registry: HospitalRegistry, name_y: int, sure: bool
+) -> None:
+    """A township clinic two characters from a registered one (红坪镇 / 松柏镇), its name printed at
+    the top and spelt the same by its seal's ring: two readings of two prints agree, so
+    ``hospital_unknown`` is sure. The same name read by the page's OCR off the seal's own ink (the
+    only place it is on the page) is one print read twice: a question for a reviewer."""
+    name = "神农架林区红坪镇卫生院"
+    texts = [name if i == 0 else t for i, t in enumerate(LINES)]
+    lines = [OcrLine(text=t, box=Box(x0=100, y0=80 + 60 * i, x1=900, y1=120 + 60 * i), score=0.99)
+             for i, t in enumerate(texts) if i > 0]
+    lines.append(OcrLine(text=name, box=Box(x0=700, y0=name_y, x1=1000, y1=name_y + 40), score=0.99))
+    ocr = OcrResult(media_type="image/png", pages=[OcrPage(index=0, width=1240, height=1754, source="ocr",
+                                                           lines=lines)], fingerprint="test")
+    seal = SealFinding(present=True, color="red", text=name, page=0, score=0.9,
+                       box=Box(x0=680, y0=1380, x1=1020, y1=1700))
+    blank = np.full((1754, 1240, 3), 255, np.uint8)
+    analysis = analyse_document(ocr, [blank], seal, context, registry=registry, catalogue=DiseaseCatalogue.load())
+    hospital = analysis.checks.hospital
+    assert analysis.fields.hospital_name is not None and analysis.fields.hospital_name.value == name
+    assert hospital.outcome == Outcome.UNKNOWN
+    assert (hospital.confidence >= 0.9) is sure, hospital
