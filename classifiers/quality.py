@@ -18,7 +18,8 @@ blurred, downscaled, darkened and glare-covered versions of them (all fail); see
 A blank or near-blank page (an extra sheet, the back of a form, a page with only a page number or
 punch holes) is not an unreadable photo: ``blank_page`` tells it apart by its ink (almost no marks
 darker than the paper around them, away from the page's edges and the desk) together with the OCR
-(nothing, or a few characters, read). It passes, with ``blank`` in ``problems``; the document type
+(nothing, or a few characters, read), on a page bright enough to see (a photo taken in the dark
+shows no marks either: it is ``too_dark``). It passes, with ``blank`` in ``problems``; the document type
 is ``other`` (see ``classifiers.doctype``). A blurred photo of a real page has plenty of ink and
 still fails.
 
@@ -563,6 +564,8 @@ def blank_page(images: Sequence[np.ndarray | None], ocr: OcrResult) -> BlankPage
         return None
     if max(i.faint_fraction for i in inks) > _BLANK_MAX_FAINT:
         return None  # print blurred beyond reading: an unreadable document, not a blank one
+    if any(pixels.measures(i, ocr.pages[i]).brightness < _DARK_FAIL for i in pages):
+        return None  # too dark to see whether anything is on it: an unreadable photo, not a blank page
     # Surest when nothing at all is on the page; less so the nearer it comes to the limits.
     nearness = max(marks / _BLANK_MAX_MARKS, ink_fraction / _BLANK_MAX_INK, chars / _BLANK_MAX_CHARS)
     return BlankPage(

@@ -441,6 +441,29 @@ def test_photographed_blank_sheets_are_blank_and_photographed_blurred_pages_are_
         assert assess_quality([unreadable], ocr_result([], w, h)).outcome == Outcome.FAIL
 
 
+def test_a_photo_taken_in_the_dark_is_too_dark_not_blank() -> None:
+    """Phone photos from the tuning generator of a printed page taken in the dark (mean grey ~6): no
+    mark stands out of the black and the OCR reads nothing, as on a blank sheet, but nothing can be
+    seen either way: the applicant is asked to photograph it again in the light."""
+    import random
+
+    from PIL import Image
+
+    from fixtures.generator import degrade
+
+    rng = random.Random(5)
+    printed = Image.fromarray(text_page())
+    for _ in range(3):
+        dark = degrade.photo(printed, rng, rotation=0, long_side=1600, unreadable="dark").image
+        image = cv2.cvtColor(np.asarray(dark), cv2.COLOR_RGB2BGR)
+        h, w = image.shape[:2]
+        ocr = ocr_result([], w, h)
+        assert quality.blank_page([image], ocr) is None
+        check = assess_quality([image], ocr)
+        assert check.outcome == Outcome.FAIL and "too_dark" in check.problems, check
+        assert check.confidence >= 0.9, check
+
+
 def test_real_photos_are_not_blank(photo: tuple[np.ndarray, list[Box]]) -> None:
     image, _ = photo
     ink = quality.measure_ink(image)
