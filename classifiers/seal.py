@@ -202,14 +202,22 @@ def _longest_run(flags: np.ndarray) -> int:
     return int((stops - starts).max()) if len(starts) else 0
 
 
+# Pixels of the rim band a blurred thin ring covers beyond its own width, on a stamp measured in
+# full detail (``_remeasure``).
+_RIM_SPREAD_PX = 2.5
+
+
 def _shape_features(
     mask: np.ndarray,
     ellipse: tuple[tuple[float, float], tuple[float, float], float],
     off_paper: np.ndarray | None = None,
+    *,
+    spread_px: float = 0.0,
 ) -> dict[str, float]:
     """Ring coverage, ring thickness, interior fill and outside spill of a fitted ellipse on an ink
     mask. ``off_paper`` (same shape, True on the desk around a photographed sheet) marks where a
-    seal stamped over the sheet's edge cannot show: no evidence there either way."""
+    seal stamped over the sheet's edge cannot show: no evidence there either way. ``spread_px``:
+    the pixels of the rim band that blur fills around a thin ring, not held against it."""
     h, w = mask.shape
     (cx, cy), (d1, d2), angle = ellipse
     a, b = d1 / 2, d2 / 2
@@ -244,7 +252,12 @@ def _shape_features(
     # How much of the rim band is ink where it is thinnest: a seal's ring is thin (≈ 3 % of its
     # diameter; its text reaches the rim band only in some directions, and not at the gap between
     # the name's ends), a logo's or an emblem's rim is a thick band or solid all round.
+    # Blur spreads even a thin ring over a few pixels whatever its size: on a small stamp (an
+    # 85-px seal's rim band is 9 px) that alone fills half the band.
+    band_px = (rim_scales[-1] - rim_scales[0]) * max(a, b)
+    spread = min(spread_px / max(band_px, 1e-6), 0.5)
     rim_fill = float(np.percentile(hit[visible].mean(axis=1), 20)) if enough else 1.0
+    rim_fill = max(0.0, (rim_fill - float(spread)) / (1.0 - float(spread)))
 
     # Longest run of uncovered visible directions: a "C" shape or a scribble has one long gap,
     # a ring crossed by black text has several short ones.
@@ -523,11 +536,12 @@ def _candidate(
     full_shape: tuple[int, int],
     faint: bool,
     off_paper: np.ndarray | None = None,
+    spread_px: float = 0.0,
 ) -> StampCandidate:
     """Score one ellipse on a mask; ``scale`` and ``offset`` take the mask's pixels to the page's,
-    ``ref`` is the sheet's short side in the mask's pixels."""
+    ``ref`` is the sheet's short side in the mask's pixels, ``spread_px`` as ``_shape_features``."""
     (cx, cy), (d1, d2), angle = ellipse
-    f = _shape_features(closed, ellipse, off_paper)
+    f = _shape_features(closed, ellipse, off_paper, spread_px=spread_px)
     f["aspect"] = min(d1, d2) / max(d1, d2)
     f["rel_diameter"] = max(d1, d2) / ref
     f["diameter_px"] = max(d1, d2) * scale
@@ -641,6 +655,9 @@ def _remeasure(
             offset=(x0, y0),
             full_shape=(h0, w0),
             faint=bool(cand.features.get("faint")),
+            # In full detail a ring is as thin as printed and only blur thickens it; at the
+            # analysis scale it is too coarse to tell a blurred ring from an emblem's rim.
+            spread_px=_RIM_SPREAD_PX,
         )
         if best is None or again.score > best.score:
             best = again

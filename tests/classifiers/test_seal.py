@@ -426,6 +426,18 @@ def test_red_seal_is_found(name: str, page) -> None:
     assert finding.score >= PRESENT_THRESHOLD
 
 
+@pytest.mark.parametrize(("size", "sigma"), [(115, 1.6), (115, 2.0), (120, 1.6), (120, 2.0), (125, 2.0)])
+def test_a_small_seal_on_a_soft_photo_is_found(size: int, sigma: float) -> None:
+    """A seal 9-10 % of the page's width, blurred and saved as a JPEG (a phone photo of a report
+    with a small stamp): measured again in full detail, blur still spreads its thin ring over half
+    of the rim band, which is the stamp's small size, not an emblem's thick rim."""
+    page = cv2.GaussianBlur(draw_page(seal=draw_seal(size, HOSPITAL), seal_at=(880, 1420)), (0, 0), sigma)
+    ok, buf = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, 75])
+    assert ok
+    finding = find_seal([cv2.imdecode(buf, cv2.IMREAD_COLOR)])
+    assert finding.present, finding
+
+
 def test_seal_box_covers_the_stamp() -> None:
     page = draw_page(seal=draw_seal(460, HOSPITAL), seal_at=(680, 1050))
     finding = find_seal([page])
