@@ -255,9 +255,9 @@ def _shape_features(
     # Blur spreads even a thin ring over a few pixels whatever its size: on a small stamp (an
     # 85-px seal's rim band is 9 px) that alone fills half the band.
     band_px = (rim_scales[-1] - rim_scales[0]) * max(a, b)
-    spread = min(spread_px / max(band_px, 1e-6), 0.5)
+    spread = float(min(spread_px / max(band_px, 1e-6), 0.5))
     rim_fill = float(np.percentile(hit[visible].mean(axis=1), 20)) if enough else 1.0
-    rim_fill = max(0.0, (rim_fill - float(spread)) / (1.0 - float(spread)))
+    rim_fill = max(0.0, (rim_fill - spread) / (1.0 - spread))
 
     # Longest run of uncovered visible directions: a "C" shape or a scribble has one long gap,
     # a ring crossed by black text has several short ones.
