@@ -1391,7 +1391,8 @@ def years_as_printed(rows: Sequence[Row], found: Sequence[DateCandidate], doc_ty
         if m is None or int(m.group(1)) != year:
             continue
         # Only years OCR could have misread this one as: a digit or two read as a look-alike.
-        lookalike = [y for y in years if y in _lookalike_years(year, digits=2)]
+        options = _lookalike_years(year, digits=2)
+        lookalike = [y for y in years if y in options]
         date = _year_fitting(rows[c.row_index], c.start + m.start(1), c.start + m.end(1), c.date.month, c.date.day,
                              lookalike, latest, fit)
         if date is not None:
