@@ -34,6 +34,7 @@ from intake.settings import REPO_ROOT, Settings
 from intake.store import put_cached_ocr
 from ocr import read_document
 from ocr.memory import release_freed_memory
+from ocr.seal_text import SealText
 
 
 class Stopwatch:
@@ -65,7 +66,7 @@ def main() -> None:
 
         def timed_reader(crop):  # type: ignore[no-untyped-def]
             with watch.time("ocr: seal text"):
-                return reader(crop) if reader else ""
+                return reader(crop) if reader else SealText()
 
         read_area = prescreen_module.read_area
 

@@ -561,7 +561,9 @@ _STATUS_TOKENS = re.compile(
 _PHONE_TOKENS = re.compile(
     r"\d{1,3}\s*%|(?<![A-Za-z])(?:[2345]G|LTE|VoLTE|WiFi|Wi-Fi)(?![A-Za-z])|中国移动|中国联通|中国电信"
 )
-_CLOCK = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
+# A clock time; also one glued to the day before it when the space between was not read (a fax's
+# "2026/04/2612:03").
+_CLOCK = re.compile(r"(?:(?<!\d)|(?<=[-/.]\d\d)|(?<=[-/.]\d))\d{1,2}:\d{2}(?!\d)")
 # Rows of a certificate's signature block: the issue date is printed beside or under them.
 _SIGNATURE_ROW = re.compile(
     r"签\s*名|签\s*字|签\s*章|盖\s*章|公\s*章|专\s*用\s*章|\(\s*章\s*\)|医\s*师|医\s*生|特\s*此\s*证\s*明|此\s*证"
@@ -675,8 +677,12 @@ def _is_status_bar(rows: Sequence[Row], i: int, page_sizes: Mapping[int, tuple[f
         if row.box.y0 > 0.07 * height:
             # A screen photographed off another phone: the status bar is not at the picture's top
             # edge, but it is still the first line of print, with a clock and the phone's own marks
-            # (network, battery, carrier; a weekday alone could be a printed report's).
-            return i == first and clock and bool(_PHONE_TOKENS.search(row.text)) and row.box.y0 <= 0.25 * height
+            # (network, battery, carrier; a weekday alone could be a printed report's), which a
+            # tilted photo may put on a row of their own beside it.
+            beside = [rows[j] for j in (first, first + 1) if j != i and j < len(rows) and rows[j].page == row.page
+                      and abs(rows[j].box.center[1] - row.box.center[1]) <= row.box.height]
+            marks = any(_PHONE_TOKENS.search(r.text) for r in (row, *beside))
+            return (i == first or bool(beside)) and clock and marks and row.box.y0 <= 0.25 * height
         phone_shaped = height >= 1.7 * width
     else:
         phone_shaped = False

@@ -497,6 +497,23 @@ def _match_confidence(match: HospitalMatch, read_confidence: float | None, from_
     return round(min(confidence, 0.9), 3)
 
 
+def _seal_spells_the_difference(name: str, seal_text: str, closest: tuple[str, float] | None) -> bool:
+    """Whether ``seal_text`` holds the characters of the printed ``name`` that differ from the nearest
+    registered name (``closest``), with one character of the name beside them: 神农架林区红坪镇卫生院
+    against the registered 神农架林区松柏镇卫生院, when the seal's arc, cut short, reads
+    神农架林区红坪."""
+    if closest is None:
+        return False
+    seal = normalize_name(seal_text)
+    ops = Levenshtein.editops(normalize_name(closest[0]), name)
+    changed = [op.dest_pos for op in ops if op.tag != "delete"] + [
+        p for op in ops if op.tag == "delete" for p in (op.dest_pos - 1, op.dest_pos) if 0 <= p < len(name)]
+    if not changed or not seal:
+        return False
+    lo, hi = min(changed), max(changed) + 1
+    return any(a >= 0 and b <= len(name) and name[a:b] in seal for a, b in ((lo - 1, hi), (lo, hi + 1)))
+
+
 def _not_found_confidence(
     hospital_text: str | None, seal_text: str | None, registry: HospitalRegistry, read_confidence: float | None,
     *, name_off_seal: bool = True,
@@ -512,14 +529,18 @@ def _not_found_confidence(
     full_names = {v for v in variants if len(v) >= _MIN_FUZZY_LEN and _NAME_END_RE.search(v)}
     if not full_names:
         return 0.35  # a fragment, a department, another kind of organisation: not a hospital's full name
-    if name_off_seal and full_names & {v for v, _ in _query_variants(seal_text or "")}:
-        # The seal's ring, read on its own, spells the same full name: two readings of two different
-        # prints do not misread a registered name into the same other one. What is left to doubt is
-        # the registry's coverage, not the reading.
+    closest = registry.closest(name)
+    if name_off_seal and (
+        full_names & {v for v, _ in _query_variants(seal_text or "")}
+        or any(_seal_spells_the_difference(v, seal_text or "", closest) for v in full_names)
+    ):
+        # The seal's ring, read on its own, spells the same full name, or at least the part of it
+        # that sets it apart from the nearest registered one: two readings of two different prints
+        # do not misread a registered name into the same other one. What is left to doubt is the
+        # registry's coverage, not the reading.
         return _CORROBORATED_NOT_FOUND
     read = _UNMEASURED_READ if read_confidence is None else read_confidence
     clear = min(max((read - _POOR_READ) / (_CLEAR_READ - _POOR_READ), 0.0), 1.0)
-    closest = registry.closest(name)
     similarity = closest[1] if closest else 0.0
     far = min(max((_CLOSE_NAME - similarity) / (_CLOSE_NAME - _FAR_NAME), 0.0), 1.0)
     return round(0.35 + 0.6 * clear * far, 3)

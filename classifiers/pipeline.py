@@ -142,7 +142,7 @@ def rule_checks(
     hospital_text = name.value if name else None
     hospital = check_hospital(
         hospital_text,
-        seal.text,
+        seal.name_text,
         registry,
         ctx.min_grade,
         read_confidence=name.confidence if name else None,
@@ -152,7 +152,7 @@ def rule_checks(
     registry_confidence: float | None = None
     if hospital.canonical_name:
         issuer_names = registry.names_for(hospital.canonical_name)
-        seal_hospital = registry.resolve(seal.text) if seal.present and seal.text else None
+        seal_hospital = registry.resolve(seal.name_text) if seal.present and seal.name_text else None
         if seal_hospital is not None:
             registry_match = seal_hospital.canonical_name == hospital.canonical_name
             registry_confidence = seal_hospital.score / 100

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import cv2
 import numpy as np
@@ -34,6 +34,9 @@ from rapidfuzz import fuzz
 
 from classifiers.types import Outcome, SealCheck, SealFinding
 from ocr.types import Box, OcrResult
+
+if TYPE_CHECKING:
+    from ocr.seal_text import SealText
 
 StampColor = Literal["red", "blue", "black"]
 
@@ -751,13 +754,14 @@ def is_printed_emblem(text: str | None) -> bool:
     return any(word in norm for word in _EMBLEM_WORDS)
 
 
-def find_seal(images: Sequence[np.ndarray], read_text: Callable[[np.ndarray], str] | None = None) -> SealFinding:
+def find_seal(images: Sequence[np.ndarray], read_text: Callable[[np.ndarray], SealText] | None = None) -> SealFinding:
     """Look for an official stamp on any of a document's pages.
 
     ``present`` is True only for a red/pink stamp: blue or black stamps (e.g. a company's 收讫章)
     are reported by colour but are not a hospital's official seal. The best red stamp's crop is
     passed to ``read_text`` (if given) to read its curved text; a red mark whose text shows a
-    printed emblem (the invoice's 发票监制章) is dropped and the next red stamp read.
+    printed emblem (the invoice's 发票监制章) is dropped and the next red stamp read. The finding
+    keeps how well the organisation's name on the arc was read (``name_score``).
 
     ``score`` is the confidence (0..1) that what is reported is a stamp: at least
     ``PRESENT_THRESHOLD`` when one is found; when none is, the best near miss of any colour, so a
@@ -777,11 +781,15 @@ def find_seal(images: Sequence[np.ndarray], read_text: Callable[[np.ndarray], st
     reds.sort(key=lambda ci: ci[0].score, reverse=True)
     for cand, image in reds[: _MAX_READS if read_text is not None else 1]:
         text: str | None = None
+        name_score: float | None = None
         if read_text is not None:
-            text = read_text(crop_candidate(image, cand)).strip() or None
+            read = read_text(crop_candidate(image, cand))
+            text = read.text.strip() or None
             if is_printed_emblem(text):
                 continue
-        return SealFinding(present=True, color="red", text=text, page=cand.page, box=cand.box, score=cand.score)
+            name_score = round(read.name_score, 3) if text else None
+        return SealFinding(present=True, color="red", text=text, name_score=name_score, page=cand.page, box=cand.box,
+                           score=cand.score)
     if best is not None and best.color != "red":
         return SealFinding(present=False, color=best.color, page=best.page, box=best.box, score=best.score)
     return SealFinding(present=False, color="none", score=round(near_miss, 4))
@@ -819,6 +827,11 @@ DISTINCTIVE_MATCH_THRESHOLD = 60.0
 DISTINCTIVE_MISMATCH_THRESHOLD = 40.0
 # Fewer distinctive characters read than this and we cannot tell whose seal it is.
 MIN_DISTINCTIVE_CHARS = 2
+# The recogniser's score of a seal's name (its arc): arcs are kept from 0.7, and a garbled arc of a
+# faxed or blurred seal (a string of unrelated characters) scores up to about 0.8; a clean read of a
+# name 0.95 and more. Between the two, a claim of another organisation grows from a flag to a problem.
+_NAME_READ_DOUBTFUL = 0.8
+_NAME_READ_CLEAN = 0.95
 
 _GENERIC_CHARS = set("医院人民市县区省第一二三四五六七八九中心附属大学卫生健康局服务站所专用章检验诊断证明有限公司")
 
@@ -902,6 +915,12 @@ _HOSPITAL_KINDS = (
     "放射科",
 )
 _OTHER_KINDS = (
+    "疾病预防控制中心",
+    "疾控中心",
+    "卫生监督所",
+    "中心血站",
+    "血站",
+    "红十字会",
     "卫生健康局",
     "卫生健康委员会",
     "卫健委",
@@ -960,14 +979,24 @@ class IssuerMatch:
     distinctive_read: int = 0  # distinctive characters (place and name, not 医院/人民/市 …) read
 
 
-def match_issuer(seal_text: str | None, issuer_names: Sequence[str]) -> IssuerMatch:
+def _name_read_factor(name_score: float | None) -> float:
+    """How far a claim of another organisation rests on how well the seal's name was read: a full
+    claim from a clean read, about half of one (a reviewer's flag) from a barely kept one."""
+    if name_score is None:
+        return 1.0
+    return 0.55 + 0.45 * _ramp(name_score, _NAME_READ_DOUBTFUL, _NAME_READ_CLEAN)
+
+
+def match_issuer(seal_text: str | None, issuer_names: Sequence[str], *, name_score: float | None = None) -> IssuerMatch:
     """Compare the seal's text with the issuer's names (the hospital's name and registry aliases).
 
     The text may hold several space-separated parts (the arc, the middle lines); each is compared
     on its own so a garbled 专用章 line does not drag down a well-read name. Another organisation
     is claimed only on evidence: a different kind of organisation named plainly (卫生健康局,
     有限公司 on a hospital's document), or enough distinctive characters that do not fit the issuer
-    and are no look-alike misread of it. A read too short or garbled to tell is ``None``."""
+    and are no look-alike misread of it; as sure as the name was read (``name_score``, see
+    ``SealFinding``: 0 means no name was read on the arc, so no part of the text is one). A read too
+    short or garbled to tell is ``None``."""
     parts = [p for p in (_strip_suffixes(_normalise(t)) for t in (seal_text or "").split()) if p]
     names = [n for n in (_strip_suffixes(_normalise(n)) for n in issuer_names) if _distinctive(n)]
     if not names:
@@ -975,6 +1004,8 @@ def match_issuer(seal_text: str | None, issuer_names: Sequence[str]) -> IssuerMa
     if not parts:
         return IssuerMatch(None, 0.5, "no seal text read")
     issuer_kind = next((k for k in map(_org_kind, names) if k is not None), None)
+    name_index = -1 if name_score == 0 else 0  # which part is the name on the arc
+    read_factor = _name_read_factor(name_score)
     results: list[IssuerMatch] = []
     for index, text in enumerate(parts):
         text_d = _distinctive(text)
@@ -987,16 +1018,16 @@ def match_issuer(seal_text: str | None, issuer_names: Sequence[str]) -> IssuerMa
         _, distinct, best_name = max(scored, key=lambda t: (t[1], t[0]))
         enough = n_d >= MIN_DISTINCTIVE_CHARS
         looks_like_issuer = any(_same_shape(text, n) for n in names)
-        seal_kind = _org_kind(text) if index == 0 else None
+        seal_kind = _org_kind(text) if index == name_index else None
         if seal_kind == "other" and issuer_kind == "hospital" and _mostly_cjk(text) and not looks_like_issuer:
             # Another kind of organisation named plainly (卫生健康局, 有限公司 on a hospital's
             # document), even of the same place: sure once some of its own name is read too.
-            conf = 0.8 + 0.15 * _ramp(n_d, 0, 3)
+            conf = (0.8 + 0.15 * _ramp(n_d, 0, 3)) * read_factor
             results.append(IssuerMatch(False, round(conf, 3), "the seal is another kind of organisation's", n_d))
             continue
         ordinal, issuer_ordinal = _ordinal(text), _ordinal(best_name)
         if (
-            index == 0
+            index == name_index
             and ordinal
             and issuer_ordinal
             and ordinal != issuer_ordinal
@@ -1004,7 +1035,8 @@ def match_issuer(seal_text: str | None, issuer_names: Sequence[str]) -> IssuerMa
         ):
             # 第一 against 第二人民医院 of the same city: one character decides, and OCR confuses
             # 一/二/三 on seals, so this is a reviewer's question, not a certainty.
-            results.append(IssuerMatch(False, 0.7, "the seal names another hospital of the same place", n_d))
+            results.append(IssuerMatch(False, round(0.7 * read_factor, 3),
+                                       "the seal names another hospital of the same place", n_d))
             continue
         # A near-exact read of the whole name may differ in one of few distinctive characters
         # (宜昌 read as 官昌); one distinctive character alone ("水市第一人民医院") only counts
@@ -1018,7 +1050,7 @@ def match_issuer(seal_text: str | None, issuer_names: Sequence[str]) -> IssuerMa
             conf = 0.7 + 0.25 * _ramp(full, MATCH_THRESHOLD, 95) * _ramp(coverage, 0.3, 0.9)
             results.append(IssuerMatch(True, round(conf, 3), "the seal names the issuer", n_d))
             continue
-        if index > 0:
+        if index != name_index:
             continue  # the middle lines (专用章 …) name no organisation
         if enough and _mostly_cjk(text) and distinct < DISTINCTIVE_MISMATCH_THRESHOLD and not looks_like_issuer:
             # Another organisation of the same kind: as sure as the distinctive characters read
@@ -1026,14 +1058,14 @@ def match_issuer(seal_text: str | None, issuer_names: Sequence[str]) -> IssuerMa
             # 遵义市第一人民医院, counts more) and as far from the issuer's as they are.
             complete = seal_kind is not None and len(text) >= 6
             conf = min(0.95, 0.6 + 0.35 * _ramp(n_d, 2, 4) + (0.25 if complete else 0.0))
-            conf *= 0.6 + 0.4 * _ramp(distinct, DISTINCTIVE_MISMATCH_THRESHOLD, 15)
+            conf *= (0.6 + 0.4 * _ramp(distinct, DISTINCTIVE_MISMATCH_THRESHOLD, 15)) * read_factor
             results.append(IssuerMatch(False, round(conf, 3), "the seal names another organisation", n_d))
             continue
         results.append(IssuerMatch(None, 0.5, "the seal text is too short or garbled to tell whose it is", n_d))
     matched = [r for r in results if r.matches is True]
     if matched:
         return max(matched, key=lambda r: r.confidence)
-    # Another organisation only when the first part (the name on the arc) says so.
+    # Another organisation only when the name on the arc says so.
     if results and results[0].matches is False:
         return results[0]
     return results[0] if results else IssuerMatch(None, 0.5, "no organisation name read")
@@ -1108,11 +1140,12 @@ def check_seal(
         match = IssuerMatch(registry_match, round(0.6 + 0.35 * _ramp(rc, 0.7, 0.95), 3), "the registry resolved it")
         matches = registry_match
     else:
-        match = match_issuer(text, names)
+        match = match_issuer(text, names, name_score=finding.name_score)
         matches = match.matches
 
     if not required:
-        return SealCheck(outcome=Outcome.NOT_APPLICABLE, present=finding.present, text=text, matches_issuer=matches)
+        return SealCheck(outcome=Outcome.NOT_APPLICABLE, present=finding.present, text=text,
+                         name_score=finding.name_score, matches_issuer=matches)
     if not finding.present:
         if finding.color in ("blue", "black"):
             reason = (
@@ -1125,6 +1158,7 @@ def check_seal(
             confidence=_missing_confidence(finding, read_confidence),
             present=False,
             text=text,
+            name_score=finding.name_score,
             matches_issuer=None,
             reason=reason,
         )
@@ -1136,6 +1170,7 @@ def check_seal(
             confidence=round(match.confidence * (0.85 + 0.15 * seal_conf), 3),
             present=True,
             text=text,
+            name_score=finding.name_score,
             matches_issuer=False,
             reason=f"印章（{text}）与出具医院（{expected}）不符",
         )
@@ -1151,6 +1186,7 @@ def check_seal(
         confidence=round(max(0.3, confidence), 3),
         present=True,
         text=text,
+        name_score=finding.name_score,
         matches_issuer=matches,
         reason=note,
     )

@@ -118,9 +118,18 @@ class SealFinding(BaseModel):
     present: bool  # a red/pink official stamp is on the page
     color: Literal["red", "blue", "black", "none"] = "none"  # colour of the strongest stamp-like mark
     text: str | None = None  # the seal's own (curved) text as read, e.g. "XX市第一人民医院"
+    # How well the organisation's name on the seal's arc was read (the recogniser's score, 0..1); 0
+    # when no name was read there (``text`` is then the middle lines alone, 检验专用章 …); None when
+    # nothing measured it (a finding made by hand or before it was kept).
+    name_score: float | None = None
     page: int | None = None
     box: Box | None = None
     score: float = 0.0
+
+    @property
+    def name_text(self) -> str | None:
+        """The text that may name the seal's organisation: none when no name was read on its arc."""
+        return None if self.name_score == 0 else self.text
 
 
 class SealCheck(BaseModel):
@@ -128,6 +137,7 @@ class SealCheck(BaseModel):
     confidence: float = 1.0  # how sure the outcome is, 0..1 (see the module docstring)
     present: bool
     text: str | None = None
+    name_score: float | None = None  # how well the seal's name was read (``SealFinding.name_score``)
     matches_issuer: bool | None = None  # None when there is no seal text or no issuer to compare
     reason: str | None = None
 

@@ -35,7 +35,7 @@ from intake.policy import Policy
 if TYPE_CHECKING:
     from intake.prescreen import Prescreener
 
-CLASSIFIER_VERSION = "2026.12.01-10"
+CLASSIFIER_VERSION = "2026.12.01-11"
 
 PARTS = ("policy", "registry", "catalogue", "classifier", "ocr")
 # What each part's change requires of a re-scan, shallowest first (see intake.rescan).

@@ -9,7 +9,9 @@ alone. The seal's colour is used as the ink, so black print that the seal was st
 out of the strip.
 
 ``SealTextReader`` loads the recognition model lazily, once, and is then a plain callable
-``crop_bgr -> str`` for ``classifiers.seal.find_seal(read_text=...)``.
+``crop_bgr -> SealText`` for ``classifiers.seal.find_seal(read_text=...)``: the text, and how well
+the organisation's name on the arc was read (a garbled arc must not pass for another
+organisation's name).
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ class SealText:
     @property
     def text(self) -> str:
         return " ".join(t for t in [self.arc, *self.center] if t)
+
+    @property
+    def name_score(self) -> float:
+        """How well the organisation's name was read: the arc's recognition score, 0 when no name was
+        read on the arc (the text is then the middle lines alone)."""
+        return self.arc_score if self.arc else 0.0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -346,7 +354,7 @@ def _default_recognizer_factory(
 
 
 class SealTextReader:
-    """Reads the curved and middle text of a seal crop; ``reader(crop_bgr) -> str``.
+    """Reads the curved and middle text of a seal crop; ``reader(crop_bgr) -> SealText``.
 
     The recognition model is loaded on first use and kept; instances are safe to share between
     threads. ``recognizer`` replaces the model (tests, other engines)."""
@@ -424,5 +432,5 @@ class SealTextReader:
                 best_mean, center = mean, [t for t, _ in kept]
         return SealText(arc=arc_text.strip(), arc_score=arc_score, center=center, ellipse=ellipse)
 
-    def __call__(self, crop_bgr: np.ndarray) -> str:
-        return self.read(crop_bgr).text
+    def __call__(self, crop_bgr: np.ndarray) -> SealText:
+        return self.read(crop_bgr)

@@ -182,6 +182,7 @@ def _seal_of(report: DocumentReport) -> SealFinding:
     color = report.seal_color if report.seal_color in ("red", "blue", "black", "none") else (
         "red" if seal.present else "none")
     box = source.box if source else None
-    return SealFinding(present=seal.present, color=color, text=seal.text, page=source.page if source else None,
+    return SealFinding(present=seal.present, color=color, text=seal.text, name_score=seal.name_score,
+                       page=source.page if source else None,
                        box=Box(x0=box[0], y0=box[1], x1=box[2], y1=box[3]) if box else None,
                        score=(source.confidence or 0.0) if source else 0.0)

@@ -872,6 +872,7 @@ def _sized(lines: list[OcrLine], width: int, height: int) -> tuple[list, dict[in
         "FROM : 0858-8223041    2026-03-18 14:22    P.001",
         "2026/03/18 14:22   0858-8223041   盘州市人民医院   #0412 P.001",
         "03月18日 14:22  发自：盘州市人民医院  0858-8223041  第1页/共1页",
+        "2026/03/1814:22 0858-8223041 盘州市人民医院 #2443 P.001",  # the space before the time not read
     ],
 )
 def test_a_fax_transmit_line_is_never_the_documents_date(transmit: str) -> None:
@@ -920,6 +921,26 @@ def test_a_photographed_screens_status_bar_and_stamp_are_not_the_report_date() -
     assert ("2026-03-18", "status_bar") in kinds
     picked = pick_doc_date(rows, DocType.LAB_REPORT, page_sizes=sizes)
     assert picked is not None and picked.value == "2026-03-15"
+
+
+def test_a_photographed_status_bar_split_over_two_rows_is_still_the_status_bar() -> None:
+    """GIVEN a screen photographed at a slant, whose status bar OCR groups into two rows (the
+    network and battery marks a little above the clock and its yearless date) and whose report's
+    moment is unlabelled under the card THEN the clock's date is the status bar's, never the report's."""
+    lines = [
+        _box("4G 88%", 815, 212, height=24),
+        _box("8月24日周一10:08", 342, 226, height=26),
+        _box("我的报告", 346, 290),
+        _box("海伦人民医院", 354, 370),
+        _box("采样时间 2026-08-20 07:02", 354, 525),
+        _box("2026年8月20日12时46分", 685, 734),
+    ]
+    rows, sizes = _sized(lines, 1256, 1638)
+    assert [r.text for r in rows[:2]] == ["4G 88%", "8月24日周一10:08"]
+    kinds = {(c.date.value, c.kind) for c in date_candidates(rows, page_sizes=sizes)}
+    assert ("2026-08-24", "status_bar") in kinds
+    picked = pick_doc_date(rows, DocType.LAB_REPORT, page_sizes=sizes)
+    assert picked is not None and picked.value == "2026-08-20"
 
 
 def test_an_apps_query_time_is_the_screenshots_moment_not_the_reports() -> None:

@@ -283,6 +283,24 @@ def test_not_in_registry_is_sure_when_the_seal_spells_the_same_name(registry: Ho
     assert off_seal.confidence == alone.confidence
 
 
+@pytest.mark.parametrize(("seal", "sure"), [
+    ("神农架林区红坪 新证明", True),  # the arc cut short after the place that differs
+    ("区红坪镇卫", True),
+    ("神农型林区红 为科", False),  # only 红 of 红坪: half of the difference
+    ("神农架林区 诊断证明专用章", False),  # nothing of the difference
+    ("红坪", False),  # the difference with nothing of the name beside it
+])
+def test_not_in_registry_is_sure_when_the_seal_spells_what_sets_the_name_apart(
+    registry: HospitalRegistry, seal: str, sure: bool,
+) -> None:
+    """A seal on a blurred photo is often read only in part. What a second reading must bear out is
+    the part of the printed name that differs from the nearest registered one (红坪 for 松柏), with
+    some of the name beside it; a part that leaves that out proves nothing."""
+    check = check_hospital("神农架林区红坪镇卫生院", seal, registry, "二级", read_confidence=0.99)
+    assert check.outcome == Outcome.UNKNOWN
+    assert (check.confidence >= 0.9) is sure, check
+
+
 def test_grade_too_low_is_sure_on_an_exact_or_alias_match_and_less_on_a_corrected_one(
     registry: HospitalRegistry,
 ) -> None:

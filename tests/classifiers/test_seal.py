@@ -37,6 +37,7 @@ from classifiers.seal import (
 )
 from classifiers.types import Outcome, SealFinding
 from fixtures.realworld import REALWORLD
+from ocr.seal_text import SealText
 from ocr.types import Box, OcrLine, OcrPage, OcrResult
 
 FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
@@ -462,19 +463,19 @@ def test_seal_on_second_page_is_reported_with_its_page() -> None:
 def test_read_text_gets_the_seal_crop() -> None:
     seen: list[np.ndarray] = []
 
-    def read(crop: np.ndarray) -> str:
+    def read(crop: np.ndarray) -> SealText:
         seen.append(crop)
-        return f"  {HOSPITAL}  "
+        return SealText(arc=f"  {HOSPITAL}  ", arc_score=0.97)
 
     finding = find_seal([draw_page(seal=draw_seal(460, HOSPITAL))], read_text=read)
-    assert finding.text == HOSPITAL
+    assert finding.text == HOSPITAL and finding.name_score == 0.97
     assert len(seen) == 1
     h, w = seen[0].shape[:2]
     assert 460 <= w <= 560 and 460 <= h <= 560  # the stamp with a margin, at full resolution
 
 
 def test_read_text_not_called_without_a_red_seal() -> None:
-    def read(crop: np.ndarray) -> str:
+    def read(crop: np.ndarray) -> SealText:
         raise AssertionError("no seal, nothing to read")
 
     assert find_seal([draw_page()], read_text=read).text is None
@@ -721,8 +722,10 @@ def test_invoice_supervision_mark_is_dropped_by_its_text_and_the_next_seal_read(
     blended = draw_page(seal=Image.fromarray(seal), seal_at=(900, 420), size=(1240, 760))
     page_with_seal = np.minimum(page, blended)
 
-    def read(crop: np.ndarray) -> str:
-        return "全国统一发票监制章 贵州省税务局" if crop.shape[1] < 280 else HOSPITAL + " 收费专用章"
+    def read(crop: np.ndarray) -> SealText:
+        if crop.shape[1] < 280:
+            return SealText(arc="全国统一发票监制章", arc_score=0.95, center=["贵州省税务局"])
+        return SealText(arc=HOSPITAL, arc_score=0.95, center=["收费专用章"])
 
     alone = find_seal([page], read_text=read)
     assert not alone.present and alone.text is None
@@ -858,6 +861,43 @@ def test_garbled_or_short_read_is_unknown_not_a_mismatch(text: str) -> None:
     assert match.matches is None, match
     check = check_seal(RED_SEAL.model_copy(update={"text": text}), names, required=True)
     assert check.outcome == Outcome.PASS and check.confidence < 0.8
+
+
+@pytest.mark.parametrize("text", ["绥化市疾病预防控制中心", "贵阳市疾控中心", "神农架林区红十字会", "哈尔滨市中心血站"])
+def test_a_public_health_body_that_treats_nobody_is_another_organisation(text: str) -> None:
+    """GIVEN a hospital's document stamped by the city's CDC, Red Cross or blood centre, which share
+    the hospital's place and end in 中心 or 会 WHEN the seal is matched THEN it is another kind of
+    organisation, surely."""
+    match = match_issuer(text, ["绥化市北林区人民医院"], name_score=0.99)
+    assert match.matches is False and match.confidence >= 0.9, match
+    assert match_issuer("武汉市红十字会医院", ["武汉市红十字会医院"]).matches is True  # a hospital's own name
+
+
+def test_another_organisation_is_as_sure_as_the_seals_name_was_read() -> None:
+    """GIVEN a fax whose seal arc was kept at the recogniser's floor as unrelated characters
+    (1联币发相玖玩) WHEN matched against the issuer THEN that is a reviewer's flag, not a problem the
+    applicant is told; the same characters read cleanly would be one, and a clean read of another
+    hospital stays a problem."""
+    garbled = match_issuer("1联币发相玖玩 !r", ["十堰市太和医院"], name_score=0.70)
+    assert garbled.matches is False and garbled.confidence < 0.8, garbled
+    assert match_issuer("1联币发相玖玩 !r", ["十堰市太和医院"], name_score=0.99).confidence >= 0.8
+    clean = match_issuer("神农架林区人民医院", ISSUER, name_score=0.96)
+    assert clean.matches is False and clean.confidence >= 0.9, clean
+    check = check_seal(RED_SEAL.model_copy(update={"text": "1联币发相玖玩 !r", "name_score": 0.7}),
+                       ["十堰市太和医院"], required=True)
+    assert check.outcome == Outcome.FAIL and check.confidence < 0.8 and check.name_score == 0.7
+
+
+def test_middle_lines_alone_name_no_organisation() -> None:
+    """GIVEN a seal whose arc was not read, only its middle lines (one of them garbled) WHEN matched
+    THEN nobody is named: no mismatch, and the registry is not asked whose it is."""
+    finding = RED_SEAL.model_copy(update={"text": "联币发相玖玩 检验专用章", "name_score": 0.0})
+    assert match_issuer(finding.text, ISSUER, name_score=0.0).matches is None
+    check = check_seal(finding, ISSUER, required=True)
+    assert check.outcome == Outcome.PASS and check.matches_issuer is None
+    assert finding.name_text is None and RED_SEAL.model_copy(update={"text": "X"}).name_text == "X"
+    # A middle line naming the issuer still matches.
+    assert match_issuer("六盘水市第一人民医院", ISSUER, name_score=0.0).matches is True
 
 
 # --------------------------------------------------------------------------------------------------

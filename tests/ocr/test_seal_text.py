@@ -110,19 +110,20 @@ def test_reader_passes_strips_to_the_recogniser() -> None:
         return [("某某医院", 0.9) for _ in images]
 
     reader = SealTextReader(recognizer=fake)
-    text = reader(seal_crop(draw_page(seal=draw_seal(460, "六盘水市第一人民医院"))))
-    assert text.startswith("某某医院")
+    read = reader(seal_crop(draw_page(seal=draw_seal(460, "六盘水市第一人民医院"))))
+    assert read.text.startswith("某某医院") and read.arc == "某某医院" and read.name_score == 0.9
     assert seen and seen[0].shape[1] > 5 * seen[0].shape[0]  # the arc strip comes first, long
 
 
 def test_low_score_reads_are_dropped() -> None:
     reader = SealTextReader(recognizer=lambda images: [("噪", 0.1) for _ in images])
-    assert reader(seal_crop(draw_page(seal=draw_seal(460, "六盘水市第一人民医院")))) == ""
+    read = reader(seal_crop(draw_page(seal=draw_seal(460, "六盘水市第一人民医院"))))
+    assert read.text == "" and read.name_score == 0.0
 
 
 def test_tiny_or_empty_crop_reads_nothing() -> None:
     reader = SealTextReader(recognizer=lambda images: pytest.fail("nothing to read"))
-    assert reader(np.zeros((8, 8, 3), np.uint8)) == ""
+    assert reader(np.zeros((8, 8, 3), np.uint8)).text == ""
 
 
 # --------------------------------------------------------------------------------------------------
