@@ -8,6 +8,7 @@ workers and the re-scan of the backlog.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypedDict
 
 import numpy as np
 from pydantic import BaseModel
@@ -124,6 +125,15 @@ def _read_off_seal(field: FieldValue | None, seal: SealFinding) -> bool:
             and seal.page == field.page and seal.box.overlap(field.box) > 0)
 
 
+class RuleChecks(TypedDict):
+    """What ``rule_checks`` returns: its checks, keyed by their ``DocumentChecks`` field."""
+
+    seal: SealCheck
+    hospital: HospitalCheck
+    recency: RecencyCheck
+    diagnosis: DiagnosisCheck
+
+
 def rule_checks(
     doc_type: DocType,
     fields: ExtractedFields,
@@ -133,7 +143,7 @@ def rule_checks(
     registry: HospitalRegistry,
     catalogue: DiseaseCatalogue,
     read_confidence: float | None,
-) -> dict[str, SealCheck | HospitalCheck | RecencyCheck | DiagnosisCheck]:
+) -> RuleChecks:
     """The checks that depend on the region policy, the hospital registry or the disease catalogue
     (seal, hospital, recency, diagnosis), from fields and a seal finding already read: the re-scan
     of the backlog runs these alone when only those changed (``intake.rescan``), the full analysis

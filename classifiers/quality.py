@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, overload
+from typing import Any, Generic, TypeVar, overload
 
 import cv2
 import numpy as np
@@ -96,7 +96,12 @@ REASONS: dict[str, str] = {
 }
 
 
-class PagePixels(Sequence[np.ndarray | None]):
+# A page's image, or None for a page without one: a ``PagePixels[np.ndarray]`` has an image for every
+# page (as a caller that reads every page's pixels, such as ``find_seal``, needs).
+_Page = TypeVar("_Page", bound=np.ndarray | None)
+
+
+class PagePixels(Sequence[_Page], Generic[_Page]):
     """A document's page images (BGR, in page order) with what their pixels were found to show.
 
     Why: judging a document again from the OCR cache needs its pixels only for a few measures, and
@@ -109,9 +114,9 @@ class PagePixels(Sequence[np.ndarray | None]):
 
     def __init__(
         self,
-        images: Sequence[np.ndarray | None] | None = None,
+        images: Sequence[_Page] | None = None,
         *,
-        render: Callable[[], Sequence[np.ndarray | None]] | None = None,
+        render: Callable[[], Sequence[_Page]] | None = None,
         findings: dict[str, Any] | None = None,
     ) -> None:
         if images is None and render is None:
@@ -122,7 +127,7 @@ class PagePixels(Sequence[np.ndarray | None]):
         self.added: set[str] = set()
 
     @classmethod
-    def of(cls, images: Sequence[np.ndarray | None]) -> PagePixels:
+    def of(cls, images: Sequence[_Page]) -> PagePixels[_Page]:
         return images if isinstance(images, PagePixels) else cls(images)
 
     @property
@@ -131,7 +136,7 @@ class PagePixels(Sequence[np.ndarray | None]):
         return self._images is not None
 
     @property
-    def images(self) -> list[np.ndarray | None]:
+    def images(self) -> list[_Page]:
         if self._images is None:
             assert self._render is not None
             self._images = list(self._render())
@@ -141,10 +146,10 @@ class PagePixels(Sequence[np.ndarray | None]):
         return len(self._present())
 
     @overload
-    def __getitem__(self, index: int) -> np.ndarray | None: ...
+    def __getitem__(self, index: int) -> _Page: ...
     @overload
-    def __getitem__(self, index: slice) -> list[np.ndarray | None]: ...
-    def __getitem__(self, index: int | slice) -> np.ndarray | list[np.ndarray | None] | None:
+    def __getitem__(self, index: slice) -> list[_Page]: ...
+    def __getitem__(self, index: int | slice) -> _Page | list[_Page]:
         return self.images[index]
 
     def present(self, index: int) -> bool:

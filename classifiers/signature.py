@@ -230,7 +230,7 @@ def read_area(image: np.ndarray, area: SignatureArea, lines: Sequence[OcrLine], 
         # signature can vanish into the paper.
         visible = 0.55 + 0.45 * _ramp(contrast, _FAINT_PRINT, _CLEAR_PRINT)
         return AreaReading(area, "none", round(total, 3), (1.0 - _ramp(total, 0.03, _SIGNED_INK)) * visible)
-    colour_share = float(np.count_nonzero(mask & coloured)) / max(1, np.count_nonzero(mask))
+    colour_share = float(np.count_nonzero(mask & coloured)) / max(np.intp(1), np.count_nonzero(mask))
     if colour_share >= 0.5:
         return AreaReading(area, _stamp_or_pen(mask & coloured, h), round(total, 3), 0.9)
     # Dark ink: print that OCR read as a line, or handwriting it could not read as one.
@@ -242,7 +242,7 @@ def read_area(image: np.ndarray, area: SignatureArea, lines: Sequence[OcrLine], 
         if line.score >= _PRINT_SCORE and b.x1 > area.area.x0 + 0.3 * h and _same_row(b, area.label_box):
             lx0, ly0, lx1, ly1 = _clip(Box(x0=b.x0 - x0, y0=b.y0 - y0, x1=b.x1 - x0, y1=b.y1 - y0), x1 - x0, y1 - y0)
             printed[ly0:ly1, lx0:lx1] = True
-    covered = float(np.count_nonzero(mask & printed)) / max(1, np.count_nonzero(mask))
+    covered = float(np.count_nonzero(mask & printed)) / max(np.intp(1), np.count_nonzero(mask))
     if covered >= 0.6:
         return AreaReading(area, "printed_name", round(total, 3), round(0.5 + 0.4 * covered, 3))
     return AreaReading(area, "handwritten", round(total, 3), round(0.85 - 0.3 * covered, 3))

@@ -112,11 +112,14 @@ class ExtractedFields(BaseModel):
         return {name: (fv.value if (fv := getattr(self, name)) else None) for name in names}
 
 
+SealColor = Literal["red", "blue", "black", "none"]
+
+
 class SealFinding(BaseModel):
     """What the seal detector saw on the page images, before any policy is applied."""
 
     present: bool  # a red/pink official stamp is on the page
-    color: Literal["red", "blue", "black", "none"] = "none"  # colour of the strongest stamp-like mark
+    color: SealColor = "none"  # colour of the strongest stamp-like mark
     text: str | None = None  # the seal's own (curved) text as read, e.g. "XX市第一人民医院"
     # How well the organisation's name on the seal's arc was read (the recogniser's score, 0..1); 0
     # when no name was read there (``text`` is then the middle lines alone, 检验专用章 …); None when

@@ -494,7 +494,7 @@ class _Rescanned:
     after: Versions | None = None
     redo: Redo | None = None
     decision: str | None = None
-    case_id: str | None = None
+    case_id: int | None = None
     documents: int = 0
     before_report: dict[str, Any] = field(default_factory=dict)
     before_versions: dict[str, Any] | None = None

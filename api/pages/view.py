@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from classifiers.types import DocType
 from intake.assess import DOC_TYPE_LABELS, KIND_LABELS
 from intake.models import ApplicationStatus
 from intake.reasons import REJECT_REASONS, RETAKE_REASONS
@@ -25,7 +26,7 @@ TYPE_LABELS = {str(k): v for k, v in DOC_TYPE_LABELS.items()}
 # What a document can be re-typed to: the six types, and the kinds of `other` a rule can name
 # ("other:<kind>", split again by ``retype_choice``).
 RETYPE_CHOICES = [(str(t), label) for t, label in DOC_TYPE_LABELS.items()] + [
-    (f"other:{k}", f"{DOC_TYPE_LABELS.get('other', '其他材料')}·{label}") for k, label in KIND_LABELS.items()]
+    (f"other:{k}", f"{DOC_TYPE_LABELS.get(DocType.OTHER, '其他材料')}·{label}") for k, label in KIND_LABELS.items()]
 
 
 def retype_value(doc_type: str | None, kind: str | None) -> str:
@@ -122,7 +123,8 @@ def _detail_value(key: str, value: Any, action: str, materials: dict[str, str] |
         return MARK_LABELS.get(value, str(value))
     if key == "reasons" and isinstance(value, list):
         labels = RETAKE_REASONS if action == "document.marked" else REJECT_REASONS
-        return "、".join(labels.get(r, r) for r in value)
+        reasons: list[str] = value
+        return "、".join(labels.get(r, r) for r in reasons)
     if key == "field":
         return "材料类型" if value == "doc_type" else FIELD_LABELS.get(value, str(value))
     if key == "doc_type" or (key == "previous" and action == "document.retyped"):
@@ -223,8 +225,9 @@ def check_rows(report: dict[str, Any]) -> list[CheckRow]:
     for name, check in (report.get("checks") or {}).items():
         if not isinstance(check, dict) or "outcome" not in check:
             continue
-        rows.append(CheckRow(name=name, label=CHECK_LABELS.get(name, name), outcome=check["outcome"],
-                             outcome_label=OUTCOME_LABELS.get(check["outcome"], check["outcome"]),
+        outcome: str = check["outcome"]
+        rows.append(CheckRow(name=name, label=CHECK_LABELS.get(name, name), outcome=outcome,
+                             outcome_label=OUTCOME_LABELS.get(outcome, outcome),
                              confidence=check.get("confidence"), detail=check_detail(name, check),
                              reason=check.get("reason") or ""))
     return rows

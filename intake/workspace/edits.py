@@ -11,6 +11,7 @@ reports (no OCR) as a new revision of the case (``reassess``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
@@ -54,7 +55,7 @@ def correct_field(session: Session, app: Application, user: User, document_id: s
 
 
 def correct_fields(session: Session, app: Application, user: User, document_id: str,
-                   values: dict[str, str | None], *, reason: str = "") -> Case | None:
+                   values: Mapping[str, str | None], *, reason: str = "") -> Case | None:
     """Several corrections of one document at once (the case page's form sends every field): a value
     equal to what the case shows is no edit; the changed ones are stored and the round re-assessed
     once. None when nothing changed."""

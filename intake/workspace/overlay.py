@@ -21,12 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from classifiers.types import DocType, ExtractedFields, FieldValue, OtherKind, SealFinding
+from classifiers.types import DocType, ExtractedFields, FieldValue, OtherKind, SealColor, SealFinding
 from intake.application import Application as ApplicationData
 from intake.models import Application, FieldEdit
 from intake.policy import Policy, PolicyBook, load_policies
@@ -177,9 +177,13 @@ def fields_of(report: DocumentReport) -> ExtractedFields:
     return ExtractedFields(**values, extra=extra)  # type: ignore[arg-type]
 
 
+def _is_seal_color(color: str | None) -> TypeGuard[SealColor]:
+    return color in get_args(SealColor)
+
+
 def _seal_of(report: DocumentReport) -> SealFinding:
     seal, source = report.checks.seal, report.field_sources.get("seal")
-    color = report.seal_color if report.seal_color in ("red", "blue", "black", "none") else (
+    color: SealColor = report.seal_color if _is_seal_color(report.seal_color) else (
         "red" if seal.present else "none")
     box = source.box if source else None
     return SealFinding(present=seal.present, color=color, text=seal.text, name_score=seal.name_score,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -93,7 +93,10 @@ def _has_tag(tag: str) -> Any:
     return Application.queue_tags.like(f"%|{escaped}|%", escape="\\")
 
 
-def _where(stmt: Select[Any], user: User, f: QueueFilter, *, applications_only: bool = False) -> Select[Any]:
+_Ts = TypeVarTuple("_Ts")
+
+
+def _where(stmt: Select[*_Ts], user: User, f: QueueFilter, *, applications_only: bool = False) -> Select[*_Ts]:
     stmt = stmt.where(region_filter(user))
     if f.status and f.status != ALL:
         stmt = stmt.where(Application.status == f.status)
