@@ -1131,6 +1131,7 @@ def check_seal(
     is a weak FAIL. Unreadable seal text passes with ``matches_issuer=None`` and a lower confidence:
     we cannot prove a mismatch, and the reviewer sees the seal anyway."""
     text = finding.text
+    read: dict[str, Any] = {"text": text, "name_score": finding.name_score}  # what every outcome shows was read
     names = [n for n in issuer_names if _normalise(n)]
     match: IssuerMatch | None = None
     if not finding.present:
@@ -1144,8 +1145,7 @@ def check_seal(
         matches = match.matches
 
     if not required:
-        return SealCheck(outcome=Outcome.NOT_APPLICABLE, present=finding.present, text=text,
-                         name_score=finding.name_score, matches_issuer=matches)
+        return SealCheck(outcome=Outcome.NOT_APPLICABLE, present=finding.present, matches_issuer=matches, **read)
     if not finding.present:
         if finding.color in ("blue", "black"):
             reason = (
@@ -1157,8 +1157,7 @@ def check_seal(
             outcome=Outcome.FAIL,
             confidence=_missing_confidence(finding, read_confidence),
             present=False,
-            text=text,
-            name_score=finding.name_score,
+            **read,
             matches_issuer=None,
             reason=reason,
         )
@@ -1169,8 +1168,7 @@ def check_seal(
             outcome=Outcome.FAIL,
             confidence=round(match.confidence * (0.85 + 0.15 * seal_conf), 3),
             present=True,
-            text=text,
-            name_score=finding.name_score,
+            **read,
             matches_issuer=False,
             reason=f"印章（{text}）与出具医院（{expected}）不符",
         )
@@ -1185,8 +1183,7 @@ def check_seal(
         outcome=Outcome.PASS,
         confidence=round(max(0.3, confidence), 3),
         present=True,
-        text=text,
-        name_score=finding.name_score,
+        **read,
         matches_issuer=matches,
         reason=note,
     )

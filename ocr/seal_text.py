@@ -432,5 +432,4 @@ class SealTextReader:
                 best_mean, center = mean, [t for t, _ in kept]
         return SealText(arc=arc_text.strip(), arc_score=arc_score, center=center, ellipse=ellipse)
 
-    def __call__(self, crop_bgr: np.ndarray) -> SealText:
-        return self.read(crop_bgr)
+    __call__ = read
