@@ -162,7 +162,7 @@ class PrivateRedis:
 @contextlib.contextmanager
 def service_on_private_redis(workdir: Path):  # type: ignore[no-untyped-def]
     """Point the ``service`` fixture (through ``tests.services.REDIS_URL``) at a private Redis, so
-    other engineers' test runs flushing the shared db 14 can neither eat our jobs nor we theirs."""
+    the proxy's faults reach no other test's queues and no other test's jobs reach its workers."""
     import tests.services
 
     if not PrivateRedis.available():  # fall back to the shared server the conftest uses
