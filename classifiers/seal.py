@@ -754,6 +754,22 @@ def is_printed_emblem(text: str | None) -> bool:
     return any(word in norm for word in _EMBLEM_WORDS)
 
 
+# A red ring that is a stamp in every respect but its size (a seal at 8–10 % of the sheet: a small
+# seal, or a seal on a sheet measured too large against a pale desk) is a near miss worth this much
+# of what it would score at the smallest seal size: doubt about "no seal", never a seal found.
+_SMALL_STAMP_DOUBT = 0.45
+
+
+def _near_miss(cand: StampCandidate) -> float:
+    """How near ``cand``, not a stamp, came to being one: its score or, for a red ring smaller than
+    ``MIN_REL_DIAMETER``, ``_SMALL_STAMP_DOUBT`` of the score it would have at that size."""
+    f = cand.features
+    if cand.color != "red" or f.get("rel_diameter", MIN_REL_DIAMETER) >= MIN_REL_DIAMETER:
+        return cand.score
+    penalty = _FAINT_PENALTY if f.get("faint") else 1.0
+    return max(cand.score, _SMALL_STAMP_DOUBT * _score({**f, "rel_diameter": MIN_REL_DIAMETER}) * penalty)
+
+
 def find_seal(images: Sequence[np.ndarray], read_text: Callable[[np.ndarray], SealText] | None = None) -> SealFinding:
     """Look for an official stamp on any of a document's pages.
 
@@ -772,8 +788,8 @@ def find_seal(images: Sequence[np.ndarray], read_text: Callable[[np.ndarray], Se
     for index, image in enumerate(images):
         for cand in find_stamp_candidates(image, page=index):
             if cand.score < PRESENT_THRESHOLD:
-                near_miss = max(near_miss, cand.score)
-                break  # sorted best first
+                near_miss = max(near_miss, _near_miss(cand))
+                continue  # sorted best first: the rest are near misses too
             if best is None or cand.score > best.score:
                 best = cand
             if cand.color == "red":

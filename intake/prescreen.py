@@ -41,6 +41,7 @@ from intake.report import FIELD_NAMES, DocumentReport, FieldSource, unknown_chec
 from intake.settings import Settings
 from intake.store import get_cached_ocr, put_cached_ocr, session_factory
 from ocr import OcrEngine, read_document, render_pages
+from ocr.document import render_page_closer
 from ocr.errors import OcrEngineError, OcrError
 from ocr.memory import release_freed_memory
 from ocr.reread import fade_red, line_fit, read_area, read_seal_dates, red_channel, replace_lines, reread_under_seal
@@ -53,18 +54,20 @@ log = logging.getLogger(__name__)
 
 # Bump when the seal detector changes what it finds (or what is read under a seal): cached seal
 # findings, and the OCR results the text under a seal was added to, are then re-made.
-# 10: the finding keeps how well the seal's name was read (name_score); 9: a ring's blur is not
+# 11: a red ring under the smallest seal size is a near miss (doubt about "no seal"); 10: the
+# finding keeps how well the seal's name was read (name_score); 9: a ring's blur is not
 # held against a small stamp measured in full detail; 7: ink on the rim counts as on the sheet (a
 # shadow is no desk); 6: a seal cut by the sheet's edge.
-SEAL_FINDING_VERSION = 10
+SEAL_FINDING_VERSION = 11
 # Bumped with any change to what is read again before a result is cached (under the seal, dates).
 # 1: areas where a document's own date should be but none was read; 2: a whole date read again
 # around the seal replaces the part of it first read; 3: where no date was read around the seal,
 # the area read again in its red channel; 4: an area where a date should be read again in the red
 # channel too when faded red gives none, and a date whose year was cut short ("202.06.30") read again;
 # 5: around the seal, the red channel read enlarged too when it gives no date as it is, on any page;
-# 6: on a page read well only, as before 5; 7: enlarged only on a page with no date at all.
-REREAD_VERSION = 7
+# 6: on a page read well only, as before 5; 7: enlarged only on a page with no date at all; 8: an
+# area still without a date read again on the page drawn from the file with more detail.
+REREAD_VERSION = 8
 
 
 # The text under a seal is read again only on a page that was itself read: this many lines, half
@@ -166,12 +169,12 @@ class Prescreener:
                 pixels = PagePixels(render=render)
                 seal = find_seal(pixels, self.seal_reader)
                 self.read_under_seal(ocr, pixels, seal)
-                self.read_dates_again(ocr, pixels)
+                self.read_dates_again(ocr, pixels, data)
                 return ReadOutcome(ocr, pixels, seal, cached=True)
         document = read_document(data, self.engine, max_pages=self.settings.ocr.max_pages)
         seal = find_seal(document.images, self.seal_reader)
         self.read_under_seal(document.ocr, document.images, seal)
-        self.read_dates_again(document.ocr, document.images)
+        self.read_dates_again(document.ocr, document.images, data)
         with self.sessions.begin() as session:
             put_cached_ocr(
                 session,
@@ -222,21 +225,48 @@ class Prescreener:
         if found:
             page.lines = replace_lines(page.lines, found)
 
-    def read_dates_again(self, ocr: OcrResult, images: Sequence[np.ndarray]) -> None:
+    def read_dates_again(self, ocr: OcrResult, images: Sequence[np.ndarray], data: bytes | None = None) -> None:
         """Read again, closer, where a document's own date should be but none was read
         (``classifiers.dates.unread_date_areas``), red ink faded or, when that finds none, in the red
-        channel: a re-read that finds a date replaces the lines it covers."""
+        channel; when neither finds one and the file holds more detail than the page was read at
+        (``ocr.document.render_page_closer``: a phone photo or a scan downscaled for reading), the
+        same on the page drawn again from ``data`` with that detail. A re-read that finds a date
+        replaces the lines it covers."""
         sizes = {p.index: (float(p.width), float(p.height)) for p in ocr.pages}
+        closer: dict[int, tuple[np.ndarray, float] | None] = {}
         for index, area, height in unread_date_areas(build_rows(ocr), page_sizes=sizes):
             page = ocr.pages[index]
             if page.source != "ocr" or index >= len(images):
                 continue  # a text layer's dates are exact: nothing to read closer
-            for lift in (fade_red, red_channel):  # the red channel lifts a seal's ink blurred into it
-                found = [line for line in read_area(self.engine, images[index], area, text_height=height, lift=lift)
-                         if find_dates(fold(line.text))]
-                if found:
-                    page.lines = replace_lines(page.lines, found)
-                    break
+            found = self.dated_lines(images[index], area, height)
+            if not found and data is not None:
+                if index not in closer:
+                    closer[index] = self.page_closer(data, ocr, index)
+                if (drawn := closer[index]) is not None:
+                    image, k = drawn
+                    found = [line.model_copy(update={"box": line.box.scaled(1 / k)})
+                             for line in self.dated_lines(image, area.scaled(k), height * k)]
+            if found:
+                page.lines = replace_lines(page.lines, found)
+
+    def dated_lines(self, image: np.ndarray, area: Box, height: float) -> list[OcrLine]:
+        """The lines holding a date in ``area`` of ``image`` read again, red ink faded or, when that
+        gives none, in the red channel (which lifts a seal's ink blurred into the date)."""
+        for lift in (fade_red, red_channel):
+            found = [line for line in read_area(self.engine, image, area, text_height=height, lift=lift)
+                     if find_dates(fold(line.text))]
+            if found:
+                return found
+        return []
+
+    def page_closer(self, data: bytes, ocr: OcrResult, index: int) -> tuple[np.ndarray, float] | None:
+        """``render_page_closer`` of the file; None (the area stays as read) if the file cannot be
+        drawn again, which it was a moment ago."""
+        try:
+            return render_page_closer(data, ocr, index, options=self.settings.ocr)
+        except OcrError:
+            log.warning("drawing page %d again closer failed; its dates stay as read", index + 1, exc_info=True)
+            return None
 
     def text_fit(self, images: Sequence[np.ndarray]) -> TextFit:
         """How well a line of these pages fits some texts (``ocr.reread.line_fit``), for the analysis

@@ -2,6 +2,9 @@
 
 Stages per file: sniff the type -> open (header checks: pixels, pages, encryption) -> per page:
 decode at the scale the page needs -> text layer or [decide orientation -> normalise -> OCR].
+
+``render_page_closer`` draws one page again with more of the file's own detail than its normalised
+image kept (a phone photo or a 300 dpi scan is read at ``max_side``), for an area read again closer.
 """
 
 from __future__ import annotations
@@ -19,6 +22,13 @@ from ocr.options import OcrOptions
 from ocr.orient import Orientation, apply_transform, decide_orientation, reads_well, reconsider_mirror
 from ocr.sniff import IMAGE_TYPES, PDF, SUPPORTED_TYPES, sniff_media_type
 from ocr.types import OcrLine, OcrPage, OcrResult, PageTransform
+
+# A page drawn again closer is drawn at most this many times its normalised resolution, and only
+# when the file holds at least ``_CLOSER_MIN_GAIN`` times as much detail as the page was read at.
+CLOSER_FACTOR = 2.0
+_CLOSER_MIN_GAIN = 1.25
+# An OCR'd PDF page is drawn closer at no more than this many dots per inch (a scan's own detail).
+_CLOSER_PDF_DPI = 400
 
 log = logging.getLogger(__name__)
 
@@ -169,3 +179,39 @@ def render_pages(
             decoded = decode.decode_frame(im, page.index, page.transform.scale)
             images.append(apply_transform(decoded, page.transform))
     return images
+
+
+def render_page_closer(
+    data: bytes, ocr: OcrResult, index: int, *, options: OcrOptions | None = None, factor: float = CLOSER_FACTOR
+) -> tuple[np.ndarray, float] | None:
+    """Page ``index`` of ``ocr`` drawn again from the file with up to ``factor`` times the detail of
+    its normalised image, upright as that image is, and the factor reached (its pixels per
+    normalised pixel); None when the file holds no more detail (the page was read at full size) or
+    the page is a text layer. A photo downscaled to ``max_side`` for reading keeps its small print
+    here: an area of it can be read as a person holding the paper closer would."""
+    opts = options or OcrOptions()
+    page = next((p for p in ocr.pages if p.index == index), None)
+    if page is None or page.source != "ocr":
+        return None
+    was = page.transform.scale
+    media_type = _check_type(data)
+    if media_type == PDF:
+        scale = min(was * factor, _CLOSER_PDF_DPI / 72.0)
+        if scale < was * _CLOSER_MIN_GAIN:
+            return None
+        with sandbox.open_document(data, max_pages=max(len(ocr.pages), 1) + 10**6, budget=sandbox.ParseBudget.of(opts),
+                                   text_layers=False) as document:
+            decoded = next(iter(document.render([(index, scale)], max_pixels=opts.max_image_pixels)))
+    else:
+        with decode.open_image(data, opts.max_image_pixels, media_type=media_type) as im:
+            decode.check_frames(im, max(len(ocr.pages), opts.max_pages), max_pixels=opts.max_image_pixels,
+                                max_total_pixels=opts.max_total_pixels)
+            decode.select_page(im, index)
+            w, h = decode.upright_size(im)
+            scale = min(was * factor, decode.fit_scale(w, h, round(opts.max_side * factor)))
+            if scale < was * _CLOSER_MIN_GAIN:
+                return None
+            decoded = decode.decode_frame(im, index, scale)
+    t = page.transform
+    image = apply_transform(decoded, PageTransform(rotation=t.rotation, skew=t.skew, mirror=t.mirror, scale=scale))
+    return image, image.shape[1] / max(page.width, 1)

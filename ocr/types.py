@@ -43,6 +43,10 @@ class Box(BaseModel):
         h = min(self.y1, other.y1) - max(self.y0, other.y0)
         return w * h if w > 0 and h > 0 else 0.0
 
+    def scaled(self, k: float) -> Box:
+        """The same place on the page drawn ``k`` times as large."""
+        return Box(x0=self.x0 * k, y0=self.y0 * k, x1=self.x1 * k, y1=self.y1 * k)
+
 
 class OcrLine(BaseModel):
     """One line of text as the engine (or the PDF text layer) returned it."""

@@ -713,6 +713,31 @@ def test_unsealed_page_reports_how_near_anything_came() -> None:
     assert not plain.present and plain.color == "none" and plain.score < 0.1
 
 
+@pytest.mark.parametrize(("size", "doubted"), [(100, True), (62, False)])
+def test_a_seal_smaller_than_a_seal_should_be_is_doubt_about_no_seal(size: int, doubted: bool) -> None:
+    """GIVEN a well-formed red seal at 8–9 % of the sheet (under ``MIN_REL_DIAMETER``: a small seal,
+    or a sheet measured too large on a pale desk) THEN it is not reported as a seal, but "no seal"
+    is doubt, a reviewer flag, not a defect told to the applicant (it was told, at 0.81). A mark at
+    5 % is no such doubt."""
+    page = draw_page(seal=draw_seal(size, HOSPITAL), seal_at=(900, 1400))
+    finding = find_seal([page])
+    assert not finding.present
+    check = check_seal(finding, [HOSPITAL], required=True, read_confidence=0.95)
+    assert check.outcome == Outcome.FAIL
+    if doubted:
+        assert 0.4 <= finding.score < PRESENT_THRESHOLD and check.confidence < 0.8
+    else:
+        assert finding.score < 0.1 and check.confidence >= 0.9
+
+
+def test_a_red_logo_the_size_of_a_small_seal_leaves_no_seal_sure() -> None:
+    """A hospital's red logo (a ring round a solid cross) is as small as a small seal, but not
+    stamp-shaped: a page with it and no seal is surely unsealed."""
+    finding = find_seal([draw_page(red_logo=True)])
+    assert not finding.present
+    assert check_seal(finding, [HOSPITAL], required=True, read_confidence=0.95).confidence >= 0.9
+
+
 def test_invoice_supervision_mark_is_dropped_by_its_text_and_the_next_seal_read() -> None:
     """GIVEN an invoice with the printed 全国统一发票监制章 oval (small, top) and a hospital's round
     seal (large) WHEN the reader reads the oval as the tax authority's mark THEN it is no seal; the
