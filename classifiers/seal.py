@@ -449,10 +449,23 @@ class _Paper:
 
     @classmethod
     def find(cls, value: np.ndarray) -> _Paper:
-        """The large bright regions of a page's value plane (max of b, g, r: red ink counts as bright)."""
+        """The large bright regions of a page's value plane (max of b, g, r: red ink counts as bright).
+        A pale desk lit unevenly, part of it as bright as paper, is told from the sheet by a second
+        split of the bright part (``_pale_desk_split``)."""
         h, w = value.shape
         small = cv2.resize(value, (max(1, w // _PAPER_STEP), max(1, h // _PAPER_STEP)), interpolation=cv2.INTER_AREA)
-        _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        threshold, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        split = _pale_desk_split(small, threshold)
+        if split is None:
+            return cls._of(small, bright, value.shape)
+        sheet_only, desk = split
+        pale = cls._of(small, sheet_only, value.shape)
+        return cls(pale.labels, pale.short_sides, pale.image_short, pale.largest, desk)
+
+    @classmethod
+    def _of(cls, small: np.ndarray, bright: np.ndarray, shape: tuple[int, ...]) -> _Paper:
+        """The paper of one bright mask of ``small`` (the value plane shrunk by ``_PAPER_STEP``)."""
+        h, w = shape[:2]
         # Thin bright bridges (a page's corner near the white fill of a deskewed canvas, a glare) are
         # cut; text only makes holes, which leave the sheet's outline alone.
         bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
@@ -485,12 +498,18 @@ class _Paper:
         """The short side of the main sheet (the largest bright region; the image where none is)."""
         return self._clamp(self.short_sides.get(self.largest, self.image_short))
 
-    def short_side_at(self, x: float, y: float) -> float:
-        """The short side of the sheet under (x, y) (analysis px); the image's where there is none."""
+    def short_side_at(self, x: float, y: float, reach: float = 0.0) -> float:
+        """The short side of the sheet under (x, y) (analysis px), or else of the one within
+        ``reach`` of it (a stamp's radius: a seal stamped over the sheet's edge may be centred
+        off it); the image's where there is none."""
         h, w = self.labels.shape
         r, c = int(y / _PAPER_STEP), int(x / _PAPER_STEP)
-        window = self.labels[max(0, r - 2) : min(h, r + 3), max(0, c - 2) : min(w, c + 3)]
-        found = [int(v) for v in np.unique(window) if int(v) in self.short_sides]
+        found: list[int] = []
+        for d in dict.fromkeys((2, max(2, int(reach / _PAPER_STEP)))):
+            window = self.labels[max(0, r - d) : min(h, r + d + 1), max(0, c - d) : min(w, c + d + 1)]
+            found = [int(v) for v in np.unique(window) if int(v) in self.short_sides]
+            if found:
+                break
         if not found:
             return self.image_short
         label = max(found, key=lambda v: int(np.count_nonzero(window == v)))
@@ -500,6 +519,58 @@ class _Paper:
 # The desk must be this much darker than the sheet (value ratio): a grey wash or a shadow on a scan
 # or a photocopy is not a desk.
 _DESK_CONTRAST = 0.7
+
+
+# A pale desk (a white or light-grey table, lit unevenly) is at most this bright against the sheet
+# (median value ratio), and this share of it reaches the image's border (it lies around the sheet).
+_PALE_DESK_CONTRAST = 0.93
+_PALE_DESK_AT_BORDER = 0.8
+
+
+def _touches_border(mask: np.ndarray) -> np.ndarray:
+    """The parts (4-connected) of ``mask`` that reach the image's border."""
+    n, parts = cv2.connectedComponents(mask.astype(np.uint8), connectivity=4)
+    if n <= 1:
+        return np.zeros(mask.shape, bool)
+    edge = np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]])
+    return np.isin(parts, [int(v) for v in np.unique(edge) if v != 0])
+
+
+def _pale_desk_split(small: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """(bright mask of the sheet alone, desk) where a pale desk was taken for paper: the part of the
+    bright class (above ``threshold``) split off by a second Otsu threshold is clearly dimmer than
+    the rest, lies mostly around it (reaching the image's border) and leaves a sheet that does not
+    reach the border. None where there is no such desk (a scan, a page filling the photo)."""
+    bright = small >= threshold
+    if not bright.any():
+        return None
+    upper_threshold, _ = cv2.threshold(small[bright].reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    upper = small >= upper_threshold
+    dim = bright & ~upper
+    if not dim.any() or not upper.any():
+        return None
+    if float(np.median(small[dim])) > _PALE_DESK_CONTRAST * float(np.median(small[upper])):
+        return None
+    around = _touches_border(dim)
+    if np.count_nonzero(dim & around) < _PALE_DESK_AT_BORDER * np.count_nonzero(dim):
+        return None
+    opened = cv2.morphologyEx(upper.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, parts, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=4)
+    inner = [i for i in range(1, n) if not _touches_border(parts == i).any()]
+    if not inner:
+        return None
+    sheet = max(inner, key=lambda i: stats[i, cv2.CC_STAT_AREA])
+    if stats[sheet, cv2.CC_STAT_AREA] < 0.08 * small.size:
+        return None
+    # The sheet is all within its outline: its print, and a seal stamped on it, are no holes in it.
+    contours, _ = cv2.findContours((parts == sheet).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = np.zeros(small.shape, np.uint8)
+    cv2.drawContours(filled, contours, -1, (1,), thickness=cv2.FILLED)
+    sheet_mask = filled > 0
+    # The desk: what reaches the border outside the sheet, dark or pale (a deskewed canvas's white
+    # corners are no desk: they are bright and never dim).
+    desk = _touches_border(~sheet_mask & (small < upper_threshold))
+    return (sheet_mask.astype(np.uint8) * 255, desk.astype(np.uint8))
 
 
 def _desk(small: np.ndarray, labels: np.ndarray, largest: int) -> np.ndarray | None:
@@ -595,7 +666,7 @@ def _mask_candidates(
             ellipse,
             color=color,
             page=page,
-            ref=paper.short_side_at(*ellipse[0]),
+            ref=paper.short_side_at(*ellipse[0], reach=max(ellipse[1]) / 2),
             scale=inv,
             offset=(0.0, 0.0),
             full_shape=full_shape,
@@ -638,7 +709,8 @@ def _remeasure(
     g = cv2.resize(g, (cw, ch), interpolation=cv2.INTER_LINEAR)
     planes = _ink_planes(cv2.multiply(crop, g, scale=1 / 128))
     raw = _color_mask(planes, cand.color, min_chroma)
-    ref = paper.short_side_at(cx / inv, cy / inv) * inv / step  # the sheet, in the crop's pixels
+    # The sheet, in the crop's pixels.
+    ref = paper.short_side_at(cx / inv, cy / inv, reach=cand.axes[0] / 2 / inv) * inv / step
     mask = _remove_long_lines(raw, max(25, int(0.75 * min(ch, cw))), max(3, int(0.008 * ref)))
     k, merge_px = _mask_scales(ref)
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))

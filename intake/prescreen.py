@@ -54,11 +54,12 @@ log = logging.getLogger(__name__)
 
 # Bump when the seal detector changes what it finds (or what is read under a seal): cached seal
 # findings, and the OCR results the text under a seal was added to, are then re-made.
-# 11: a red ring under the smallest seal size is a near miss (doubt about "no seal"); 10: the
+# 12: a pale desk told from the sheet, a seal over the sheet's edge measured against it; 11: a red
+# ring under the smallest seal size is a near miss (doubt about "no seal"); 10: the
 # finding keeps how well the seal's name was read (name_score); 9: a ring's blur is not
 # held against a small stamp measured in full detail; 7: ink on the rim counts as on the sheet (a
 # shadow is no desk); 6: a seal cut by the sheet's edge.
-SEAL_FINDING_VERSION = 11
+SEAL_FINDING_VERSION = 12
 # Bumped with any change to what is read again before a result is cached (under the seal, dates).
 # 1: areas where a document's own date should be but none was read; 2: a whole date read again
 # around the seal replaces the part of it first read; 3: where no date was read around the seal,

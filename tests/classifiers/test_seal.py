@@ -986,6 +986,37 @@ def test_a_small_stamp_is_measured_again_in_full_detail() -> None:
     assert abs(again.center[0] - cand.center[0]) < 10 and abs(again.axes[0] - cand.axes[0]) < 0.1 * cand.axes[0]
 
 
+def on_pale_desk(page: np.ndarray, *, tilt: float = 12.0, scale: float = 0.5) -> np.ndarray:
+    """``on_desk`` on a light-grey table lit from one side: the desk goes from grey (170) to nearly
+    the paper's white (245) across the picture, with the grain of its surface."""
+    photo = on_desk(page, tilt=tilt, scale=scale, desk=(1, 2, 3))
+    h, w = photo.shape[:2]
+    desk = np.all(photo == (1, 2, 3), axis=2)
+    light = np.linspace(170, 245, w, dtype=np.float32)[None, :].repeat(h, 0)
+    grain = np.random.default_rng(4).normal(0, 6, (h, w)).astype(np.float32)
+    tone = np.clip(light + grain, 0, 255).astype(np.uint8)
+    photo[desk] = np.stack([tone, tone, tone], axis=-1)[desk]
+    return photo
+
+
+@pytest.mark.parametrize("seal_at", [(760, 1200), (960, 1450)], ids=["on-the-sheet", "over-its-edge"])
+def test_a_page_on_a_pale_desk_is_told_from_the_desk(seal_at: tuple[int, int]) -> None:
+    """GIVEN a certificate photographed on a light-grey table lit from one side, the bright end of the
+    table as bright as the print-covered paper (one bright region with the sheet: the sheet was
+    measured as the whole picture, a seal over its edge then scored 0.53) THEN the sheet is told from
+    the table by its second, brighter level and measured as the page is; the seal on it or over its
+    edge is found clearly, and the same page unsealed, or with a red logo and signature, has none."""
+    page = on_pale_desk(draw_page(seal=draw_seal(260, HOSPITAL, ring=4), seal_at=seal_at))
+    small, inv = _analysis_image(page)
+    paper = _Paper.find(_ink_planes(_white_balance(small))[1])
+    expected = 1240 * 0.5 / inv
+    assert abs(paper.sheet - expected) < 0.12 * expected
+    finding = find_seal([page])
+    assert finding.present and finding.color == "red" and finding.score >= 0.9
+    assert not find_seal([on_pale_desk(draw_page())]).present
+    assert not find_seal([on_pale_desk(draw_page(red_logo=True, red_signature=True))]).present
+
+
 @pytest.mark.parametrize("desk", [(40, 38, 36), (70, 90, 120)])
 def test_a_seal_cut_by_the_sheets_edge_in_a_photo_is_found(desk: tuple[int, int, int]) -> None:
     """GIVEN a certificate photographed on a dark desk, its seal stamped over the sheet's right edge
