@@ -556,7 +556,8 @@ def _pale_desk_split(small: np.ndarray, threshold: float) -> tuple[np.ndarray, n
         return None
     opened = cv2.morphologyEx(upper.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, parts, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=4)
-    inner = [i for i in range(1, n) if not _touches_border(parts == i).any()]
+    at_border = set(np.unique(np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]])).tolist())
+    inner = [i for i in range(1, n) if i not in at_border]
     if not inner:
         return None
     sheet = max(inner, key=lambda i: stats[i, cv2.CC_STAT_AREA])
