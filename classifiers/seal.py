@@ -579,15 +579,9 @@ def _desk(small: np.ndarray, labels: np.ndarray, largest: int) -> np.ndarray | N
     inside the sheet), when they are clearly darker than the sheet: the desk of a photo."""
     if largest == 0:
         return None
-    dark = (labels == 0).astype(np.uint8)
-    if not dark.any():
+    desk = _touches_border(labels == 0)
+    if not desk.any():
         return None
-    _, parts = cv2.connectedComponents(dark, connectivity=4)
-    edge = np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]])
-    border = [int(v) for v in np.unique(edge) if v != 0]
-    if not border:
-        return None
-    desk = np.isin(parts, border)
     if float(np.median(small[desk])) > _DESK_CONTRAST * float(np.median(small[labels == largest])):
         return None
     return desk.astype(np.uint8)
